@@ -1,0 +1,21 @@
+"""venvprobe: which Python, venv and sys.path did this WSGI app really get?
+
+The pipeline is visible in the module names:
+
+- :mod:`venvprobe._collect` collects facts (standard library only; also runs
+  inside foreign interpreters),
+- :mod:`venvprobe.analyze` turns a report into findings (a pure function),
+- :mod:`venvprobe.render` prints a report as text, Markdown, JSON or HTML,
+- :mod:`venvprobe.compare` checks a report against an expectations file.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "build_report"]
+
+
+def build_report(options=None):
+    """Collect and analyse a report of the interpreter this code runs in."""
+    from venvprobe.report import build_report as _build
+
+    return _build(options)

@@ -1,0 +1,1330 @@
+"""Collect facts about the running interpreter: the *collect* stage.
+
+This module is the only venvprobe code that runs inside a target interpreter.
+``venvprobe report --python X`` sends its source to ``X`` and runs it there,
+so it must stay standard-library only, importable on Python 3.8+, and cheap:
+its cost is measured against bare interpreter start-up (see benchmarks/).
+
+Rules it keeps:
+- it never imports the packages it inspects (it reads metadata and lists
+  directories) and never executes ``.pth`` files (it parses them);
+- every section is collected on its own: one that fails records its error and
+  the rest of the report stands;
+- it avoids modules whose import is slow (``json``/``re``, ``zipfile``,
+  ``ctypes`` unless the process is embedded), because start-up cost is the
+  budget.
+"""
+
+import os
+import sys
+
+SCHEMA_NAME = "venvprobe.report"
+SCHEMA_VERSION = 1
+
+# A directory this large is almost certainly not a package directory someone
+# meant to put on sys.path; we stop listing it rather than stall a request.
+MAX_DIR_ENTRIES = 200000
+MAX_PTH_BYTES = 1 << 20
+MAX_METADATA_HEADER_BYTES = 64 * 1024
+MAX_RECORD_BYTES = 4 << 20
+
+# Environment variables worth showing.  Everything else is left out: the
+# probe runs in production processes whose environment holds secrets.
+_ENV_EXACT = {
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "VIRTUAL_ENV",
+    "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYENV_VERSION", "LD_LIBRARY_PATH",
+    "GUNICORN_CMD_ARGS", "SERVER_SOFTWARE", "DJANGO_SETTINGS_MODULE",
+    "FLASK_APP", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "APACHE_RUN_USER",
+    "APACHE_RUN_GROUP", "TMPDIR",
+}
+_ENV_PREFIXES = ("PYTHON", "LC_", "MOD_WSGI", "UWSGI_", "GUNICORN_", "VENVPROBE_")
+_SECRET_WORDS = (
+    "PASSWORD", "PASSWD", "PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL",
+    "AUTH", "COOKIE", "SESSION", "PRIVATE", "SIGNATURE", "DSN", "APIKEY",
+)
+_PROCESS_START = None
+
+
+# --------------------------------------------------------------------------
+# small helpers
+
+
+def _text(value):
+    """Return a str that can always be encoded (paths may be non-UTF-8)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if not isinstance(value, str):
+        return repr(value)
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(value):
+    try:
+        value.encode("utf-8")
+        return True
+    except (UnicodeEncodeError, AttributeError):
+        return False
+
+
+def _error(exc):
+    return {"error": "%s: %s" % (type(exc).__name__, _text(str(exc)))}
+
+
+def _read_text(path, limit):
+    with open(path, "rb") as handle:
+        data = handle.read(limit)
+    return data.decode("utf-8", "replace")
+
+
+def _iso_now():
+    import time
+
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % int((now % 1) * 1000)
+
+
+def _looks_secret_name(name):
+    upper = name.upper()
+    return any(word in upper for word in _SECRET_WORDS)
+
+
+class _Masker(object):
+    """Replace secrets with a short keyed hash.
+
+    A hash instead of ``****`` keeps two reports comparable: equal secrets
+    give equal marks, so a support engineer can see *that* a value differs
+    without seeing it.
+    """
+
+    def __init__(self, key):
+        self._key = key
+
+    def mark(self, value):
+        import hashlib
+        import hmac
+
+        key = self._key
+        if key is None:
+            key = os.urandom(16)
+            self._key = key
+        if isinstance(key, str):
+            key = key.encode("utf-8")
+        digest = hmac.new(key, _text(value).encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+        return "[secret:%s]" % digest[:10]
+
+    def url(self, text):
+        """Mask ``user:password@`` in URLs and DSNs anywhere in *text*."""
+        if "@" not in text or "://" not in text:
+            return text
+        out = []
+        pos = 0
+        while True:
+            scheme = text.find("://", pos)
+            if scheme < 0:
+                break
+            start = scheme + 3
+            end = start
+            while end < len(text) and text[end] not in "/ \t\n?#'\"":
+                end += 1
+            authority = text[start:end]
+            at = authority.rfind("@")
+            if at >= 0 and ":" in authority[:at]:
+                user, _, password = authority[:at].partition(":")
+                out.append(text[pos:start])
+                out.append(user + ":" + self.mark(password) + authority[at:])
+            else:
+                out.append(text[pos:end])
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def assignment(self, text):
+        """Mask ``--password=x`` / ``TOKEN=x`` style arguments."""
+        name, sep, value = text.partition("=")
+        if sep and value and _looks_secret_name(name.lstrip("-")):
+            return name + sep + self.mark(value)
+        return self.url(text)
+
+
+# --------------------------------------------------------------------------
+# JSON output without importing json (json pulls in re: several ms).
+
+
+def _escape_table():
+    table = {i: u"\\u%04x" % i for i in range(0x20)}
+    table.update({0x08: u"\\b", 0x09: u"\\t", 0x0A: u"\\n", 0x0C: u"\\f", 0x0D: u"\\r"})
+    table[ord('"')] = u'\\"'
+    table[ord("\\")] = u"\\\\"
+    for i in range(0xD800, 0xE000):
+        table[i] = u"\\u%04x" % i
+    return table
+
+
+def dumps(obj):
+    """Serialise plain report data (dict/list/str/int/float/bool/None) as JSON."""
+    table = _escape_table()
+    parts = []
+    append = parts.append
+
+    def enc(value):
+        if isinstance(value, str):
+            append('"')
+            append(value.translate(table))
+            append('"')
+        elif value is None:
+            append("null")
+        elif value is True:
+            append("true")
+        elif value is False:
+            append("false")
+        elif isinstance(value, int):
+            append(str(int(value)))
+        elif isinstance(value, float):
+            append(repr(value) if value == value and value not in (float("inf"), float("-inf")) else "null")
+        elif isinstance(value, dict):
+            append("{")
+            first = True
+            for key, item in value.items():
+                if not first:
+                    append(",")
+                first = False
+                enc(key if isinstance(key, str) else str(key))
+                append(":")
+                enc(item)
+            append("}")
+        elif isinstance(value, (list, tuple)):
+            append("[")
+            first = True
+            for item in value:
+                if not first:
+                    append(",")
+                first = False
+                enc(item)
+            append("]")
+        else:
+            enc(_text(value))
+
+    enc(obj)
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------
+# directory scanning, shared by sys_path, distributions and shadowed
+
+
+class _Listing(object):
+    """What one sys.path entry provides, read with a single scandir."""
+
+    __slots__ = ("names", "dirs", "truncated", "error", "kind")
+
+    def __init__(self):
+        self.names = []
+        self.dirs = set()
+        self.truncated = False
+        self.error = None
+        self.kind = "missing"
+
+
+def _list_entry(path):
+    listing = _Listing()
+    try:
+        if os.path.isdir(path):
+            listing.kind = "dir"
+            count = 0
+            with os.scandir(path) as it:
+                for entry in it:
+                    count += 1
+                    if count > MAX_DIR_ENTRIES:
+                        listing.truncated = True
+                        break
+                    name = entry.name
+                    listing.names.append(name)
+                    try:
+                        if entry.is_dir():
+                            listing.dirs.add(name)
+                    except OSError:
+                        pass
+        elif os.path.isfile(path):
+            listing.kind = "file"
+            listing.names = _zip_top_level(path, listing)
+    except OSError as exc:
+        listing.error = "%s: %s" % (type(exc).__name__, _text(exc.strerror or str(exc)))
+    return listing
+
+
+def _zip_top_level(path, listing):
+    """Top-level names in a zip on sys.path, without importing zipfile."""
+    names = set()
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                listing.kind = "file-not-zip"
+                return []
+            listing.kind = "zip"
+            # zipimport is always available and already parses the directory.
+            import zipimport
+
+            importer = zipimport.zipimporter(path)
+            files = getattr(importer, "_files", None) or {}
+            for name in files:
+                name = name.replace("\\", "/")
+                head, sep, _ = name.partition("/")
+                names.add(head)
+                if sep:
+                    listing.dirs.add(head)
+    except Exception as exc:  # a corrupt zip must not stop the report
+        listing.error = "%s: %s" % (type(exc).__name__, _text(exc))
+    return sorted(names)
+
+
+def _module_name(name, is_dir, ext_suffixes):
+    """Module name provided by a directory entry, and its kind, or None."""
+    if is_dir:
+        if name.isidentifier() and name != "__pycache__":
+            return name, "package"
+        return None
+    for suffix in ext_suffixes:
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return (stem, "extension") if stem.isidentifier() else None
+    if name.endswith(".py"):
+        stem = name[:-3]
+        return (stem, "module") if stem.isidentifier() else None
+    if name.endswith(".pyc"):
+        stem = name[:-4]
+        return (stem, "bytecode") if stem.isidentifier() else None
+    return None
+
+
+# --------------------------------------------------------------------------
+# the collector
+
+
+class Collector(object):
+    """Collect one report of the interpreter it runs in.
+
+    ``options``: ``redact_key`` (str, key for secret marks), ``use_psutil``
+    (bool; off when run inside a foreign interpreter, where psutil would be
+    one of the inspected packages), ``skip`` (section names not to collect).
+    """
+
+    def __init__(self, options=None):
+        self.options = dict(options or {})
+        self.masker = _Masker(self.options.get("redact_key"))
+        self._listings = {}
+        self._sysconfig_paths = None
+
+    # -- entry points ------------------------------------------------------
+
+    def collect(self):
+        report = {
+            "schema": {"name": SCHEMA_NAME, "version": SCHEMA_VERSION},
+            "generated_at": _iso_now(),
+            "collector": {
+                "python": "%d.%d.%d" % sys.version_info[:3],
+                "in_process": not self.options.get("foreign", False),
+            },
+        }
+        sections = (
+            ("interpreter", self.interpreter),
+            ("identity", self.identity),
+            ("sys_path", self.sys_path),
+            ("distributions", self.distributions_cache),
+            ("shadowed", self.shadowed),
+            ("modules", self.modules),
+            ("process", self.process),
+            ("environment", self.environment),
+        )
+        skip = set(self.options.get("skip") or ())
+        for name, func in sections:
+            if name in skip:
+                continue
+            try:
+                report[name] = func()
+            except Exception as exc:  # a failing section must not sink the others
+                report[name] = _error(exc)
+        report["findings"] = []
+        return report
+
+    # -- interpreter -------------------------------------------------------
+
+    def _paths(self):
+        if self._sysconfig_paths is None:
+            import sysconfig
+
+            try:
+                self._sysconfig_paths = dict(sysconfig.get_paths())
+            except Exception as exc:
+                self._sysconfig_paths = {"error": str(exc)}
+        return self._sysconfig_paths
+
+    def interpreter(self):
+        import sysconfig
+
+        info = {
+            "executable": _text(sys.executable),
+            "real_executable": None,
+            "base_executable": _text(getattr(sys, "_base_executable", "") or ""),
+            "argv0": _text(sys.argv[0]) if getattr(sys, "argv", None) else None,
+            "orig_argv": [self.masker.assignment(_text(a)) for a in getattr(sys, "orig_argv", [])],
+            "version": "%d.%d.%d" % sys.version_info[:3],
+            "version_full": _text(sys.version),
+            "version_info": list(sys.version_info[:3]),
+            "implementation": sys.implementation.name,
+            "cache_tag": sys.implementation.cache_tag,
+            "soabi": sysconfig.get_config_var("SOABI"),
+            "abiflags": getattr(sys, "abiflags", ""),
+            "platform": sys.platform,
+            "prefix": _text(sys.prefix),
+            "exec_prefix": _text(sys.exec_prefix),
+            "base_prefix": _text(getattr(sys, "base_prefix", sys.prefix)),
+            "base_exec_prefix": _text(getattr(sys, "base_exec_prefix", sys.exec_prefix)),
+            "platlibdir": getattr(sys, "platlibdir", "lib"),
+            "in_venv": getattr(sys, "base_prefix", sys.prefix) != sys.prefix,
+            "real_prefix": _text(getattr(sys, "real_prefix")) if hasattr(sys, "real_prefix") else None,
+            "has_real_prefix": hasattr(sys, "real_prefix"),
+        }
+        try:
+            info["real_executable"] = _text(os.readlink("/proc/self/exe"))
+        except OSError:
+            info["real_executable"] = info["executable"]
+        info["home"] = self._home()
+        info["pyvenv_cfg"] = self._pyvenv_cfg()
+        paths = self._paths()
+        info["sysconfig_paths"] = {
+            key: _text(paths.get(key)) if paths.get(key) is not None else None
+            for key in ("stdlib", "platstdlib", "purelib", "platlib", "scripts", "data", "include")
+        }
+        try:
+            info["sysconfig_scheme"] = sysconfig.get_default_scheme()
+        except Exception:
+            info["sysconfig_scheme"] = None
+        info["user_site"] = self._user_site()
+        flags = sys.flags
+        info["flags"] = {
+            name: int(getattr(flags, name))
+            for name in (
+                "isolated", "no_site", "no_user_site", "ignore_environment",
+                "safe_path", "dont_write_bytecode", "optimize", "utf8_mode",
+            )
+            if hasattr(flags, name)
+        }
+        info["build"] = {
+            "shared_libpython": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
+            "ldlibrary": sysconfig.get_config_var("LDLIBRARY"),
+            "libdir": sysconfig.get_config_var("LIBDIR"),
+            "configured_prefix": sysconfig.get_config_var("prefix"),
+            "maxunicode": sys.maxunicode,
+            "multiarch": sysconfig.get_config_var("MULTIARCH"),
+        }
+        info["mapped_objects"] = self._mapped_objects()
+        info["filesystem_encoding"] = sys.getfilesystemencoding()
+        return info
+
+    def _home(self):
+        home = {"env_PYTHONHOME": None, "initialised_with": None, "source": None}
+        if not sys.flags.ignore_environment and os.environ.get("PYTHONHOME"):
+            home["env_PYTHONHOME"] = _text(os.environ["PYTHONHOME"])
+            home["source"] = "PYTHONHOME"
+        # Only an embedding process (mod_wsgi, uWSGI) can have been given a
+        # home through the C API; ctypes costs ms, so skip it elsewhere.
+        if self._embedded():
+            try:
+                import ctypes
+
+                api = ctypes.pythonapi
+                getter = getattr(api, "Py_GetPythonHome", None)
+                if getter is not None:
+                    getter.restype = ctypes.c_wchar_p
+                    value = getter()
+                    if value:
+                        home["initialised_with"] = _text(value)
+                        home["source"] = home["source"] or "Py_SetPythonHome (embedding server)"
+            except Exception as exc:
+                home["error"] = _error(exc)["error"]
+        return home
+
+    def _embedded(self):
+        exe = os.path.basename(self._real_exe())
+        return not exe.startswith(("python", "pypy")) and "mod_wsgi" in sys.modules or "uwsgi" in sys.modules
+
+    def _real_exe(self):
+        try:
+            return os.readlink("/proc/self/exe")
+        except OSError:
+            return sys.executable or ""
+
+    def _pyvenv_cfg(self):
+        candidates = [os.path.join(sys.prefix, "pyvenv.cfg")]
+        if sys.executable:
+            bindir = os.path.dirname(sys.executable)
+            candidates.append(os.path.join(os.path.dirname(bindir), "pyvenv.cfg"))
+        for path in candidates:
+            parsed = parse_pyvenv_cfg(path)
+            if parsed is not None:
+                return parsed
+        return None
+
+    def _user_site(self):
+        import site
+
+        out = {
+            "ENABLE_USER_SITE": getattr(site, "ENABLE_USER_SITE", None),
+            "USER_SITE": None,
+            "USER_BASE": None,
+            "HOME": _text(os.environ.get("HOME", "")) or None,
+        }
+        try:
+            out["USER_BASE"] = _text(site.getuserbase())
+            out["USER_SITE"] = _text(site.getusersitepackages())
+        except Exception as exc:
+            out["error"] = _error(exc)["error"]
+        if out["USER_SITE"]:
+            out["USER_SITE_exists"] = os.path.isdir(out["USER_SITE"])
+        return out
+
+    def _mapped_objects(self):
+        """libpython / mod_wsgi / uwsgi objects mapped into this process."""
+        found = []
+        try:
+            with open("/proc/self/maps", "rb") as handle:
+                data = handle.read(8 << 20)
+        except OSError:
+            return None
+        seen = set()
+        for line in data.splitlines():
+            parts = line.split(None, 5)
+            if len(parts) < 6:
+                continue
+            path = parts[5].strip()
+            base = os.path.basename(path)
+            if path in seen:
+                continue
+            if base.startswith((b"libpython", b"mod_wsgi", b"python3", b"uwsgi")) or b"python3" in base and base.endswith(b".so"):
+                seen.add(path)
+                found.append(_text(path))
+        return found
+
+    # -- sys.path ------------------------------------------------------------
+
+    def _listing(self, path):
+        listing = self._listings.get(path)
+        if listing is None:
+            listing = _list_entry(path)
+            self._listings[path] = listing
+        return listing
+
+    def _site_sets(self):
+        """Where site.py would put venv / base / user site-packages."""
+        import site
+
+        prefix = sys.prefix
+        base = getattr(sys, "base_prefix", prefix)
+        venv_sites, base_sites = set(), set()
+        try:
+            if prefix != base:
+                venv_sites.update(site.getsitepackages([prefix, sys.exec_prefix]))
+            base_sites.update(site.getsitepackages([base, getattr(sys, "base_exec_prefix", base)]))
+        except Exception:
+            pass
+        norm = lambda paths: {os.path.normpath(p) for p in paths}
+        user = getattr(site, "USER_SITE", None)
+        return norm(venv_sites), norm(base_sites), os.path.normpath(user) if user else None
+
+    def sys_path(self):
+        entries = []
+        paths = self._paths()
+        stdlib = os.path.normpath(paths.get("stdlib") or "")
+        platstdlib = os.path.normpath(paths.get("platstdlib") or "")
+        dynload = {os.path.join(stdlib, "lib-dynload"), os.path.join(platstdlib, "lib-dynload")}
+        venv_sites, base_sites, user_site = self._site_sets()
+        pythonpath = []
+        if not sys.flags.ignore_environment and os.environ.get("PYTHONPATH"):
+            cwd = os.getcwd()
+            pythonpath = [
+                os.path.normpath(os.path.join(cwd, p)) for p in os.environ["PYTHONPATH"].split(os.pathsep) if p
+            ]
+        self._pth_index = pth_index = self._pth_files()
+        zipname = "python%d%d.zip" % sys.version_info[:2]
+        first_real = {}
+        cwd = os.getcwd()
+        for index, raw in enumerate(list(sys.path)):
+            item = {"index": index, "path": _text(raw)}
+            if not isinstance(raw, str):
+                item["origin"] = {"kind": "invalid", "detail": "not a str: %s" % type(raw).__name__}
+                entries.append(item)
+                continue
+            if not _is_utf8(raw):
+                item["non_utf8"] = True
+            absolute = os.path.normpath(os.path.join(cwd, raw)) if raw else cwd
+            item["abs_path"] = _text(absolute)
+            try:
+                real = os.path.realpath(absolute)
+            except (OSError, RuntimeError):  # symlink loops on old Pythons
+                real = absolute
+            item["real_path"] = _text(real)
+            listing = self._listing(absolute)
+            item["exists"] = listing.kind not in ("missing",)
+            item["is_dir"] = listing.kind == "dir"
+            item["is_zip"] = listing.kind == "zip"
+            item["readable"] = os.access(absolute, os.R_OK | (os.X_OK if listing.kind == "dir" else 0)) if item["exists"] else False
+            if listing.error:
+                item["error"] = listing.error
+                item["readable"] = False
+            if listing.truncated:
+                item["truncated_listing"] = True
+            if item["is_dir"]:
+                item["entries"] = len(listing.names)
+            if real in first_real:
+                item["duplicate_of"] = first_real[real]
+            else:
+                first_real[real] = index
+            norm = os.path.normpath(absolute)
+            origin = None
+            if index == 0 and (raw == "" or raw == os.path.dirname(_text(sys.argv[0] if getattr(sys, "argv", None) else ""))):
+                origin = {"kind": "script_dir", "detail": "current directory (python -c, -m or interactive)" if raw == "" else "directory of the script being run"}
+            elif norm in pythonpath:
+                origin = {"kind": "pythonpath", "detail": "PYTHONPATH environment variable"}
+            elif os.path.basename(norm) == zipname:
+                origin = {"kind": "stdlib_zip", "detail": "standard library zip (usually absent)"}
+            elif norm in (stdlib, platstdlib):
+                origin = {"kind": "stdlib", "detail": "standard library"}
+            elif norm in dynload:
+                origin = {"kind": "lib_dynload", "detail": "standard library extension modules"}
+            elif norm in venv_sites:
+                origin = {"kind": "venv_site", "detail": "site-packages of the venv at sys.prefix"}
+            elif norm in base_sites:
+                origin = {"kind": "base_site", "detail": "site-packages of the base installation (%s)" % _text(sys.base_prefix)}
+            elif user_site and norm == user_site:
+                origin = {"kind": "user_site", "detail": "user site-packages (PEP 370)"}
+            elif norm in pth_index:
+                pth, lineno = pth_index[norm]
+                kind = "editable" if os.path.basename(pth).startswith("__editable__") else "pth"
+                origin = {"kind": kind, "detail": "%s line %d" % (pth, lineno), "pth_file": pth, "line": lineno}
+            else:
+                venv_root = _venv_root_of_site(norm)
+                if venv_root:
+                    origin = {"kind": "runtime_venv_site", "detail": "site-packages of another venv (%s) added at runtime (addsitedir, python-path or app code)" % venv_root,
+                              "venv_root": venv_root, "pyvenv_cfg": parse_pyvenv_cfg(os.path.join(venv_root, "pyvenv.cfg"))}
+                elif "mod_wsgi" in sys.modules:
+                    origin = {"kind": "runtime", "detail": "added at runtime: python-path / WSGIPythonPath or application code"}
+                else:
+                    origin = {"kind": "runtime", "detail": "added at runtime (application code, sitecustomize or an import-line .pth)"}
+            item["origin"] = origin
+            entries.append(item)
+        return {"entries": entries, "pth_files": self._pth_report}
+
+    def _pth_files(self):
+        """Parse every .pth file in every sys.path directory (never executing them).
+
+        Returns {normalised path a line adds: (pth file, line number)} and
+        records each file in ``self._pth_report``.
+        """
+        index = {}
+        self._pth_report = []
+        on_path = {os.path.normpath(p) for p in sys.path if isinstance(p, str)}
+        for raw in list(sys.path):
+            if not isinstance(raw, str) or not raw:
+                continue
+            sitedir = os.path.normpath(raw)
+            listing = self._listing(sitedir)
+            if listing.kind != "dir":
+                continue
+            for name in sorted(n for n in listing.names if n.endswith(".pth") and not n.startswith(".")):
+                path = os.path.join(sitedir, name)
+                record = {"file": _text(path), "dir": _text(sitedir), "lines": []}
+                try:
+                    text = _read_text(path, MAX_PTH_BYTES)
+                except OSError as exc:
+                    record["error"] = _error(exc)["error"]
+                    self._pth_report.append(record)
+                    continue
+                for lineno, line in enumerate(text.splitlines(), 1):
+                    stripped = line.strip()
+                    if not stripped or stripped.startswith("#"):
+                        continue
+                    if line.startswith(("import ", "import\t")):
+                        record["lines"].append({"line": lineno, "kind": "import", "text": self.masker.url(line.rstrip()[:500])})
+                        continue
+                    target = os.path.normpath(os.path.join(sitedir, line.rstrip()))
+                    exists = os.path.exists(target)
+                    record["lines"].append({
+                        "line": lineno, "kind": "path", "text": _text(line.rstrip()[:500]),
+                        "target": _text(target), "exists": exists, "on_sys_path": target in on_path,
+                    })
+                    if target not in index:
+                        index[target] = (_text(path), lineno)
+                self._pth_report.append(record)
+        return index
+
+    # -- distributions ---------------------------------------------------------
+
+    def distributions(self):
+        dists = []
+        for index, raw in enumerate(list(sys.path)):
+            if not isinstance(raw, str):
+                continue
+            entry = os.path.normpath(raw) if raw else os.getcwd()
+            listing = self._listing(entry)
+            if listing.kind == "zip" or raw.endswith(".egg"):
+                meta = os.path.join(entry, "EGG-INFO", "PKG-INFO")
+                if listing.kind == "dir" and os.path.isfile(meta):
+                    dists.append(self._dist(index, entry, os.path.join(entry, "EGG-INFO"), "egg", listing))
+                continue
+            if listing.kind != "dir":
+                continue
+            for name in listing.names:
+                if name.endswith(".dist-info") and name in listing.dirs:
+                    dists.append(self._dist(index, entry, os.path.join(entry, name), "dist-info", listing))
+                elif name.endswith(".egg-info"):
+                    dists.append(self._dist(index, entry, os.path.join(entry, name), "egg-info", listing))
+                elif name.endswith(".egg-link"):
+                    dists.append(self._egg_link(index, entry, name))
+        return dists
+
+    def _dist(self, index, entry, metadir, fmt, listing):
+        dist = {"location_index": index, "location": _text(entry), "metadata_path": _text(metadir), "format": fmt}
+        try:
+            if fmt == "egg-info" and not os.path.isdir(metadir):
+                metafile = metadir
+            else:
+                metafile = os.path.join(metadir, "METADATA" if fmt == "dist-info" else "PKG-INFO")
+            name, version = _read_name_version(metafile)
+            if name is None:
+                base = os.path.basename(metadir).rsplit(".", 1)[0]
+                name, _, version_guess = base.partition("-")
+                dist["metadata_missing"] = True
+                version = version or version_guess.split("-")[0] or None
+            dist["name"] = name
+            dist["version"] = version
+            if fmt == "dist-info":
+                dist["installer"] = _first_line(os.path.join(metadir, "INSTALLER"))
+                direct = os.path.join(metadir, "direct_url.json")
+                dist["editable"] = False
+                if os.path.exists(direct):
+                    text = _read_text(direct, 64 * 1024)
+                    compact = text.replace(" ", "")
+                    dist["editable"] = '"editable":true' in compact
+                    dist["direct_url"] = self.masker.url(_extract_json_str(text, "url") or "")
+                top, missing, record_files = self._record(metadir, entry, listing)
+                dist["top_level"] = top
+                dist["record_files"] = record_files
+                if missing:
+                    dist["missing_files"] = missing
+            else:
+                dist["installer"] = None
+                dist["editable"] = False
+                tl = os.path.join(metadir, "top_level.txt") if os.path.isdir(metadir) else None
+                if tl and os.path.exists(tl):
+                    dist["top_level"] = [t.strip() for t in _read_text(tl, 64 * 1024).splitlines() if t.strip()]
+        except Exception as exc:
+            dist.update(_error(exc))
+            dist.setdefault("name", os.path.basename(metadir))
+        return dist
+
+    def _record(self, metadir, entry, listing):
+        """Top-level names from RECORD and those no longer present on disk.
+
+        Only top-level names are checked (against the directory listing we
+        already have): a stat per file would cost too much at 2,000 dists.
+        """
+        record = os.path.join(metadir, "RECORD")
+        try:
+            text = _read_text(record, MAX_RECORD_BYTES)
+        except OSError:
+            return [], [], 0
+        present = set(listing.names)
+        metaname = os.path.basename(metadir)
+        tops = {}
+        count = 0
+        for line in text.splitlines():
+            if not line:
+                continue
+            count += 1
+            path = line.split(",", 1)[0].strip('"')
+            if path.startswith(("../", "/")) or path.startswith(metaname):
+                continue
+            head = path.split("/", 1)[0]
+            if head == "__pycache__" or head.endswith(".pth") or head.endswith(".dist-info"):
+                if head.endswith(".pth"):
+                    tops.setdefault(head, False)
+                continue
+            tops.setdefault(head, True)
+        missing = sorted(name for name in tops if name not in present)
+        modules = []
+        for name, counts in tops.items():
+            if not counts:
+                continue
+            mod = _module_name(name, "." not in name, _ext_suffixes())
+            if mod is not None:
+                modules.append(mod[0])
+        return sorted(set(modules)), missing, count
+
+    def _egg_link(self, index, entry, name):
+        path = os.path.join(entry, name)
+        dist = {"location_index": index, "location": _text(entry), "metadata_path": _text(path),
+                "format": "egg-link", "name": name[: -len(".egg-link")], "version": None,
+                "installer": None, "editable": True}
+        try:
+            target = _read_text(path, 4096).splitlines()[0].strip()
+            dist["editable_target"] = _text(target)
+        except (OSError, IndexError) as exc:
+            dist["error"] = "%s" % exc
+        return dist
+
+    # -- module providers and shadowing ------------------------------------------
+
+    def providers(self):
+        """{top-level name: [provider, ...]} in sys.path order."""
+        cached = getattr(self, "_providers", None)
+        if cached is not None:
+            return cached
+        suffixes = _ext_suffixes()
+        found = {}
+        for index, raw in enumerate(list(sys.path)):
+            if not isinstance(raw, str):
+                continue
+            entry = os.path.normpath(raw) if raw else os.getcwd()
+            listing = self._listing(entry)
+            if listing.kind not in ("dir", "zip"):
+                continue
+            dirs = listing.dirs
+            seen_here = {}
+            for name in listing.names:
+                mod = _module_name(name, name in dirs, suffixes)
+                if mod is None:
+                    continue
+                modname, kind = mod
+                prior = seen_here.get(modname)
+                # Within one directory a package beats a module (FileFinder order).
+                if prior is not None and prior["kind"] == "package":
+                    continue
+                seen_here[modname] = {"index": index, "entry": _text(entry), "kind": kind, "path": _text(os.path.join(entry, name))}
+            for modname, prov in seen_here.items():
+                found.setdefault(modname, []).append(prov)
+        self._providers = found
+        return found
+
+    def _classify_packages(self, provs):
+        for prov in provs:
+            if prov["kind"] == "package" and "regular" not in prov:
+                path = prov["path"]
+                if prov["entry"].endswith(".zip") or prov["entry"].endswith(".egg") and os.path.isfile(prov["entry"]):
+                    prov["regular"] = True
+                    continue
+                regular = False
+                for init in ("__init__.py", "__init__.pyc") + tuple("__init__" + s for s in _ext_suffixes()):
+                    if os.path.exists(os.path.join(path, init)):
+                        regular = True
+                        break
+                prov["regular"] = regular
+                if not regular:
+                    prov["kind"] = "namespace"
+
+    def shadowed(self):
+        providers = self.providers()
+        stdlib_names = set(getattr(sys, "stdlib_module_names", ()) or ())
+        paths = self._paths()
+        stdlib_dirs = {os.path.normpath(paths.get("stdlib") or ""), os.path.normpath(paths.get("platstdlib") or "")}
+        stdlib_dirs |= {os.path.join(d, "lib-dynload") for d in list(stdlib_dirs)}
+        if not stdlib_names:
+            for d in stdlib_dirs:
+                for prov_name, provs in providers.items():
+                    if any(p["entry"] == d for p in provs):
+                        stdlib_names.add(prov_name)
+        modules_out = []
+        for name, provs in providers.items():
+            if len(provs) < 2:
+                continue
+            self._classify_packages(provs)
+            regular = [p for p in provs if p["kind"] != "namespace"]
+            namespace = [p for p in provs if p["kind"] == "namespace"]
+            if len(regular) == 0:
+                # Only namespace portions: they merge, nothing is hidden.
+                if len(namespace) > 1:
+                    modules_out.append({
+                        "name": name, "kind": "namespace_split", "winner": None, "losers": [],
+                        "portions": namespace, "stdlib": name in stdlib_names,
+                        "loaded_file": _loaded_file(name),
+                    })
+                continue
+            winner = regular[0]
+            losers = [p for p in provs if p is not winner]
+            if not losers:
+                continue
+            item = {
+                "name": name,
+                "kind": "namespace_poisoned" if namespace else "module",
+                "winner": winner,
+                "losers": losers,
+                "stdlib": name in stdlib_names,
+                "winner_is_stdlib": winner["entry"] in stdlib_dirs,
+                "loaded_file": _loaded_file(name),
+            }
+            modules_out.append(item)
+        dists = self.distributions_cache()
+        by_name = {}
+        for dist in dists:
+            key = _canonical(dist.get("name") or "")
+            if key:
+                by_name.setdefault(key, []).append(dist)
+        dists_out = []
+        for key, copies in by_name.items():
+            if len({c.get("location_index") for c in copies}) < 2:
+                continue  # two metadata dirs in one entry: not shadowing
+            copies = sorted(copies, key=lambda d: d.get("location_index", 0))
+            dists_out.append({
+                "name": copies[0].get("name"),
+                "winner": {k: copies[0].get(k) for k in ("version", "location", "location_index", "metadata_path")},
+                "losers": [{k: c.get(k) for k in ("version", "location", "location_index", "metadata_path")} for c in copies[1:]],
+                "versions_differ": len({c.get("version") for c in copies}) > 1,
+            })
+        modules_out.sort(key=lambda m: m["name"])
+        dists_out.sort(key=lambda d: _canonical(d["name"] or ""))
+        return {"modules": modules_out, "distributions": dists_out}
+
+    def distributions_cache(self):
+        cached = getattr(self, "_dists", None)
+        if cached is None:
+            cached = self._dists = self.distributions()
+        return cached
+
+    # -- loaded modules ------------------------------------------------------------
+
+    def modules(self):
+        """Top-level modules loaded in this interpreter and where from.
+
+        Compares each with what sys.path resolves to *now* (stale imports),
+        and flags source files changed after the process started.
+        """
+        providers = self.providers()
+        start = self._process_start()
+        suffixes = _ext_suffixes()
+        loaded = []
+        extensions = []
+        wsgi_scripts = []
+        for name, module in list(sys.modules.items()):
+            if module is None:
+                continue
+            try:
+                filename = getattr(module, "__file__", None)
+            except Exception:
+                filename = None
+            if name.startswith("_mod_wsgi_"):
+                wsgi_scripts.append({"module": name, "file": _text(filename) if filename else None})
+                continue
+            if filename and isinstance(filename, str) and filename.endswith(tuple(suffixes)):
+                extensions.append({"module": name, "file": _text(filename)})
+            if "." in name or not filename or not isinstance(filename, str):
+                continue
+            item = {"name": name, "file": _text(filename)}
+            provs = providers.get(name)
+            if provs:
+                self._classify_packages(provs)
+                regular = [p for p in provs if p["kind"] != "namespace"]
+                expected = regular[0] if regular else provs[0]
+                item["resolves_to"] = expected["path"]
+                loaded_root = filename
+                if os.path.basename(filename).startswith("__init__."):
+                    loaded_root = os.path.dirname(filename)
+                item["matches_sys_path"] = _same_file(loaded_root, expected["path"])
+            if start is not None:
+                try:
+                    mtime = os.stat(filename).st_mtime
+                    if mtime > start:
+                        item["modified_after_start"] = True
+                        item["mtime"] = mtime
+                except OSError:
+                    item["file_missing"] = True
+            loaded.append(item)
+        loaded.sort(key=lambda m: m["name"])
+        return {
+            "count": len(sys.modules),
+            "process_start": start,
+            "top_level": loaded,
+            "extensions": sorted(extensions, key=lambda e: e["module"]),
+            "wsgi_scripts": wsgi_scripts,
+        }
+
+    def _process_start(self):
+        global _PROCESS_START
+        if _PROCESS_START is not None:
+            return _PROCESS_START
+        try:
+            with open("/proc/self/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            ticks = int(fields[19])
+            hz = os.sysconf("SC_CLK_TCK")
+            with open("/proc/uptime", "rb") as handle:
+                uptime = float(handle.read().split()[0])
+            import time
+
+            _PROCESS_START = time.time() - uptime + ticks / float(hz)
+        except (OSError, ValueError, IndexError):
+            _PROCESS_START = None
+        return _PROCESS_START
+
+    # -- identity ----------------------------------------------------------------
+
+    def identity(self):
+        ident = {"pid": os.getpid(), "ppid": os.getppid()}
+        ident.update(_interpreter_id())
+        server = {"kind": "other"}
+        mod_wsgi = sys.modules.get("mod_wsgi")
+        uwsgi = sys.modules.get("uwsgi")
+        if mod_wsgi is not None and hasattr(mod_wsgi, "process_group"):
+            server = {
+                "kind": "mod_wsgi",
+                "version": ".".join(str(v) for v in getattr(mod_wsgi, "version", ()) or ()),
+                "process_group": getattr(mod_wsgi, "process_group", None),
+                "application_group": getattr(mod_wsgi, "application_group", None),
+                "maximum_processes": getattr(mod_wsgi, "maximum_processes", None),
+                "threads_per_process": getattr(mod_wsgi, "threads_per_process", None),
+                "server_version": _text(getattr(mod_wsgi, "server_version", "") or "") or None,
+            }
+            server["mode"] = "daemon" if server["process_group"] else "embedded"
+            server["main_interpreter_group"] = server["application_group"] == ""
+        elif uwsgi is not None:
+            server = {"kind": "uwsgi"}
+            for attr, call in (("worker_id", True), ("numproc", False), ("version", False), ("mule_id", True)):
+                try:
+                    value = getattr(uwsgi, attr)
+                    value = value() if call else value
+                    server[attr] = _text(value) if isinstance(value, bytes) else value
+                except Exception:
+                    pass
+            try:
+                opts = {}
+                for key, value in dict(getattr(uwsgi, "opt", {}) or {}).items():
+                    key = _text(key)
+                    values = value if isinstance(value, list) else [value]
+                    shown = []
+                    for v in values:
+                        v = _text(v) if isinstance(v, (bytes, str)) else v
+                        if isinstance(v, str):
+                            v = self.masker.mark(v) if _looks_secret_name(key) else self.masker.url(v)
+                        shown.append(v)
+                    opts[key] = shown if isinstance(value, list) else shown[0]
+                server["options"] = opts
+            except Exception as exc:
+                server["options_error"] = _error(exc)["error"]
+        elif "gunicorn" in sys.modules:
+            gunicorn = sys.modules["gunicorn"]
+            server = {"kind": "gunicorn", "version": getattr(gunicorn, "__version__", None),
+                      "worker_pid": os.getpid(), "arbiter_pid": os.getppid()}
+            # GUNICORN worker identity lives in the arbiter; what we have is the process title.
+            server["worker_class"] = _gunicorn_worker_class()
+        elif "waitress" in sys.modules:
+            server = {"kind": "waitress", "version": None}
+        elif "werkzeug.serving" in sys.modules:
+            server = {"kind": "werkzeug"}
+        elif self.options.get("foreign"):
+            server = {"kind": "none", "detail": "collected by `venvprobe report --python` in a fresh process"}
+        ident["server"] = server
+        return ident
+
+    # -- process -----------------------------------------------------------------
+
+    def process(self):
+        if self.options.get("use_psutil", True) and not self.options.get("foreign"):
+            try:
+                import psutil  # noqa: F401  (venvprobe's own dependency in-process)
+            except Exception:
+                psutil = None
+            if psutil is not None:
+                try:
+                    return self._process_psutil(psutil)
+                except Exception:
+                    pass
+        return self._process_proc()
+
+    def _process_psutil(self, psutil):
+        proc = psutil.Process()
+        with proc.oneshot():
+            info = {
+                "source": "psutil",
+                "pid": proc.pid,
+                "ppid": proc.ppid(),
+                "name": proc.name(),
+                "user": _safe(proc.username),
+                "uids": list(proc.uids()),
+                "gids": list(proc.gids()),
+                "create_time": proc.create_time(),
+                "threads": proc.num_threads(),
+                "rss": proc.memory_info().rss,
+                "cwd": _text(_safe(proc.cwd) or ""),
+                "cmdline": [self.masker.assignment(_text(a)) for a in (_safe(proc.cmdline) or [])],
+            }
+        chain = []
+        parent = _safe(proc.parent)
+        while parent is not None and len(chain) < 12:
+            chain.append({"pid": parent.pid, "name": _safe(parent.name)})
+            parent = _safe(parent.parent)
+        info["parents"] = chain
+        return info
+
+    def _process_proc(self):
+        info = {"source": "/proc", "pid": os.getpid(), "ppid": os.getppid(), "uids": None}
+        try:
+            info["uids"] = [os.getuid(), os.geteuid()]
+            info["gids"] = [os.getgid(), os.getegid()]
+            import pwd
+
+            info["user"] = pwd.getpwuid(os.geteuid()).pw_name
+        except (KeyError, ImportError, OSError):
+            info.setdefault("user", None)
+        status = _proc_status(os.getpid())
+        info["name"] = status.get("Name")
+        info["threads"] = _int(status.get("Threads"))
+        rss = status.get("VmRSS", "")
+        info["rss"] = _int(rss.split()[0]) * 1024 if rss else None
+        info["create_time"] = self._process_start()
+        try:
+            info["cwd"] = _text(os.getcwd())
+        except OSError:
+            info["cwd"] = None
+        try:
+            with open("/proc/self/cmdline", "rb") as handle:
+                args = handle.read().split(b"\0")
+            info["cmdline"] = [self.masker.assignment(_text(a)) for a in args if a]
+        except OSError:
+            info["cmdline"] = None
+        chain = []
+        pid = os.getppid()
+        while pid and pid > 0 and len(chain) < 12:
+            st = _proc_status(pid)
+            if not st:
+                break
+            chain.append({"pid": pid, "name": st.get("Name")})
+            pid = _int(st.get("PPid"))
+        info["parents"] = chain
+        return info
+
+    # -- environment -------------------------------------------------------------
+
+    def environment(self):
+        shown = {}
+        for name, value in os.environ.items():
+            if name in _ENV_EXACT or name.startswith(_ENV_PREFIXES):
+                if _looks_secret_name(name) and name not in ("PYTHONPATH",):
+                    shown[name] = self.masker.mark(value)
+                else:
+                    shown[name] = self.masker.url(_text(value))
+        return {"variables": dict(sorted(shown.items())), "policy": "allowlist; secret-looking values masked with a keyed hash"}
+
+
+# --------------------------------------------------------------------------
+# module-level helpers used by the collector
+
+
+_EXT = None
+
+
+def _ext_suffixes():
+    global _EXT
+    if _EXT is None:
+        import importlib.machinery
+
+        _EXT = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    return _EXT
+
+
+def parse_pyvenv_cfg(path):
+    """Parse a pyvenv.cfg the way site.py does (key = value); None if unreadable."""
+    try:
+        text = _read_text(path, 64 * 1024)
+    except OSError as exc:
+        if os.path.exists(path):
+            return {"path": _text(path), "error": _error(exc)["error"], "readable": False}
+        return None
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
+    home = values.get("home")
+    return {
+        "path": _text(path),
+        "readable": True,
+        "home": home,
+        "home_exists": os.path.isdir(home) if home else None,
+        "version": values.get("version") or values.get("version_info"),
+        "include_system_site_packages": values.get("include-system-site-packages", "false").lower() == "true",
+        "creator": "virtualenv" if "virtualenv" in values else ("uv" if "uv" in values else "venv"),
+        "creator_version": values.get("virtualenv") or values.get("uv"),
+        "executable": values.get("executable"),
+        "command": values.get("command"),
+        "values": values,
+    }
+
+
+def _venv_root_of_site(path):
+    """If *path* is <root>/lib*/pythonX.Y/site-packages of a venv, return <root>."""
+    parts = path.rstrip(os.sep).split(os.sep)
+    if len(parts) >= 4 and parts[-1] in ("site-packages", "dist-packages") and parts[-2].startswith("python"):
+        root = os.sep.join(parts[:-3])
+        if os.path.isfile(os.path.join(root, "pyvenv.cfg")):
+            return root
+    return None
+
+
+def _read_name_version(path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_METADATA_HEADER_BYTES)
+    except OSError:
+        return None, None
+    name = version = None
+    for line in data.split(b"\n"):
+        if not line.strip():
+            break
+        if line.startswith(b"Name:"):
+            name = line[5:].strip().decode("utf-8", "replace")
+        elif line.startswith(b"Version:"):
+            version = line[8:].strip().decode("utf-8", "replace")
+        if name and version:
+            break
+    return name, version
+
+
+def _first_line(path):
+    try:
+        return _read_text(path, 256).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _extract_json_str(text, key):
+    """Pull one string value out of a small JSON document without json."""
+    marker = '"%s"' % key
+    pos = text.find(marker)
+    if pos < 0:
+        return None
+    start = text.find('"', text.find(":", pos + len(marker)) + 1)
+    end = text.find('"', start + 1)
+    return text[start + 1:end] if start >= 0 and end > start else None
+
+
+def _canonical(name):
+    out = []
+    prev_sep = False
+    for ch in name.lower():
+        if ch in "-_.":
+            if not prev_sep:
+                out.append("-")
+            prev_sep = True
+        else:
+            out.append(ch)
+            prev_sep = False
+    return "".join(out)
+
+
+def _loaded_file(name):
+    module = sys.modules.get(name)
+    if module is None:
+        return None
+    try:
+        filename = getattr(module, "__file__", None)
+    except Exception:
+        return None
+    return _text(filename) if isinstance(filename, str) else None
+
+
+def _same_file(loaded, expected):
+    if loaded == expected:
+        return True
+    try:
+        return os.path.realpath(loaded) == os.path.realpath(expected) or os.path.realpath(os.path.splitext(loaded)[0]) == os.path.realpath(os.path.splitext(expected)[0])
+    except (OSError, RuntimeError):
+        return False
+
+
+def _interpreter_id():
+    """The id of this (sub-)interpreter, from whichever module the version has."""
+    for modname in ("concurrent.interpreters", "_interpreters", "_xxsubinterpreters"):
+        try:
+            module = __import__(modname, fromlist=["_"])
+        except Exception:
+            continue
+        try:
+            current = module.get_current()
+            main = module.get_main()
+            cur_id = getattr(current, "id", current)
+            main_id = getattr(main, "id", main)
+            if isinstance(cur_id, tuple):
+                cur_id = cur_id[0]
+            if isinstance(main_id, tuple):
+                main_id = main_id[0]
+            cur_id, main_id = int(cur_id), int(main_id)
+            return {"interpreter_id": cur_id, "main_interpreter": cur_id == main_id, "interpreter_id_source": modname}
+        except Exception:
+            continue
+    return {"interpreter_id": None, "main_interpreter": None, "interpreter_id_source": None}
+
+
+def _gunicorn_worker_class():
+    try:
+        with open("/proc/self/cmdline", "rb") as handle:
+            args = handle.read().split(b"\0")
+        for i, arg in enumerate(args):
+            if arg in (b"-k", b"--worker-class") and i + 1 < len(args):
+                return _text(args[i + 1])
+            if arg.startswith(b"--worker-class="):
+                return _text(arg.split(b"=", 1)[1])
+    except OSError:
+        pass
+    return "sync"
+
+
+def _proc_status(pid):
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid, "rb") as handle:
+            for line in handle.read().decode("utf-8", "replace").splitlines():
+                key, _, value = line.partition(":")
+                out[key] = value.strip()
+    except OSError:
+        pass
+    return out
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _safe(func):
+    try:
+        return func()
+    except Exception:
+        return None
+
+
+def collect(options=None):
+    """Collect a report of the interpreter this code runs in (plain dict)."""
+    return Collector(options).collect()
+
+
+def _main_foreign(redact_key=None):
+    """Entry point when the source is run inside a foreign interpreter."""
+    options = {"foreign": True, "use_psutil": False}
+    if redact_key:
+        options["redact_key"] = redact_key
+    report = collect(options)
+    out = getattr(sys.stdout, "buffer", None)
+    data = dumps(report).encode("utf-8", "surrogatepass")
+    if out is not None:
+        out.write(data)
+        out.flush()
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+
+
+if __name__ == "__main__":
+    _main_foreign(os.environ.get("VENVPROBE_REDACT_KEY"))

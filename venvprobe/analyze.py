@@ -1,0 +1,408 @@
+"""Turn a report into findings: the *analyze* stage.
+
+:func:`analyze` is a pure function of the report data.  It never looks at the
+machine it runs on, so it gives the same answer for a report collected just
+now, fetched from a server, or loaded from a support ticket.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from venvprobe.catalog import make_finding, sort_findings
+
+Report = Dict[str, Any]
+Finding = Dict[str, Any]
+
+# Site-packages files that legitimately run code at start-up.
+_KNOWN_PTH_IMPORTS = ("distutils-precedence.pth", "_virtualenv.pth")
+_SERVER_KINDS = ("mod_wsgi", "uwsgi", "gunicorn", "waitress")
+
+
+def _section(report: Report, name: str) -> Any:
+    value = report.get(name)
+    if isinstance(value, dict) and set(value) == {"error"}:
+        return None
+    return value
+
+
+def _entries(report: Report) -> List[dict]:
+    sp = _section(report, "sys_path") or {}
+    return [e for e in sp.get("entries", []) if isinstance(e, dict)]
+
+
+def _server(report: Report) -> Optional[str]:
+    ident = _section(report, "identity") or {}
+    return (ident.get("server") or {}).get("kind")
+
+
+def _in_server(report: Report) -> bool:
+    return _server(report) in _SERVER_KINDS
+
+
+def _major_minor(version: Optional[str]) -> Optional[str]:
+    if not version:
+        return None
+    parts = str(version).split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else None
+
+
+def _under(path: Optional[str], root: Optional[str]) -> bool:
+    if not path or not root:
+        return False
+    path, root = posixpath.normpath(path), posixpath.normpath(root)
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+class _Analysis:
+    """Holds the report and the server kind while the checks run."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.server = _server(report)
+        self.interp = _section(report, "interpreter") or {}
+        self.entries = _entries(report)
+        self.findings: List[Finding] = []
+
+    def add(self, code: str, message: str, evidence: Iterable[str] = (), **kw: Any) -> None:
+        self.findings.append(make_finding(code, message, list(evidence), server=self.server, **kw))
+
+    def site_entries(self, *kinds: str) -> List[dict]:
+        return [e for e in self.entries if (e.get("origin") or {}).get("kind") in kinds]
+
+
+# ---------------------------------------------------------------------------
+# checks: each takes the analysis and adds findings
+
+
+def _check_venv_version(a: _Analysis) -> None:
+    running = _major_minor(a.interp.get("version"))
+    base_prefix = a.interp.get("base_prefix")
+    cfgs = []
+    if a.interp.get("pyvenv_cfg"):
+        cfgs.append((a.interp.get("prefix"), a.interp["pyvenv_cfg"]))
+    for e in a.site_entries("runtime_venv_site"):
+        cfg = (e.get("origin") or {}).get("pyvenv_cfg")
+        if cfg:
+            cfgs.append(((e.get("origin") or {}).get("venv_root"), cfg))
+    seen = set()
+    for root, cfg in cfgs:
+        if root in seen or not isinstance(cfg, dict):
+            continue
+        seen.add(root)
+        made_with = _major_minor(cfg.get("version"))
+        home = cfg.get("home")
+        if made_with and running and made_with != running:
+            a.add("venv-python-mismatch",
+                  f"venv {root} was made by Python {cfg.get('version')} but this process runs Python {a.interp.get('version')}",
+                  [f"{cfg.get('path')}: version = {cfg.get('version')}, home = {home}",
+                   f"running: {a.interp.get('version')} ({a.interp.get('real_executable')})"])
+        elif home and base_prefix and not _home_matches_base(home, base_prefix, a.interp):
+            a.add("venv-python-mismatch",
+                  f"venv {root} was made from the Python in {home}, but this process runs the installation at {base_prefix}",
+                  [f"{cfg.get('path')}: home = {home}", f"base_prefix = {base_prefix}",
+                   f"real executable = {a.interp.get('real_executable')}"])
+        if cfg.get("home_exists") is False:
+            a.add("venv-base-missing", f"the Python that venv {root} was made from ({home}) no longer exists",
+                  [f"{cfg.get('path')}: home = {home}"])
+
+
+def _home_matches_base(home: str, base_prefix: str, interp: dict) -> bool:
+    """Does pyvenv.cfg's `home` (a bin dir) belong to the running installation?"""
+    home = posixpath.normpath(home)
+    candidates = {posixpath.join(base_prefix, "bin"), posixpath.normpath(base_prefix)}
+    for key in ("base_executable", "real_executable"):
+        exe = interp.get(key)
+        if exe:
+            candidates.add(posixpath.dirname(exe))
+    if home in candidates:
+        return True
+    # /usr/bin and /bin are the same installation on merged-/usr systems.
+    strip = lambda p: p[4:] if p.startswith("/usr/") else p
+    return strip(home) in {strip(c) for c in candidates}
+
+
+def _check_site_order(a: _Analysis) -> None:
+    base = a.site_entries("base_site")
+    venvs = a.site_entries("venv_site", "runtime_venv_site")
+    if not base:
+        return
+    first_base = min(base, key=lambda e: e["index"])
+    for v in venvs:
+        if v["index"] > first_base["index"]:
+            a.add("venv-site-after-base-site",
+                  f"venv site-packages {v['path']} (sys.path[{v['index']}]) comes after base site-packages "
+                  f"{first_base['path']} (sys.path[{first_base['index']}]): packages in the base installation win",
+                  [f"sys.path[{first_base['index']}] = {first_base['path']} ({first_base['origin']['kind']})",
+                   f"sys.path[{v['index']}] = {v['path']} ({v['origin']['kind']})"])
+
+
+def _check_base_visible(a: _Analysis) -> None:
+    base = [e for e in a.site_entries("base_site") if e.get("exists")]
+    runtime_venvs = a.site_entries("runtime_venv_site")
+    venv_meant = bool(a.interp.get("in_venv")) or bool(runtime_venvs)
+    if not base or not venv_meant:
+        return
+    dists = _section(a.report, "distributions") or []
+    base_idx = {e["index"] for e in base}
+    in_base = [d for d in dists if isinstance(d, dict) and d.get("location_index") in base_idx]
+    if in_base:
+        names = ", ".join(sorted({f"{d.get('name')} {d.get('version')}" for d in in_base})[:12])
+        a.add("base-site-visible",
+              f"{len(in_base)} distributions from the base installation are importable: {names}"
+              + (" ..." if len(in_base) > 12 else ""),
+              [f"sys.path[{e['index']}] = {e['path']}" for e in base])
+    mods = (_section(a.report, "modules") or {}).get("top_level") or []
+    imported = [m for m in mods if any(_under(m.get("file"), e.get("abs_path") or e.get("path")) for e in base)]
+    if imported:
+        a.add("base-site-imported",
+              "imported from the base installation instead of the venv: "
+              + ", ".join(f"{m['name']} ({m['file']})" for m in imported[:10]),
+              [m["file"] for m in imported])
+
+
+def _check_prefix(a: _Analysis) -> None:
+    if a.interp.get("has_real_prefix"):
+        a.add("prefix-rewritten",
+              f"sys.real_prefix exists ({a.interp.get('real_prefix')}): activate_this.py rewrote sys.prefix to {a.interp.get('prefix')}",
+              [f"sys.prefix = {a.interp.get('prefix')}", f"sys.real_prefix = {a.interp.get('real_prefix')}"])
+    home = a.interp.get("home") or {}
+    if a.server in ("mod_wsgi", "uwsgi") and not a.interp.get("in_venv") and not home.get("initialised_with") \
+            and not home.get("env_PYTHONHOME") and not a.interp.get("pyvenv_cfg"):
+        a.add("prefix-from-path-search",
+              f"no python-home was given to the {a.server} interpreter: it derived prefix {a.interp.get('prefix')} "
+              f"from its own search (PATH / build defaults)",
+              [f"sys.executable = {a.interp.get('executable')}", f"real executable = {a.interp.get('real_executable')}"])
+    if not a.interp.get("in_venv") and not a.site_entries("runtime_venv_site"):
+        a.add("no-venv", f"running the base installation at {a.interp.get('prefix')} without any venv",
+              [f"sys.prefix == sys.base_prefix == {a.interp.get('prefix')}"],
+              severity="warning" if _in_server(a.report) else "info")
+
+
+def _check_env(a: _Analysis) -> None:
+    env = ((_section(a.report, "environment") or {}).get("variables")) or {}
+    flags = a.interp.get("flags") or {}
+    if flags.get("ignore_environment"):
+        return
+    if env.get("PYTHONHOME") and _in_server(a.report):
+        a.add("pythonhome-from-env", f"PYTHONHOME={env['PYTHONHOME']} is set in the server's environment",
+              [f"PYTHONHOME={env['PYTHONHOME']}"])
+    if env.get("PYTHONPATH") and _in_server(a.report):
+        a.add("pythonpath-from-env", f"PYTHONPATH={env['PYTHONPATH']} is set in the server's environment",
+              [f"PYTHONPATH={env['PYTHONPATH']}"])
+
+
+def _check_user_site(a: _Analysis) -> None:
+    user = a.interp.get("user_site") or {}
+    user_entries = a.site_entries("user_site")
+    if user.get("ENABLE_USER_SITE") and user_entries:
+        a.add("user-site-active",
+              f"user site-packages {user_entries[0]['path']} is on sys.path (HOME={user.get('HOME')})",
+              [f"site.ENABLE_USER_SITE = True", f"sys.path[{user_entries[0]['index']}] = {user_entries[0]['path']}"],
+              severity="warning" if _in_server(a.report) else "info")
+
+
+def _check_entries(a: _Analysis) -> None:
+    for e in a.entries:
+        kind = (e.get("origin") or {}).get("kind")
+        if e.get("exists") is False:
+            if kind in ("stdlib_zip",):
+                continue  # python3X.zip is on every sys.path and almost never exists
+            a.add("sys-path-missing", f"sys.path[{e['index']}] = {e['path']} does not exist",
+                  [f"origin: {(e.get('origin') or {}).get('detail')}"])
+        elif e.get("readable") is False:
+            a.add("sys-path-unreadable", f"sys.path[{e['index']}] = {e['path']} exists but is not readable by this process",
+                  [e.get("error") or "os.access(R_OK|X_OK) is false"])
+        if e.get("duplicate_of") is not None:
+            first = e["duplicate_of"]
+            a.add("sys-path-duplicate", f"sys.path[{e['index']}] = {e['path']} repeats sys.path[{first}]",
+                  [f"real path {e.get('real_path')}"])
+
+
+def _check_scheme(a: _Analysis) -> None:
+    paths = a.interp.get("sysconfig_paths") or {}
+    on_path = {posixpath.normpath(e.get("abs_path") or e.get("path") or "") for e in a.entries}
+    on_path |= {posixpath.normpath(e.get("real_path") or "") for e in a.entries}
+    for key in ("purelib", "platlib"):
+        target = paths.get(key)
+        if target and posixpath.normpath(target) not in on_path:
+            a.add("install-scheme-not-on-path",
+                  f"`pip install` with this interpreter writes to {key} = {target}, which is not on sys.path",
+                  [f"sysconfig {key} = {target}", f"scheme = {a.interp.get('sysconfig_scheme')}"])
+            break
+
+
+def _check_pth(a: _Analysis) -> None:
+    sp = _section(a.report, "sys_path") or {}
+    by_dir: Dict[str, dict] = {}
+    for e in a.entries:
+        by_dir[posixpath.normpath(e.get("abs_path") or e.get("path") or "")] = e
+    for pth in sp.get("pth_files") or []:
+        name = posixpath.basename(pth.get("file", ""))
+        lines = pth.get("lines") or []
+        imports = [l for l in lines if l.get("kind") == "import"]
+        if imports and name not in _KNOWN_PTH_IMPORTS:
+            a.add("pth-executable-line",
+                  f"{pth['file']} runs code at start-up: {imports[0]['text'][:120]}",
+                  [f"{pth['file']}:{l['line']}: {l['text'][:200]}" for l in imports[:5]],
+                  severity="info")
+        unprocessed = [l for l in lines if l.get("kind") == "path" and l.get("exists") and not l.get("on_sys_path")]
+        entry = by_dir.get(posixpath.normpath(pth.get("dir", "")))
+        entry_kind = ((entry or {}).get("origin") or {}).get("kind")
+        if unprocessed and entry_kind not in ("venv_site", "base_site", "user_site"):
+            a.add("pth-not-processed",
+                  f"{pth['file']} was never processed: its directory was put on sys.path by hand "
+                  f"({(entry or {}).get('origin', {}).get('detail', 'unknown origin')}), so {unprocessed[0]['target']} is not importable",
+                  [f"{pth['file']}:{l['line']}: {l['text']} -> {l['target']} (not on sys.path)" for l in unprocessed[:5]])
+
+
+def _check_distributions(a: _Analysis) -> None:
+    for d in _section(a.report, "distributions") or []:
+        if not isinstance(d, dict):
+            continue
+        missing = d.get("missing_files") or []
+        tops = d.get("top_level") or []
+        if missing and tops and set(tops) <= {m.split(".")[0] for m in missing}:
+            a.add("distribution-files-missing",
+                  f"{d.get('name')} {d.get('version')} in {d.get('location')}: metadata present but its files are gone "
+                  f"({', '.join(missing[:5])})",
+                  [f"{d.get('metadata_path')}/RECORD lists {', '.join(missing[:10])}"])
+
+
+def _check_shadowed(a: _Analysis) -> None:
+    shadowed = _section(a.report, "shadowed") or {}
+    covered = set()
+    dists = _section(a.report, "distributions") or []
+    for item in shadowed.get("distributions") or []:
+        win, losers = item.get("winner") or {}, item.get("losers") or []
+        lose_text = "; ".join(f"{l.get('version')} at sys.path[{l.get('location_index')}] {l.get('location')}" for l in losers)
+        a.add("shadowed-distribution",
+              f"{item.get('name')}: {win.get('version')} at sys.path[{win.get('location_index')}] {win.get('location')} wins over {lose_text}",
+              [f"{win.get('metadata_path')}"] + [l.get("metadata_path") for l in losers],
+              severity="warning" if item.get("versions_differ") else "info",
+              data={"name": item.get("name"), "winner": win.get("version"), "losers": [l.get("version") for l in losers]})
+        for d in dists:
+            if isinstance(d, dict) and _canon(d.get("name")) == _canon(item.get("name")):
+                covered.update(d.get("top_level") or [])
+    for item in shadowed.get("modules") or []:
+        name = item.get("name")
+        kind = item.get("kind")
+        winner = item.get("winner") or {}
+        losers = item.get("losers") or []
+        if kind == "namespace_split":
+            a.add("namespace-split",
+                  f"namespace package {name} is split across {len(item.get('portions') or [])} sys.path entries",
+                  [p.get("path") for p in item.get("portions") or []])
+            continue
+        if kind == "namespace_poisoned":
+            a.add("namespace-poisoned",
+                  f"{winner.get('path')} is a regular package and hides the namespace portions of {name}",
+                  [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers])
+            continue
+        if item.get("stdlib"):
+            if item.get("winner_is_stdlib"):
+                a.add("stdlib-backport-ignored",
+                      f"{name} in {', '.join(l.get('entry') for l in losers)} is never used: the standard library's {name} wins",
+                      [f"wins: {winner.get('path')}"] + [f"ignored: {l.get('path')}" for l in losers])
+            else:
+                loaded = item.get("loaded_file")
+                a.add("stdlib-shadowed",
+                      f"standard-library module {name} is shadowed by {winner.get('path')} (sys.path[{winner.get('index')}])"
+                      + (f"; currently loaded from {loaded}" if loaded else ""),
+                      [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers])
+            continue
+        if name in covered:
+            continue
+        a.add("shadowed-module",
+              f"{name}: {winner.get('path')} (sys.path[{winner.get('index')}]) hides "
+              + ", ".join(f"{l.get('path')} (sys.path[{l.get('index')}])" for l in losers),
+              [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers])
+
+
+def _canon(name: Optional[str]) -> str:
+    return "".join("-" if c in "_." else c for c in (name or "").lower())
+
+
+def _check_modules(a: _Analysis) -> None:
+    mods = _section(a.report, "modules") or {}
+    stale = [m for m in mods.get("top_level") or [] if m.get("matches_sys_path") is False]
+    for m in stale:
+        a.add("stale-module", f"{m['name']} was loaded from {m['file']} but sys.path now resolves it to {m.get('resolves_to')}",
+              [f"loaded: {m['file']}", f"resolves to: {m.get('resolves_to')}"])
+    if (a.report.get("collector") or {}).get("in_process", True):
+        changed = [m for m in mods.get("top_level") or [] if m.get("modified_after_start")]
+        if changed:
+            a.add("source-modified-after-start",
+                  f"{len(changed)} loaded modules changed on disk after the process started: "
+                  + ", ".join(m["name"] for m in changed[:8]),
+                  [m["file"] for m in changed[:20]])
+    ident = _section(a.report, "identity") or {}
+    if ident.get("main_interpreter") is False:
+        stdlib_roots = [p for p in ((a.interp.get("sysconfig_paths") or {}).get(k) for k in ("stdlib", "platstdlib")) if p]
+        stdlib_roots += [a.interp.get("base_prefix") + "/lib"] if a.interp.get("base_prefix") else []
+        third = [x for x in mods.get("extensions") or []
+                 if not any(_under(x.get("file"), r) for r in stdlib_roots) and "/lib-dynload/" not in (x.get("file") or "")]
+        if third:
+            a.add("c-extension-in-subinterpreter",
+                  f"{len(third)} third-party C extensions are loaded in sub-interpreter {ident.get('interpreter_id')}: "
+                  + ", ".join(x["module"] for x in third[:8]),
+                  [x["file"] for x in third[:20]])
+    scripts = mods.get("wsgi_scripts") or []
+    probe = a.report.get("probe") or {}
+    if len(scripts) > 1:
+        a.add("several-apps-one-interpreter",
+              f"{len(scripts)} WSGI scripts share interpreter {ident.get('interpreter_id')}: "
+              + ", ".join(s.get("file") or s.get("module") for s in scripts),
+              [s.get("file") or s.get("module") for s in scripts])
+    if a.server == "mod_wsgi" and probe.get("mount") == "wsgi-script" and len(scripts) <= 1:
+        server = ident.get("server") or {}
+        a.add("probe-alone",
+              f"no other WSGI script is loaded in this interpreter (process group {server.get('process_group')!r}, "
+              f"application group {server.get('application_group')!r}): this is probably not your app's interpreter",
+              [f"WSGI scripts loaded here: {', '.join(s.get('file') or '?' for s in scripts) or 'none'}"])
+
+
+CHECKS: List[Callable[[_Analysis], None]] = [
+    _check_venv_version,
+    _check_site_order,
+    _check_base_visible,
+    _check_prefix,
+    _check_env,
+    _check_user_site,
+    _check_entries,
+    _check_scheme,
+    _check_pth,
+    _check_distributions,
+    _check_shadowed,
+    _check_modules,
+]
+
+
+def analyze(report: Report) -> List[Finding]:
+    """Return the findings for *report*, most severe first.
+
+    A check that trips over malformed data records an ``analysis-error``
+    finding instead of failing the whole analysis.
+    """
+    a = _Analysis(report)
+    for check in CHECKS:
+        try:
+            check(a)
+        except Exception as exc:  # malformed or partial report data
+            a.findings.append({
+                "code": "analysis-error", "severity": "info", "title": "A check could not run on this report",
+                "message": f"{check.__name__.lstrip('_')}: {type(exc).__name__}: {exc}", "evidence": [], "fix": "",
+            })
+    return sort_findings(a.findings)
+
+
+def summarize(findings: List[Finding]) -> Dict[str, int]:
+    """Counts of findings by severity (every severity present, possibly 0)."""
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        counts[f.get("severity", "info")] = counts.get(f.get("severity", "info"), 0) + 1
+    return counts
+
+
+__all__ = ["analyze", "summarize", "CHECKS"]

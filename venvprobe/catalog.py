@@ -1,0 +1,231 @@
+"""Every finding venvprobe can report: stable code, severity, title and fix.
+
+One catalog serves the live report (:mod:`venvprobe.analyze`), the offline
+checks (``check-home``, ``check-apache``, ``explain-log``) and expectation
+files (``[findings] allow = [...]``), so the same cause always carries the
+same code and the same advice, wherever it was diagnosed.
+
+Codes are kebab-case and never renamed once released; add new ones instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A kind of problem: what it is called and how to fix it per server."""
+
+    code: str
+    severity: str
+    title: str
+    fix: str
+    fix_mod_wsgi: str = ""
+    fix_uwsgi: str = ""
+    fix_gunicorn: str = ""
+
+    def fix_for(self, server: Optional[str]) -> str:
+        """The fix in the terms of *server* (mod_wsgi, uwsgi, gunicorn), else the general one."""
+        specific = {"mod_wsgi": self.fix_mod_wsgi, "uwsgi": self.fix_uwsgi, "gunicorn": self.fix_gunicorn}.get(server or "")
+        return specific or self.fix
+
+
+def _d(code, severity, title, fix, mod_wsgi="", uwsgi="", gunicorn=""):
+    return Diagnosis(code, severity, title, fix, mod_wsgi, uwsgi, gunicorn)
+
+
+CATALOG: Dict[str, Diagnosis] = {
+    d.code: d
+    for d in [
+        # -- interpreter and venv ------------------------------------------------
+        _d("venv-python-mismatch", "error",
+           "The venv was made by a different Python than the one running",
+           "Recreate the venv with the interpreter the server embeds (same installation, same X.Y).",
+           mod_wsgi="mod_wsgi embeds the libpython it was compiled for: recreate the venv with that Python "
+                    "(Debian's mod_wsgi: /usr/bin/python3 -m venv ...), or install a mod_wsgi built for the venv's Python "
+                    "(pip install mod_wsgi; mod_wsgi-express module-config).",
+           uwsgi="uWSGI's python plugin embeds one libpython: recreate the venv with that Python or load the matching plugin "
+                 "(plugin = python3X).",
+           gunicorn="Run gunicorn from the venv itself (<venv>/bin/gunicorn) so the venv's own interpreter runs it."),
+        _d("venv-base-missing", "error",
+           "The Python installation the venv was made from no longer exists",
+           "Recreate the venv from an installed Python (the base in pyvenv.cfg `home` is gone)."),
+        _d("venv-site-after-base-site", "warning",
+           "The venv's site-packages comes after the base installation's, so base packages win",
+           "Make the venv the interpreter's home instead of appending its site-packages.",
+           mod_wsgi="Use python-home=<venv root> on WSGIDaemonProcess (or WSGIPythonHome in embedded mode) instead of "
+                    "site.addsitedir() in the WSGI script; if you must activate in the script, point python-home at an "
+                    "empty venv so no base packages are visible.",
+           uwsgi="Use home = <venv root> (alias virtualenv/venv) instead of pythonpath = <site-packages>.",
+           gunicorn="Start gunicorn with <venv>/bin/gunicorn instead of adding site-packages to sys.path."),
+        _d("base-site-visible", "warning",
+           "The base installation's site-packages is on sys.path while a venv is meant to be used",
+           "Use a venv without system site packages as the interpreter home (a virgin baseline).",
+           mod_wsgi="Set python-home (daemon mode) or WSGIPythonHome (embedded) to the app's venv, or to an empty venv "
+                    "if the WSGI script activates the app's venv itself.",
+           uwsgi="Set home = <venv root> for a venv created without --system-site-packages.",
+           gunicorn="Create the venv without --system-site-packages and run gunicorn from it."),
+        _d("base-site-imported", "warning",
+           "Modules were imported from the base installation's site-packages, not the venv",
+           "Install these packages into the venv (and pin them), then hide the base site-packages.",
+           mod_wsgi="Install the packages into the venv named by python-home, and point python-home at a venv "
+                    "created without --system-site-packages."),
+        _d("prefix-rewritten", "warning",
+           "sys.prefix was rewritten at runtime (activate_this.py)",
+           "Prefer configuring the venv as the interpreter home; activate_this.py rewrites sys.prefix after "
+           "modules have already been loaded.",
+           mod_wsgi="Replace exec(activate_this.py) in the WSGI script with python-home=<venv> on WSGIDaemonProcess."),
+        _d("prefix-from-path-search", "info",
+           "No Python home was configured: the embedded interpreter found its prefix by itself",
+           "Configure the venv explicitly so the interpreter never depends on PATH or build-time defaults.",
+           mod_wsgi="Add python-home=<venv root> to WSGIDaemonProcess, or WSGIPythonHome <venv root> at global "
+                    "scope for embedded mode.",
+           uwsgi="Add home = <venv root>."),
+        _d("no-venv", "info",
+           "No virtual environment is in use",
+           "Run the app from a dedicated venv so its packages are isolated from the system's.",
+           mod_wsgi="python -m venv /srv/venvs/app, install the app there, then python-home=/srv/venvs/app.",
+           uwsgi="python -m venv /srv/venvs/app, then home = /srv/venvs/app.",
+           gunicorn="python -m venv /srv/venvs/app and start /srv/venvs/app/bin/gunicorn."),
+        _d("pythonhome-from-env", "warning",
+           "PYTHONHOME was inherited from the environment",
+           "Remove PYTHONHOME from the server's environment; configure the home in the server instead.",
+           mod_wsgi="Remove PYTHONHOME from /etc/apache2/envvars or the systemd unit; use python-home / WSGIPythonHome.",
+           uwsgi="Remove PYTHONHOME from the service environment; use home = <venv>."),
+        _d("pythonpath-from-env", "warning",
+           "PYTHONPATH was inherited from the environment",
+           "Remove PYTHONPATH from the server's environment; configure paths in the server instead.",
+           mod_wsgi="Remove PYTHONPATH from /etc/apache2/envvars or the unit; use python-path= on WSGIDaemonProcess.",
+           uwsgi="Remove PYTHONPATH from the environment; use pythonpath = in the ini.",
+           gunicorn="Remove PYTHONPATH; use --chdir / --pythonpath."),
+        _d("user-site-active", "warning",
+           "User site-packages (~/.local) is active in a server process",
+           "Disable the user site in servers: it depends on the HOME the server was started with.",
+           mod_wsgi="Set python-home to a venv (venvs disable the user site), or set PYTHONNOUSERSITE=1 in Apache's envvars.",
+           uwsgi="Use home = <venv> or set env = PYTHONNOUSERSITE=1.",
+           gunicorn="Run gunicorn from a venv or with PYTHONNOUSERSITE=1."),
+        # -- sys.path -----------------------------------------------------------------
+        _d("sys-path-missing", "warning",
+           "A sys.path entry does not exist",
+           "Remove the entry or create the directory; a typo here silently hides a package.",
+           mod_wsgi="Check python-path= / WSGIPythonPath and sys.path edits in the WSGI script."),
+        _d("sys-path-unreadable", "error",
+           "A sys.path entry exists but this process cannot read it",
+           "Give the server user read and traverse permission on every component of the path.",
+           mod_wsgi="The daemon runs as the WSGIDaemonProcess user= (default: Apache's user, e.g. www-data): "
+                    "chmod o+rx the directories, or move the venv/app out of a private home directory."),
+        _d("sys-path-duplicate", "info",
+           "The same directory is on sys.path more than once",
+           "Remove the repeated entry (often added twice by python-path and the WSGI script)."),
+        _d("install-scheme-not-on-path", "warning",
+           "pip would install into a directory that is not on sys.path",
+           "Install with the interpreter the app runs (<venv>/bin/python -m pip install ...), or fix the home so "
+           "sysconfig's purelib/platlib are on sys.path."),
+        _d("pth-executable-line", "info",
+           "A .pth file runs code at every interpreter start",
+           "Review the import line: it runs in every process that uses this site-packages."),
+        _d("pth-not-processed", "warning",
+           ".pth files sit in a directory added to sys.path by hand, so they were never processed",
+           "Add the directory with site.addsitedir() (or as the venv home) so its .pth files are read.",
+           mod_wsgi="python-path= and WSGIPythonPath use addsitedir; sys.path.insert() in the WSGI script and "
+                    "PYTHONPATH do not. Prefer python-home=<venv>.",
+           uwsgi="uWSGI's pythonpath does not read .pth files: use home = <venv root>."),
+        # -- packages ------------------------------------------------------------------
+        _d("shadowed-distribution", "warning",
+           "A distribution is installed in more than one sys.path entry",
+           "Uninstall the copy that should not be used; the first on sys.path wins and pip only shows that one."),
+        _d("shadowed-module", "info",
+           "A top-level module or package is provided by more than one sys.path entry",
+           "Remove the copy that should not be used, or reorder sys.path."),
+        _d("stdlib-shadowed", "error",
+           "A standard-library module is shadowed by a file outside the standard library",
+           "Rename or remove the local file (a local random.py, an old backport) that hides the standard module."),
+        _d("stdlib-backport-ignored", "info",
+           "A backport of a standard-library module is installed but never used",
+           "Uninstall the backport: the standard library's copy always wins."),
+        _d("stale-module", "warning",
+           "A loaded module is not the file sys.path resolves to now",
+           "Restart the worker processes so every module is imported fresh from the current sys.path.",
+           mod_wsgi="touch the WSGI script (daemon mode reloads) or restart Apache.",
+           uwsgi="Reload with touch-reload or uwsgi --reload.",
+           gunicorn="kill -HUP the gunicorn master."),
+        _d("source-modified-after-start", "warning",
+           "Source files changed on disk after this process started: it still runs the old code",
+           "Restart or reload the workers after every deploy.",
+           mod_wsgi="touch the WSGI script file (daemon mode) or apachectl graceful.",
+           uwsgi="Use touch-reload = <file> and touch it on deploy.",
+           gunicorn="kill -HUP the master (or use --reload in development only)."),
+        _d("distribution-files-missing", "warning",
+           "A distribution's metadata remains but the files its RECORD lists are gone",
+           "Reinstall or uninstall the distribution: `pip list` shows it but it cannot be imported."),
+        _d("namespace-split", "info",
+           "A namespace package is split across several sys.path entries",
+           "Fine when intended; make sure every portion comes from the same environment."),
+        _d("namespace-poisoned", "error",
+           "A regular package (__init__.py) hides the portions of a namespace package",
+           "Remove the stray __init__.py or the old non-namespace distribution; the other portions are invisible."),
+        # -- interpreters and servers --------------------------------------------------
+        _d("c-extension-in-subinterpreter", "warning",
+           "Third-party C extensions are loaded in a sub-interpreter",
+           "Run the app in the main interpreter.",
+           mod_wsgi="Add WSGIApplicationGroup %{GLOBAL} (and give each app its own WSGIDaemonProcess group).",
+           uwsgi="Add single-interpreter = true (one app per uWSGI instance)."),
+        _d("several-apps-one-interpreter", "info",
+           "Several WSGI scripts were loaded into the same interpreter",
+           "Give each application its own process group or application group unless sharing is intended.",
+           mod_wsgi="Use one WSGIDaemonProcess per app, or distinct application-group= values."),
+        _d("probe-alone", "warning",
+           "The probe is alone in its interpreter: it is probably not reporting the app's interpreter",
+           "Mount the probe in the app's process group and application group, or use the middleware.",
+           mod_wsgi="Give the probe's WSGIScriptAlias the same process-group= and application-group= as the app "
+                    "(application-group=%{GLOBAL} if the app uses it), or wrap the app with "
+                    "venvprobe.middleware.ProbeMiddleware."),
+        # -- offline diagnosis (check-home, check-apache, explain-log) ------------------
+        # Codes below are used by venvprobe/offline/*; edited there by their owner.
+    ]
+}
+
+
+def diagnosis(code: str) -> Diagnosis:
+    """The catalog entry for *code* (KeyError for unknown codes: a programming error)."""
+    return CATALOG[code]
+
+
+def register(*diagnoses: Diagnosis) -> None:
+    """Add diagnoses defined elsewhere (offline checks) to the catalog."""
+    for d in diagnoses:
+        if d.severity not in SEVERITIES:
+            raise ValueError(f"bad severity {d.severity!r} for {d.code}")
+        CATALOG[d.code] = d
+
+
+def make_finding(code: str, message: str, evidence: Optional[List[str]] = None,
+                 server: Optional[str] = None, severity: Optional[str] = None,
+                 data: Optional[dict] = None) -> dict:
+    """Build one finding as plain report data.
+
+    *severity* overrides the catalog's default where the evidence makes a
+    case more or less serious (e.g. equal versions of a shadowed dist).
+    """
+    d = CATALOG[code]
+    finding = {
+        "code": code,
+        "severity": severity or d.severity,
+        "title": d.title,
+        "message": message,
+        "evidence": list(evidence or []),
+        "fix": d.fix_for(server),
+    }
+    if data:
+        finding["data"] = data
+    return finding
+
+
+def sort_findings(findings: List[dict]) -> List[dict]:
+    """Most severe first, then by code, keeping the original order otherwise."""
+    return sorted(findings, key=lambda f: (-SEVERITY_RANK.get(f.get("severity"), 0), f.get("code", "")))

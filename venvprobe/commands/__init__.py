@@ -1,0 +1,90 @@
+"""Sub-commands of the ``venvprobe`` CLI, one module each, plus shared helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Optional
+
+from venvprobe.catalog import SEVERITY_RANK
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+MAX_REPORT_BYTES = 64 << 20
+
+
+class UsageError(Exception):
+    """Bad input (file, URL, option): printed as one line by the CLI, exit code 2."""
+
+
+def read_input(path: str, what: str = "file", limit: int = MAX_REPORT_BYTES) -> str:
+    """Read a file (or stdin for "-") as text, with a clear error instead of a traceback."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path!r} is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise UsageError(f"{what} {path!r} is larger than {limit >> 20} MiB")
+    return data.decode("utf-8", "replace")
+
+
+def load_report(path: str) -> dict:
+    """Load a saved report (JSON) and check it looks like one of ours."""
+    text = read_input(path, "report")
+    try:
+        report = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{path!r} is not JSON ({exc})") from None
+    check_report(report, path)
+    return report
+
+
+def check_report(report: object, source: str) -> dict:
+    """Validate the schema header of a report from *source*."""
+    from venvprobe.report import SCHEMA_NAME, SCHEMA_VERSION
+
+    if not isinstance(report, dict) or not isinstance(report.get("schema"), dict):
+        raise UsageError(f"{source!r} is not a venvprobe report (no schema header)")
+    schema = report["schema"]
+    if schema.get("name") != SCHEMA_NAME:
+        raise UsageError(f"{source!r} is not a venvprobe report (schema {schema.get('name')!r})")
+    version = schema.get("version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise UsageError(
+            f"{source!r} uses report schema version {version!r}; this venvprobe reads up to {SCHEMA_VERSION}: upgrade venvprobe"
+        )
+    return report
+
+
+def write_output(text: str, path: Optional[str]) -> None:
+    """Write to *path* atomically (nothing half-written on error), or to stdout."""
+    if not path or path == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+
+
+def fails_on(findings: list, threshold: Optional[str]) -> bool:
+    """True when any finding is at or above severity *threshold* (None: never)."""
+    if not threshold or threshold == "never":
+        return False
+    rank = SEVERITY_RANK[threshold]
+    return any(SEVERITY_RANK.get(f.get("severity"), 0) >= rank for f in findings)

@@ -1,0 +1,343 @@
+"""Render a report as plain text, Markdown, JSON or HTML: the *render* stage.
+
+Every human format is built from the same list of :class:`Table` views
+(:func:`report_tables`), so text, Markdown and HTML always show the same
+facts in the same order: findings first, then the sections.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from tabulate import tabulate
+
+from venvprobe.analyze import summarize
+
+FORMATS = ("text", "markdown", "json", "html")
+SECTIONS = ("findings", "interpreter", "identity", "path", "shadowed", "distributions", "modules", "process", "environment")
+
+
+@dataclass
+class Table:
+    """One titled table (or key/value list) of a rendered report."""
+
+    section: str
+    title: str
+    headers: Sequence[str]
+    rows: List[Sequence[Any]] = field(default_factory=list)
+    note: str = ""
+
+
+def _kv(section: str, title: str, pairs: Iterable[tuple], note: str = "") -> Table:
+    return Table(section, title, ("field", "value"), [(k, _fmt(v)) for k, v in pairs], note)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt(v) for v in value) if value else "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) if value else "-"
+    return str(value)
+
+
+def _section(report: dict, name: str) -> Any:
+    return report.get(name) if isinstance(report.get(name), (dict, list)) else None
+
+
+def _section_error(report: dict, name: str) -> Optional[str]:
+    value = report.get(name)
+    if isinstance(value, dict) and "error" in value and len(value) == 1:
+        return str(value["error"])
+    return None
+
+
+def report_tables(report: dict, sections: Optional[Sequence[str]] = None) -> List[Table]:
+    """The tables that make up a rendered report, restricted to *sections*."""
+    wanted = set(sections or SECTIONS)
+    tables: List[Table] = []
+    builders = [
+        ("findings", _findings_tables),
+        ("identity", _identity_tables),
+        ("interpreter", _interpreter_tables),
+        ("path", _path_tables),
+        ("shadowed", _shadowed_tables),
+        ("distributions", _distribution_tables),
+        ("modules", _module_tables),
+        ("process", _process_tables),
+        ("environment", _environment_tables),
+    ]
+    for name, builder in builders:
+        if name not in wanted:
+            continue
+        source = {"path": "sys_path"}.get(name, name)
+        error = _section_error(report, source)
+        if error:
+            tables.append(Table(name, name, ("error",), [(error,)], "this section could not be collected"))
+            continue
+        try:
+            tables.extend(builder(report))
+        except Exception as exc:  # a malformed (e.g. hand-edited) report must still render
+            tables.append(Table(name, name, ("error",), [(f"cannot render: {type(exc).__name__}: {exc}",)]))
+    return tables
+
+
+def _findings_tables(report: dict) -> List[Table]:
+    findings = report.get("findings") or []
+    counts = summarize(findings)
+    rows = [(f.get("severity"), f.get("code"), f.get("message"), f.get("fix")) for f in findings]
+    note = f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
+    if not findings:
+        note = "no findings"
+    return [Table("findings", "Findings", ("severity", "code", "what", "fix"), rows, note)]
+
+
+def _identity_tables(report: dict) -> List[Table]:
+    ident = _section(report, "identity") or {}
+    server = ident.get("server") or {}
+    pairs = [
+        ("pid", ident.get("pid")),
+        ("interpreter id", ident.get("interpreter_id")),
+        ("main interpreter", ident.get("main_interpreter")),
+        ("server", server.get("kind")),
+    ]
+    for key, value in server.items():
+        if key not in ("kind", "options"):
+            pairs.append((f"server.{key}", value))
+    probe = report.get("probe") or {}
+    if probe:
+        pairs.append(("probe mounted as", probe.get("mount")))
+    return [_kv("identity", "Identity", pairs)]
+
+
+def _interpreter_tables(report: dict) -> List[Table]:
+    it = _section(report, "interpreter") or {}
+    cfg = it.get("pyvenv_cfg") or {}
+    home = it.get("home") or {}
+    user = it.get("user_site") or {}
+    build = it.get("build") or {}
+    pairs = [
+        ("version", it.get("version")),
+        ("implementation", f"{it.get('implementation')} ({it.get('cache_tag')}, {it.get('soabi')})"),
+        ("executable", it.get("executable")),
+        ("real executable (process)", it.get("real_executable")),
+        ("prefix", it.get("prefix")),
+        ("exec_prefix", it.get("exec_prefix")),
+        ("base_prefix", it.get("base_prefix")),
+        ("base_exec_prefix", it.get("base_exec_prefix")),
+        ("in venv", it.get("in_venv")),
+        ("home (PYTHONHOME)", home.get("env_PYTHONHOME")),
+        ("home (initialised with)", home.get("initialised_with")),
+        ("pyvenv.cfg", cfg.get("path") if cfg else None),
+        ("venv home / version", f"{cfg.get('home')} / {cfg.get('version')}" if cfg else None),
+        ("include-system-site-packages", cfg.get("include_system_site_packages") if cfg else None),
+        ("venv creator", f"{cfg.get('creator')} {cfg.get('creator_version') or ''}".strip() if cfg else None),
+        ("sys.real_prefix (activate_this)", it.get("real_prefix")),
+        ("user site enabled", user.get("ENABLE_USER_SITE")),
+        ("USER_SITE", user.get("USER_SITE")),
+        ("flags", it.get("flags")),
+        ("shared libpython", build.get("shared_libpython")),
+        ("LDLIBRARY", build.get("ldlibrary")),
+        ("mapped objects", it.get("mapped_objects")),
+    ]
+    for key, value in (it.get("sysconfig_paths") or {}).items():
+        pairs.append((f"sysconfig {key}", value))
+    return [_kv("interpreter", "Interpreter", pairs)]
+
+
+def _path_tables(report: dict) -> List[Table]:
+    sp = _section(report, "sys_path") or {}
+    rows = []
+    for e in sp.get("entries") or []:
+        flags = []
+        if not e.get("exists"):
+            flags.append("missing")
+        elif not e.get("readable"):
+            flags.append("unreadable")
+        if e.get("is_zip"):
+            flags.append("zip")
+        if e.get("duplicate_of") is not None:
+            flags.append(f"dup of {e['duplicate_of']}")
+        if e.get("non_utf8"):
+            flags.append("non-utf8")
+        origin = e.get("origin") or {}
+        rows.append((e.get("index"), e.get("path"), origin.get("kind"), " ".join(flags) or "ok", origin.get("detail")))
+    return [Table("path", "sys.path (in order)", ("#", "path", "origin", "state", "where it came from"), rows)]
+
+
+def _shadowed_tables(report: dict) -> List[Table]:
+    sh = _section(report, "shadowed") or {}
+    drows = []
+    for d in sh.get("distributions") or []:
+        win = d.get("winner") or {}
+        losers = d.get("losers") or []
+        drows.append((d.get("name"), f"{win.get('version')} @ [{win.get('location_index')}] {win.get('location')}",
+                      "; ".join(f"{l.get('version')} @ [{l.get('location_index')}] {l.get('location')}" for l in losers)))
+    mrows = []
+    for m in sh.get("modules") or []:
+        win = m.get("winner") or {}
+        if m.get("kind") == "namespace_split":
+            mrows.append((m.get("name"), "namespace (merged)", "; ".join(p.get("path", "") for p in m.get("portions") or []), m.get("loaded_file")))
+            continue
+        mrows.append((m.get("name") + (" (stdlib)" if m.get("stdlib") else ""), win.get("path"),
+                      "; ".join(l.get("path", "") for l in m.get("losers") or []), m.get("loaded_file")))
+    return [
+        Table("shadowed", "Shadowed distributions (first on sys.path wins)", ("name", "wins", "hidden"), drows,
+              "" if drows else "none"),
+        Table("shadowed", "Shadowed modules and packages", ("name", "wins", "hidden", "loaded from"), mrows,
+              "" if mrows else "none"),
+    ]
+
+
+def _distribution_tables(report: dict) -> List[Table]:
+    dists = _section(report, "distributions") or []
+    rows = [(d.get("name"), d.get("version"), d.get("location_index"), d.get("location"), d.get("installer"),
+             "editable" if d.get("editable") else "") for d in dists if isinstance(d, dict)]
+    rows.sort(key=lambda r: (str(r[0]).lower(), r[2] if r[2] is not None else 0))
+    return [Table("distributions", f"Installed distributions ({len(rows)})",
+                  ("name", "version", "#", "location", "installer", "editable"), rows)]
+
+
+def _module_tables(report: dict) -> List[Table]:
+    mods = _section(report, "modules") or {}
+    ext = [(x.get("module"), x.get("file")) for x in mods.get("extensions") or []]
+    scripts = [(s.get("module"), s.get("file")) for s in mods.get("wsgi_scripts") or []]
+    tables = [Table("modules", f"C extensions loaded ({len(ext)})", ("module", "file"), ext)]
+    tables.append(Table("modules", "WSGI scripts in this interpreter", ("module", "file"), scripts, "" if scripts else "none"))
+    return tables
+
+
+def _process_tables(report: dict) -> List[Table]:
+    p = _section(report, "process") or {}
+    parents = " <- ".join(f"{x.get('name')}({x.get('pid')})" for x in p.get("parents") or [])
+    pairs = [("pid", p.get("pid")), ("name", p.get("name")), ("user", p.get("user")), ("uids", p.get("uids")),
+             ("gids", p.get("gids")), ("parents", parents), ("threads", p.get("threads")),
+             ("rss", p.get("rss")), ("cwd", p.get("cwd")), ("cmdline", " ".join(p.get("cmdline") or [])),
+             ("source", p.get("source"))]
+    return [_kv("process", "Process", pairs)]
+
+
+def _environment_tables(report: dict) -> List[Table]:
+    env = _section(report, "environment") or {}
+    rows = sorted((env.get("variables") or {}).items())
+    return [Table("environment", "Environment (allowlisted, secrets masked)", ("name", "value"), rows)]
+
+
+# ---------------------------------------------------------------------------
+# formats
+
+
+def _header_line(report: dict) -> str:
+    it = _section(report, "interpreter") or {}
+    ident = _section(report, "identity") or {}
+    server = (ident.get("server") or {}).get("kind")
+    return (f"venvprobe report — Python {it.get('version')} at {it.get('prefix')} — pid {ident.get('pid')}, "
+            f"interpreter {ident.get('interpreter_id')}, server {server} — {report.get('generated_at')}")
+
+
+def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown: bool = False) -> str:
+    """Plain-text (tabulate) or Markdown rendering."""
+    fmt = "github" if markdown else "simple"
+    out = [("# " if markdown else "") + _header_line(report), ""]
+    for table in report_tables(report, sections):
+        out.append(("## " if markdown else "== ") + table.title + ("" if markdown else " =="))
+        if table.note:
+            out.append(("_" + table.note + "_") if markdown else table.note)
+        if table.rows:
+            rows = [[_cell(c, markdown) for c in row] for row in table.rows]
+            out.append(tabulate(rows, headers=list(table.headers), tablefmt=fmt, disable_numparse=True))
+        out.append("")
+    return "\n".join(out)
+
+
+def _cell(value: Any, markdown: bool) -> str:
+    text = _fmt(value)
+    if markdown:
+        # A pipe or newline in a path must not break the Markdown table.
+        text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    return text
+
+
+def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:
+    """JSON rendering (the report itself, or the chosen sections of it)."""
+    if sections:
+        keys = {"path": "sys_path"}
+        data = {"schema": report.get("schema"), "generated_at": report.get("generated_at")}
+        ident = report.get("identity")
+        if isinstance(ident, dict):
+            data["identity"] = ident
+        for s in sections:
+            key = keys.get(s, s)
+            if key in report:
+                data[key] = report[key]
+        return json.dumps(data, indent=2, ensure_ascii=True, default=str)
+    return json.dumps(report, indent=2, ensure_ascii=True, default=str)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em;color:#1b1b1b;background:#fff}
+h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.9em;width:100%}
+th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top;word-break:break-all}
+th{background:#f3f3f3}.error td:first-child{background:#fdd;font-weight:bold}
+.warning td:first-child{background:#ffe9b3}.info td:first-child{background:#e3f0ff}
+.note{color:#555;font-style:italic}code{font-family:ui-monospace,monospace}
+"""
+
+
+def render_html(report: dict, sections: Optional[Sequence[str]] = None) -> str:
+    """A self-contained HTML page (no external CSS, JS or fonts); every value escaped."""
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        f"<title>venvprobe</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(_header_line(report))}</h1>",
+    ]
+    for table in report_tables(report, sections):
+        parts.append(f"<h2>{e(table.title)}</h2>")
+        if table.note:
+            parts.append(f"<p class=\"note\">{e(table.note)}</p>")
+        if not table.rows:
+            continue
+        parts.append("<table><thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in table.headers) + "</tr></thead><tbody>")
+        for row in table.rows:
+            css = ""
+            if table.section == "findings" and row and row[0] in ("error", "warning", "info"):
+                css = f" class=\"{e(str(row[0]))}\""
+            parts.append(f"<tr{css}>" + "".join(f"<td>{e(_fmt(c))}</td>" for c in row) + "</tr>")
+        parts.append("</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def render(report: dict, fmt: str = "text", sections: Optional[Sequence[str]] = None) -> str:
+    """Render *report* in *fmt* (one of :data:`FORMATS`)."""
+    if fmt == "text":
+        return render_text(report, sections)
+    if fmt == "markdown":
+        return render_text(report, sections, markdown=True)
+    if fmt == "json":
+        return render_json(report, sections)
+    if fmt == "html":
+        return render_html(report, sections)
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def summary_counts(report: dict) -> Dict[str, int]:
+    """Counts used by the metrics endpoint and the one-line summaries."""
+    sh = report.get("shadowed") if isinstance(report.get("shadowed"), dict) else {}
+    sp = report.get("sys_path") if isinstance(report.get("sys_path"), dict) else {}
+    dists = report.get("distributions") if isinstance(report.get("distributions"), list) else []
+    return {
+        "distributions": len(dists),
+        "sys_path_entries": len(sp.get("entries") or []),
+        "shadowed_modules": len(sh.get("modules") or []),
+        "shadowed_distributions": len(sh.get("distributions") or []),
+    }

@@ -1,0 +1,124 @@
+"""Build a complete report: collect (here or in another interpreter), then analyse."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from venvprobe import _collect
+from venvprobe.analyze import analyze
+
+SCHEMA_NAME = _collect.SCHEMA_NAME
+SCHEMA_VERSION = _collect.SCHEMA_VERSION
+
+Report = Dict[str, Any]
+
+# Runs inside the target.  stdin carries the redaction key, a cache-file stem and
+# the collector source, so nothing secret shows in `ps` and nothing is written
+# into the target environment.  Compiling the collector costs more than running
+# it (~20 ms), so its code object is cached per target cache tag in the user's
+# cache directory, named by a hash of the source so stale code never runs.
+_BOOTSTRAP = """\
+import sys, os, marshal
+k, _, r = sys.stdin.buffer.read().partition(b'\\n')
+c, _, s = r.partition(b'\\n')
+p = c.decode() + sys.implementation.cache_tag + '.bin' if c else ''
+code = None
+if p:
+    try:
+        with open(p, 'rb') as f:
+            code = marshal.loads(f.read())
+    except Exception:
+        code = None
+if code is None:
+    code = compile(s, '<venvprobe collector>', 'exec')
+    if p:
+        try:
+            t = '%s.%d.tmp' % (p, os.getpid())
+            with open(t, 'wb') as f:
+                f.write(marshal.dumps(code))
+            os.replace(t, p)
+        except Exception:
+            pass
+g = {'__name__': '__venvprobe_collect__'}
+exec(code, g)
+g['_main_foreign'](k.decode() or None)
+"""
+
+
+class CollectError(Exception):
+    """The target interpreter could not produce a report."""
+
+
+def build_report(options: Optional[dict] = None) -> Report:
+    """Collect a report of *this* interpreter and attach its findings."""
+    report = _collect.collect(options)
+    report["findings"] = analyze(report)
+    return report
+
+
+def collector_source() -> bytes:
+    """The collector's source, as sent to a foreign interpreter."""
+    return Path(_collect.__file__).read_bytes()
+
+
+def _cache_stem(source: bytes) -> str:
+    """Path prefix for cached collector bytecode, or "" when no private cache dir is usable."""
+    import hashlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "venvprobe")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.stat(directory)
+        # Cached code is executed: only trust a directory nobody else can write.
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return ""
+    except OSError:
+        return ""
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    return os.path.join(directory, f"collector-{digest}-")
+
+
+def collect_foreign(python: str, timeout: float = 60.0, redact_key: Optional[str] = None) -> Report:
+    """Run the collector inside interpreter *python* and return its analysed report.
+
+    Nothing is installed into the target: the collector's source goes over stdin.
+    """
+    exe = os.path.expanduser(python)
+    if not os.path.exists(exe):
+        raise CollectError(f"no interpreter at {python!r}")
+    if os.path.isdir(exe):
+        for candidate in ("bin/python", "bin/python3", "Scripts/python.exe"):
+            if os.path.exists(os.path.join(exe, candidate)):
+                exe = os.path.join(exe, candidate)
+                break
+        else:
+            raise CollectError(f"{python!r} is a directory with no bin/python in it")
+    if not os.access(exe, os.X_OK):
+        raise CollectError(f"{exe!r} is not executable")
+    source = collector_source()
+    payload = (redact_key or "").encode() + b"\n" + _cache_stem(source).encode() + b"\n" + source
+    try:
+        proc = subprocess.run(
+            [exe, "-c", _BOOTSTRAP],
+            input=payload,
+            capture_output=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise CollectError(f"{exe} did not finish collecting within {timeout:g} s") from None
+    except OSError as exc:
+        raise CollectError(f"cannot run {exe}: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-15:]
+        raise CollectError(f"{exe} exited with status {proc.returncode}:\n" + "\n".join(tail))
+    try:
+        report = json.loads(proc.stdout.decode("utf-8", "surrogatepass"))
+    except ValueError as exc:
+        raise CollectError(f"{exe} printed something that is not a report: {exc}") from None
+    report["findings"] = analyze(report)
+    return report
