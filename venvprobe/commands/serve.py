@@ -1,0 +1,57 @@
+"""``venvprobe serve``: run the probe locally for a quick look (127.0.0.1 by default)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+
+from venvprobe.commands import UsageError
+
+
+def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
+    p = sub.add_parser("serve", help="serve the probe for this interpreter on 127.0.0.1",
+                       description="Serve the probe (report, sub-resources, /metrics) for this interpreter. "
+                       "Only loopback clients without proxy headers get a report unless a token "
+                       "(VENVPROBE_TOKEN / --token-file) or an allowlist is configured.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
+    p.add_argument("--token-file", help="require 'Authorization: Bearer <token>' with the token in this file")
+    p.add_argument("--allow", action="append", metavar="CIDR", help="allow clients from this network (repeatable)")
+    p.add_argument("--ttl", type=float, default=None, help="seconds a report is cached (default 10)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from venvprobe.probe.config import ProbeConfig, parse_networks
+    from venvprobe.probe.flask_app import create_app
+
+    if args.allow:
+        _, error = parse_networks(args.allow)
+        if error:
+            raise UsageError(error)
+    try:
+        host_ip = ipaddress.ip_address(args.host)
+    except ValueError:
+        raise UsageError(f"--host must be an IP address, not {args.host!r}") from None
+    if not host_ip.is_loopback and not (args.token_file or args.allow):
+        print(f"venvprobe serve: listening on {args.host}, but without --token-file or --allow only "
+              "loopback clients get a report", file=sys.stderr)
+    config = ProbeConfig(token_file=args.token_file, allow=args.allow, ttl=args.ttl)
+    app = create_app(config, mount="serve")
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"venvprobe serving this interpreter at http://{host}:{server.server_port}/ (Ctrl-C to stop)",
+          file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,248 @@
+"""The probe itself, free of any web framework.
+
+:class:`Probe` answers one request given the WSGI environ.  The Flask app,
+the Flask blueprint and the WSGI middleware are thin adapters around it, so
+every way of mounting the probe behaves the same, and the middleware never
+imports Flask into a host app that does not use it.
+
+Reports are cached per interpreter (a Probe lives in one interpreter's
+module state) for ``ttl`` seconds; identity is always live.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from urllib.parse import parse_qs
+
+from venvprobe.probe.config import ProbeConfig
+from venvprobe.probe.security import authorize
+
+# Sub-resources and the report sections they show.
+SECTION_PATHS = {
+    "findings": ("findings",),
+    "interpreter": ("interpreter",),
+    "identity": ("identity",),
+    "path": ("path",),
+    "shadowed": ("shadowed",),
+    "distributions": ("distributions",),
+    "modules": ("modules",),
+    "process": ("process",),
+    "environment": ("environment",),
+}
+FORMATS = {"text": "text/plain; charset=utf-8", "json": "application/json",
+           "html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8"}
+_ACCEPT_MAP = {"application/json": "json", "text/html": "html", "application/xhtml+xml": "html",
+               "text/markdown": "markdown", "text/x-markdown": "markdown", "text/plain": "text", "*/*": "text",
+               "text/*": "text", "application/*": "json"}
+_BASE_HEADERS = [
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    # The HTML page is self-contained: no script, no external anything.
+    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+]
+
+
+@dataclass
+class Response:
+    status: str
+    headers: List[Tuple[str, str]]
+    body: bytes
+
+
+@dataclass
+class _Cache:
+    report: Optional[dict] = None
+    made_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def negotiate(environ: Mapping[str, object], query: Mapping[str, List[str]]) -> Optional[str]:
+    """The response format: ?format= wins, then the Accept header, else text (curl sends */*)."""
+    asked = (query.get("format") or [None])[0]
+    if asked:
+        return asked if asked in FORMATS else None
+    accept = environ.get("HTTP_ACCEPT")
+    if not isinstance(accept, str) or not accept.strip():
+        return "text"
+    choices = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        fmt = _ACCEPT_MAP.get(media.lower())
+        if fmt and q > 0:
+            # Prefer explicit types over wildcards at equal q, then header order.
+            choices.append((-q, media.endswith("*"), position, fmt))
+    return sorted(choices)[0][3] if choices else "text"
+
+
+class Probe:
+    """Answers probe requests for the interpreter it lives in.
+
+    ``mount`` says how the probe was mounted (``wsgi-script``, ``middleware``,
+    ``blueprint``, ``serve``); it goes into the report because a probe mounted
+    on its own URL may run in a different interpreter than the app.
+    """
+
+    def __init__(self, config: Optional[ProbeConfig] = None, mount: str = "wsgi-script"):
+        self.config = config or ProbeConfig()
+        self.mount = mount
+        self._cache = _Cache()
+
+    # -- report building -------------------------------------------------------
+
+    def report(self, fresh: bool = False, ttl: float = 10.0, redact_key: Optional[str] = None) -> dict:
+        """The analysed report of this interpreter, from cache when younger than *ttl*."""
+        cache = self._cache
+        now = time.monotonic()
+        if not fresh and cache.report is not None and now - cache.made_at < ttl:
+            return cache.report
+        with cache.lock:
+            # Another thread may have rebuilt it while we waited for the lock.
+            if not fresh and cache.report is not None and time.monotonic() - cache.made_at < ttl:
+                return cache.report
+            report = self._build(redact_key)
+            cache.report, cache.made_at = report, time.monotonic()
+            return report
+
+    def _build(self, redact_key: Optional[str]) -> dict:
+        from venvprobe import __version__
+        from venvprobe._collect import _interpreter_id, collect
+        from venvprobe.analyze import analyze
+
+        # psutil is a C extension: loading it into an app's sub-interpreter is
+        # the very thing we warn about, so sub-interpreters read /proc instead.
+        main = _interpreter_id().get("main_interpreter") is not False
+        report = collect({"redact_key": redact_key or self.config.redact_key or _process_key(), "use_psutil": main})
+        report["probe"] = {"mount": self.mount, "version": __version__}
+        report["findings"] = analyze(report)
+        return report
+
+    def identity(self) -> dict:
+        """Cheap, always-live view: which process and interpreter answered."""
+        from venvprobe._collect import SCHEMA_NAME, SCHEMA_VERSION, Collector, _iso_now
+
+        collector = Collector({"redact_key": self.config.redact_key or _process_key()})
+        ident = collector.identity()
+        return {
+            "schema": {"name": SCHEMA_NAME, "version": SCHEMA_VERSION},
+            "generated_at": _iso_now(),
+            "identity": ident,
+            "interpreter": {"version": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix,
+                            "base_prefix": sys.base_prefix, "in_venv": sys.prefix != sys.base_prefix,
+                            "executable": sys.executable},
+            "probe": {"mount": self.mount},
+        }
+
+    # -- request handling ----------------------------------------------------------
+
+    def handle(self, environ: Mapping[str, object], subpath: str) -> Response:
+        """Answer one request for *subpath* (relative to the probe's root)."""
+        config = self.config.resolve(environ)
+        allowed, reason = authorize(environ, config)
+        if not allowed:
+            _log(environ, f"venvprobe: denied {environ.get('REMOTE_ADDR')}: {reason}")
+            return _plain("404 Not Found", b"Not Found\n")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            resp = _plain("405 Method Not Allowed", b"venvprobe answers GET and HEAD only\n")
+            resp.headers.append(("Allow", "GET, HEAD"))
+            return resp
+        query = parse_qs(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True)
+        fmt = negotiate(environ, query)
+        if fmt is None:
+            return _plain("400 Bad Request", ("unknown format; use one of: " + ", ".join(FORMATS) + "\n").encode())
+        name = subpath.strip("/")
+        fresh = (query.get("fresh") or ["0"])[0] not in ("", "0", "false", "no")
+        if name == "metrics":
+            from venvprobe.probe.metrics import render_metrics
+
+            report = self.report(fresh=fresh, ttl=config.ttl)
+            body = render_metrics(report).encode("utf-8")
+            return self._ok(body, "text/plain; version=0.0.4; charset=utf-8", report)
+        if name == "identity":
+            data = self.identity()
+            return self._render(data, fmt, ("identity",), data)
+        if name and name not in SECTION_PATHS:
+            return _plain("404 Not Found", b"Not Found\n")
+        report = self.report(fresh=fresh, ttl=config.ttl)
+        return self._render(report, fmt, SECTION_PATHS.get(name), report)
+
+    def _render(self, data: dict, fmt: str, sections: Optional[Iterable[str]], report: dict) -> Response:
+        from venvprobe.render import render
+
+        body = render(data, fmt, list(sections) if sections else None).encode("utf-8")
+        return self._ok(body, FORMATS[fmt], report)
+
+    def _ok(self, body: bytes, content_type: str, report: dict) -> Response:
+        ident = report.get("identity") if isinstance(report.get("identity"), dict) else {}
+        headers = [("Content-Type", content_type),
+                   ("X-Venvprobe-Pid", str(ident.get("pid", os.getpid()))),
+                   ("X-Venvprobe-Interpreter", str(ident.get("interpreter_id"))),
+                   ("X-Venvprobe-Generated", str(report.get("generated_at")))]
+        return Response("200 OK", headers, body)
+
+    # -- WSGI --------------------------------------------------------------------------
+
+    def wsgi(self, environ: dict, start_response: Callable, subpath: str) -> List[bytes]:
+        """Run :meth:`handle` as a WSGI call; a failure is a 500 from the probe only."""
+        try:
+            resp = self.handle(environ, subpath)
+        except Exception:
+            _log(environ, "venvprobe: internal error\n" + traceback.format_exc())
+            resp = _plain("500 Internal Server Error", b"venvprobe: internal error (details in the server log)\n")
+        headers = resp.headers + [h for h in _BASE_HEADERS]
+        headers.append(("Content-Length", str(len(resp.body))))
+        start_response(resp.status, headers)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            return [b""]
+        return [resp.body]
+
+
+def _plain(status: str, body: bytes) -> Response:
+    return Response(status, [("Content-Type", "text/plain; charset=utf-8")], body)
+
+
+def _log(environ: Mapping[str, object], message: str) -> None:
+    stream = environ.get("wsgi.errors")
+    try:
+        if stream is not None:
+            stream.write(message if message.endswith("\n") else message + "\n")  # type: ignore[attr-defined]
+            stream.flush()  # type: ignore[attr-defined]
+    except Exception:
+        pass
+
+
+_PROCESS_KEY: Dict[str, str] = {}
+
+
+def _process_key() -> str:
+    """Redaction key when none is configured: from the environment or random per process.
+
+    A random key still hides secrets; configure VENVPROBE_REDACT_KEY to make
+    marks comparable across processes and hosts.
+    """
+    key = os.environ.get("VENVPROBE_REDACT_KEY")
+    if key:
+        return key
+    if "key" not in _PROCESS_KEY:
+        _PROCESS_KEY["key"] = os.urandom(16).hex()
+    return _PROCESS_KEY["key"]
+
+
+def split_path(environ: Mapping[str, object]) -> str:
+    """The request path relative to the mount point (PATH_INFO)."""
+    path = environ.get("PATH_INFO")
+    return path if isinstance(path, str) else "/"
