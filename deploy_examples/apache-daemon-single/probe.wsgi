@@ -1,0 +1,1 @@
+from venvprobe.wsgi import application  # noqa: F401
