@@ -339,6 +339,8 @@ class Collector(object):
             ("process", self.process),
             ("environment", self.environment),
         )
+        if "removed_path0" in self.options:
+            report["collector"]["removed_sys_path_0"] = self.options["removed_path0"]
         skip = set(self.options.get("skip") or ())
         for name, func in sections:
             if name in skip:
@@ -1314,6 +1316,12 @@ def collect(options=None):
 def _main_foreign(redact_key=None):
     """Entry point when the source is run inside a foreign interpreter."""
     options = {"foreign": True, "use_psutil": False}
+    # `python -c` put the caller's cwd first on sys.path; no server process
+    # has it, and listing whatever directory the user ran venvprobe from
+    # would invent shadowing that the target never sees.
+    if sys.path and sys.path[0] == "" and not getattr(sys.flags, "safe_path", False):
+        del sys.path[0]
+        options["removed_path0"] = ""
     if redact_key:
         options["redact_key"] = redact_key
     report = collect(options)

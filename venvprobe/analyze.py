@@ -154,12 +154,32 @@ def _check_base_visible(a: _Analysis) -> None:
               + (" ..." if len(in_base) > 12 else ""),
               [f"sys.path[{e['index']}] = {e['path']}" for e in base])
     mods = (_section(a.report, "modules") or {}).get("top_level") or []
-    imported = [m for m in mods if any(_under(m.get("file"), e.get("abs_path") or e.get("path")) for e in base)]
+    # Modules a .pth import line loads at start-up (setuptools' distutils
+    # hack, editable finders) are site machinery, not the app's imports.
+    startup = _pth_imported_names(a.report)
+    imported = [m for m in mods if m.get("name") not in startup
+                and any(_under(m.get("file"), e.get("abs_path") or e.get("path")) for e in base)]
     if imported:
         a.add("base-site-imported",
               "imported from the base installation instead of the venv: "
               + ", ".join(f"{m['name']} ({m['file']})" for m in imported[:10]),
               [m["file"] for m in imported])
+
+
+def _pth_imported_names(report: Report) -> set:
+    """Every identifier mentioned by a ``.pth`` import line (what start-up may have imported)."""
+    names: set = set()
+    for pth in (_section(report, "sys_path") or {}).get("pth_files") or []:
+        for line in pth.get("lines") or []:
+            if line.get("kind") == "import":
+                word = []
+                for ch in str(line.get("text") or "") + " ":
+                    if ch.isalnum() or ch == "_":
+                        word.append(ch)
+                    elif word:
+                        names.add("".join(word))
+                        word = []
+    return names
 
 
 def _check_prefix(a: _Analysis) -> None:
