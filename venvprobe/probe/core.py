@@ -174,6 +174,10 @@ class Probe:
             return self._ok(body, "text/plain; version=0.0.4; charset=utf-8", report)
         if name == "identity":
             data = self.identity()
+            if fmt == "json":
+                import json
+
+                return self._ok(json.dumps(data, indent=2).encode(), FORMATS["json"], data)
             return self._render(data, fmt, ("identity",), data)
         if name and name not in SECTION_PATHS:
             return _plain("404 Not Found", b"Not Found\n")
