@@ -603,6 +603,8 @@ class Collector(object):
                 origin = {"kind": "base_site", "detail": "site-packages of the base installation (%s)" % _text(sys.base_prefix)}
             elif user_site and norm == user_site:
                 origin = {"kind": "user_site", "detail": "user site-packages (PEP 370)"}
+            elif raw.endswith(".__path_hook__") and "__editable__" in raw:
+                origin = {"kind": "editable_finder", "detail": "placeholder of a setuptools editable finder (namespace packages)"}
             elif norm in pth_index:
                 pth, lineno = pth_index[norm]
                 kind = "editable" if os.path.basename(pth).startswith("__editable__") else "pth"
@@ -618,7 +620,7 @@ class Collector(object):
                     origin = {"kind": "runtime", "detail": "added at runtime (application code, sitecustomize or an import-line .pth)"}
             item["origin"] = origin
             entries.append(item)
-        return {"entries": entries, "pth_files": self._pth_report}
+        return {"entries": entries, "pth_files": self._pth_report, "editable_finders": self._finders}
 
     def _pth_files(self):
         """Parse every .pth file in every sys.path directory (never executing them).
@@ -628,6 +630,7 @@ class Collector(object):
         """
         index = {}
         self._pth_report = []
+        self._finders = []
         on_path = {os.path.normpath(p) for p in sys.path if isinstance(p, str)}
         for raw in list(sys.path):
             if not isinstance(raw, str) or not raw:
@@ -650,7 +653,12 @@ class Collector(object):
                     if not stripped or stripped.startswith("#"):
                         continue
                     if line.startswith(("import ", "import\t")):
-                        record["lines"].append({"line": lineno, "kind": "import", "text": self.masker.url(line.rstrip()[:500])})
+                        item = {"line": lineno, "kind": "import", "text": self.masker.url(line.rstrip()[:500])}
+                        finder = _editable_finder(sitedir, name, line) if name.startswith("__editable__") else None
+                        if finder is not None:
+                            item["editable_finder"] = finder
+                            self._finders.append(dict(finder, pth_file=_text(path)))
+                        record["lines"].append(item)
                         continue
                     target = os.path.normpath(os.path.join(sitedir, line.rstrip()))
                     exists = os.path.exists(target)
@@ -686,7 +694,39 @@ class Collector(object):
                     dists.append(self._dist(index, entry, os.path.join(entry, name), "egg-info", listing))
                 elif name.endswith(".egg-link"):
                     dists.append(self._egg_link(index, entry, name))
+        self._link_editables(dists)
         return dists
+
+    def _link_editables(self, dists):
+        """Tell each editable dist where its code lives: its .pth paths or finder map."""
+        by_key = {}
+        for record in getattr(self, "_pth_report", None) or ():
+            base = os.path.basename(record.get("file") or "")
+            if not base.startswith("__editable__.") or not base.endswith(".pth"):
+                continue
+            stem = base[len("__editable__."):-len(".pth")]
+            by_key[(record.get("dir"), _canonical(stem.rsplit("-", 1)[0]))] = record
+        for dist in dists:
+            if not dist.get("editable") or dist.get("format") == "egg-link":
+                continue
+            record = by_key.get((dist.get("location"), _canonical(dist.get("name") or "")))
+            if record is None:
+                continue
+            dist["editable_pth"] = record.get("file")
+            paths = [l.get("target") for l in record.get("lines") or () if l.get("kind") == "path"]
+            finders = [l["editable_finder"] for l in record.get("lines") or () if l.get("editable_finder")]
+            if paths:
+                dist["editable_mode"] = "pth-path"
+                dist["editable_paths"] = paths
+            if finders:
+                dist["editable_mode"] = "finder"
+                mapping = {}
+                for finder in finders:
+                    mapping.update(finder.get("mapping") or {})
+                dist["editable_mapping"] = mapping
+                # RECORD only names the finder module; the real top-level names are the map's keys.
+                tops = [t for t in dist.get("top_level") or () if not t.startswith("__editable__")]
+                dist["top_level"] = sorted(set(tops) | {k.split(".")[0] for k in mapping})
 
     def _dist(self, index, entry, metadir, fmt, listing):
         dist = {"location_index": index, "location": _text(entry), "metadata_path": _text(metadir), "format": fmt}
@@ -808,6 +848,16 @@ class Collector(object):
                 seen_here[modname] = {"index": index, "entry": _text(entry), "kind": kind, "path": _text(os.path.join(entry, name))}
             for modname, prov in seen_here.items():
                 found.setdefault(modname, []).append(prov)
+        # setuptools appends its editable finder to sys.meta_path, after the
+        # PathFinder: any copy of the name on sys.path wins over the editable.
+        for finder in getattr(self, "_finders", None) or ():
+            for modname, target in (finder.get("mapping") or {}).items():
+                if "." in modname:
+                    continue
+                found.setdefault(modname, []).append({
+                    "index": None, "entry": "editable finder %s" % finder.get("module"),
+                    "kind": "editable_finder", "path": target,
+                })
         self._providers = found
         return found
 
@@ -1162,6 +1212,39 @@ def parse_pyvenv_cfg(path):
         "command": values.get("command"),
         "values": values,
     }
+
+
+def _editable_finder(sitedir, pth_name, line):
+    """The module map of a setuptools editable finder a ``.pth`` import line installs.
+
+    setuptools writes ``import __editable___<dist>_finder; ...install()`` and a
+    sibling module holding ``MAPPING = {top-level name: source dir}``.  Only
+    that literal is read (never imported): ``ast`` is loaded only here.
+    """
+    words = line.split()
+    if len(words) < 2:
+        return None
+    module = words[1].rstrip(";")
+    if not module.startswith("__editable__") or not module.isidentifier():
+        return None
+    path = os.path.join(sitedir, module + ".py")
+    out = {"module": module, "file": _text(path), "mapping": {}}
+    try:
+        text = _read_text(path, 256 * 1024)
+    except OSError as exc:
+        out["error"] = _error(exc)["error"]
+        return out
+    for src_line in text.splitlines():
+        if src_line.startswith("MAPPING") and "=" in src_line:
+            try:
+                import ast
+
+                value = ast.literal_eval(src_line.split("=", 1)[1].strip())
+                out["mapping"] = {_text(k): _text(v) for k, v in dict(value).items()}
+            except Exception as exc:  # a hand-edited finder must not sink the report
+                out["error"] = _error(exc)["error"]
+            break
+    return out
 
 
 def _venv_root_of_site(path):

@@ -227,8 +227,10 @@ def _check_entries(a: _Analysis) -> None:
     for e in a.entries:
         kind = (e.get("origin") or {}).get("kind")
         if e.get("exists") is False:
-            if kind in ("stdlib_zip",):
-                continue  # python3X.zip is on every sys.path and almost never exists
+            if kind in ("stdlib_zip", "editable_finder"):
+                # python3X.zip is on every sys.path and almost never exists; an
+                # editable finder's placeholder is not a directory by design.
+                continue
             a.add("sys-path-missing", f"sys.path[{e['index']}] = {e['path']} does not exist",
                   [f"origin: {(e.get('origin') or {}).get('detail')}"])
         elif e.get("readable") is False:
@@ -261,7 +263,9 @@ def _check_pth(a: _Analysis) -> None:
     for pth in sp.get("pth_files") or []:
         name = posixpath.basename(pth.get("file", ""))
         lines = pth.get("lines") or []
-        imports = [l for l in lines if l.get("kind") == "import"]
+        # setuptools' editable finders are a known mechanism, reported with their dist.
+        imports = [l for l in lines if l.get("kind") == "import"
+                   and not (l.get("editable_finder") or {}).get("mapping")]
         if imports and name not in _KNOWN_PTH_IMPORTS:
             a.add("pth-executable-line",
                   f"{pth['file']} runs code at start-up: {imports[0]['text'][:120]}",
