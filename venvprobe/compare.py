@@ -1,0 +1,659 @@
+"""Check reports against expectations: the engine behind ``venvprobe compare``.
+
+:func:`compare` is a pure function of an :class:`~venvprobe.expectations.Expectations`
+and report data (like :func:`venvprobe.analyze.analyze`), so a check gives the
+same answer for a live probe, a saved report or one attached to a ticket.
+The renderers at the end turn results into a table, JSON, JUnit XML or TAP.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from packaging.utils import canonicalize_name
+
+from venvprobe.expectations import GLOBAL_GROUP, Expectations, FieldRule, PathPattern, show
+
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+COMPARE_FORMATS = ("table", "json", "junit", "tap")
+EXIT_MET, EXIT_NOT_MET, EXIT_COULD_NOT_CHECK = 0, 1, 2
+_MISSING = object()
+
+
+@dataclass
+class CheckResult:
+    """One check of one report: what was expected, what was found, and whether it holds."""
+
+    check: str  # stable id, e.g. "interpreter.prefix" or "distributions.require: flask"
+    expected: str
+    actual: str
+    status: str  # PASS, FAIL or SKIP
+    line: Optional[int] = None  # line in the expectations file
+    detail: str = ""
+    workers: List[str] = field(default_factory=list)  # workers it failed on (several samples)
+
+    @property
+    def section(self) -> str:
+        """The expectations section the check comes from ("sys_path", "findings", ...)."""
+        return re.split(r"[.:\[ ]", self.check, 1)[0]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Plain data for JSON output."""
+        data = asdict(self)
+        data["section"] = self.section
+        return data
+
+
+# ---------------------------------------------------------------------------
+# reading report data
+
+
+def _section(report: dict, name: str) -> Any:
+    value = report.get(name)
+    if isinstance(value, dict) and set(value) == {"error"}:
+        return None
+    return value
+
+
+def _section_error(report: dict, name: str) -> Optional[str]:
+    value = report.get(name)
+    if isinstance(value, dict) and set(value) == {"error"}:
+        return f"(not collected: {value['error']})"
+    if name not in report:
+        return "(section missing from report)"
+    return None
+
+
+def _get(report: dict, path: Sequence[Any]) -> Any:
+    """Value at *path*, or _MISSING.  ``interpreter.python`` is derived (major.minor)."""
+    if tuple(path) == ("interpreter", "python"):
+        version = _get(report, ("interpreter", "version"))
+        if not isinstance(version, str):
+            return _MISSING
+        return ".".join(version.split(".")[:2])
+    node: Any = report
+    for part in path:
+        if isinstance(part, int) and isinstance(node, list):
+            if not -len(node) <= part < len(node):
+                return _MISSING
+            node = node[part]
+        elif isinstance(node, dict) and str(part) in node:
+            node = node[str(part)]
+        else:
+            return _MISSING
+    return node
+
+
+def _entries(report: dict) -> Optional[List[dict]]:
+    sp = _section(report, "sys_path")
+    if not isinstance(sp, dict) or not isinstance(sp.get("entries"), list):
+        return None
+    return [e for e in sp["entries"] if isinstance(e, dict)]
+
+
+def _entry(e: dict) -> str:
+    return f"[{e.get('index')}] {e.get('path')}"
+
+
+def winning_distributions(report: dict) -> Dict[str, dict]:
+    """{canonical name: the copy import would use (first on sys.path)}."""
+    out: Dict[str, dict] = {}
+    dists = _section(report, "distributions")
+    if not isinstance(dists, list):
+        return out
+    for dist in dists:
+        if not isinstance(dist, dict) or not isinstance(dist.get("name"), str):
+            continue
+        key = canonicalize_name(dist["name"])
+        prior = out.get(key)
+        if prior is None or (dist.get("location_index") or 0) < (prior.get("location_index") or 0):
+            out[key] = dist
+    return out
+
+
+def _under(path: str, root: str) -> bool:
+    path, root = posixpath.normpath(path), posixpath.normpath(root)
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def modules_outside_venv(report: dict) -> Optional[List[Tuple[str, str]]]:
+    """Loaded top-level modules that came from site-packages outside the venv(s) in use.
+
+    "The venv" is sys.prefix when it is a venv, plus venv site-packages added
+    at runtime (the mod_wsgi "virgin baseline + addsitedir" pattern).
+    Application code and the standard library are never "outside".  None when
+    the report has no module data.
+    """
+    modules = _section(report, "modules")
+    entries = _entries(report) or []
+    if not isinstance(modules, dict) or not isinstance(modules.get("top_level"), list):
+        return None
+    interp = _section(report, "interpreter") or {}
+    venv_roots = []
+    if interp.get("in_venv") and interp.get("prefix"):
+        venv_roots.append(interp["prefix"])
+    venv_roots += [(e.get("origin") or {}).get("venv_root") for e in entries
+                   if (e.get("origin") or {}).get("kind") == "runtime_venv_site"]
+    venv_roots = [r for r in venv_roots if isinstance(r, str)]
+    foreign_kinds = {"base_site", "user_site"}
+    out = []
+    for mod in modules["top_level"]:
+        file = mod.get("file") if isinstance(mod, dict) else None
+        if not isinstance(file, str) or not file.startswith("/"):
+            continue
+        if any(_under(file, root) for root in venv_roots):
+            continue
+        holder = max((e for e in entries if isinstance(e.get("abs_path"), str) and _under(file, e["abs_path"])),
+                     key=lambda e: len(e["abs_path"]), default=None)
+        kind = ((holder or {}).get("origin") or {}).get("kind")
+        parts = file.split("/")
+        if kind in foreign_kinds or "site-packages" in parts or "dist-packages" in parts:
+            out.append((str(mod.get("name")), file))
+    return out
+
+
+def shadowed_names(report: dict) -> Optional[List[Tuple[str, str]]]:
+    """(name, description) of every shadowed module and distribution; None without data.
+
+    Namespace packages split over several entries merge (nothing is hidden),
+    so they are not shadowing.
+    """
+    sh = _section(report, "shadowed")
+    if not isinstance(sh, dict):
+        return None
+    out = []
+    for mod in sh.get("modules") or []:
+        if not isinstance(mod, dict) or mod.get("kind") == "namespace_split":
+            continue
+        winner = (mod.get("winner") or {}).get("path")
+        losers = ", ".join(str(l.get("path")) for l in mod.get("losers") or [] if isinstance(l, dict))
+        out.append((str(mod.get("name")), f"module {mod.get('name')}: {winner} hides {losers}"))
+    for dist in sh.get("distributions") or []:
+        if not isinstance(dist, dict):
+            continue
+        w = dist.get("winner") or {}
+        losers = ", ".join(f"{l.get('version')} in {l.get('location')}" for l in dist.get("losers") or [] if isinstance(l, dict))
+        out.append((str(dist.get("name")), f"distribution {dist.get('name')}: {w.get('version')} in {w.get('location')} hides {losers}"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the checks
+
+
+def compare(expectations: Expectations, report: dict, samples: Optional[Sequence[dict]] = None) -> List[CheckResult]:
+    """Check one *report* against *expectations*; one result per rule, in file order.
+
+    *samples* are the reports of every worker seen behind the same target
+    (``--samples``); only ``[workers]`` uses them.
+    """
+    results: List[CheckResult] = []
+    for rule in expectations.fields:
+        results.append(_field(rule, report))
+    results += _sys_path(expectations, report)
+    results += _distributions(expectations, report)
+    if expectations.shadowing is not None:
+        results.append(_shadowing(expectations, report))
+    results += _findings(expectations, report)
+    if expectations.workers.identical is not None:
+        results.append(_workers(expectations, report, samples))
+    return results
+
+
+def _field(rule: FieldRule, report: dict) -> CheckResult:
+    expected = rule.matcher.describe()
+    actual = _get(report, rule.path)
+    if actual is _MISSING:
+        error = _section_error(report, str(rule.path[0])) if rule.path[0] != "interpreter" or rule.path[1:] != ("python",) else None
+        return CheckResult(rule.check, expected, error or "(missing)", FAIL, rule.line,
+                           "the report has no " + ".".join(str(p) for p in rule.path))
+    candidates = [actual]
+    shown = show(actual) if not isinstance(actual, (dict, list)) else json.dumps(actual)
+    if rule.alias_global and actual == "":
+        candidates.append(GLOBAL_GROUP)
+        shown = f'"" ({GLOBAL_GROUP})'
+    ok = any(rule.matcher.matches(c) for c in candidates)
+    return CheckResult(rule.check, expected, shown, PASS if ok else FAIL, rule.line)
+
+
+def _sys_path(exp: Expectations, report: dict) -> List[CheckResult]:
+    rules = exp.sys_path
+    wanted = ([("sys_path.first", rules.first)] if rules.first else []) + \
+        [("before", r) for r in rules.before] + [("include", r) for r in rules.include] + \
+        [("exclude", r) for r in rules.exclude]
+    if not wanted:
+        return []
+    entries = _entries(report)
+    results = []
+    for kind, located in wanted:
+        if kind == "before":
+            a, b = located.value
+            check = f"sys_path.before: {a.text} < {b.text}"
+            expected = f"first {a.text} before first {b.text}"
+        elif kind == "sys_path.first":
+            check, expected = kind, f"first entry matches {located.value.text}"
+        else:
+            check = f"sys_path.{kind}: {located.value.text}"
+            expected = ("an entry matches " if kind == "include" else "no entry matches ") + located.value.text
+        if entries is None:
+            results.append(CheckResult(check, expected, _section_error(report, "sys_path") or "(missing)", FAIL, located.line))
+            continue
+        if kind == "sys_path.first":
+            first = entries[0] if entries else None
+            ok = first is not None and located.value.matches(first)
+            results.append(CheckResult(check, expected, _entry(first) if first else "(empty sys.path)",
+                                       PASS if ok else FAIL, located.line))
+        elif kind == "before":
+            a, b = located.value
+            ia = next((e for e in entries if a.matches(e)), None)
+            ib = next((e for e in entries if b.matches(e)), None)
+            if ia is None:
+                ok, actual = False, f"no entry matches {a.text}"
+            elif ib is None:
+                ok, actual = True, f"{_entry(ia)}; nothing matches {b.text}"
+            else:
+                ok = (ia.get("index") or 0) < (ib.get("index") or 0)
+                actual = f"{_entry(ia)} {'before' if ok else 'after'} {_entry(ib)}"
+            results.append(CheckResult(check, expected, actual, PASS if ok else FAIL, located.line))
+        else:
+            hits = [e for e in entries if located.value.matches(e)]
+            if kind == "include":
+                ok = bool(hits)
+                actual = _entry(hits[0]) if hits else "no entry matches"
+            else:
+                ok = not hits
+                actual = "; ".join(_entry(e) for e in hits) if hits else "none"
+            results.append(CheckResult(check, expected, actual, PASS if ok else FAIL, located.line))
+    return results
+
+
+def _distributions(exp: Expectations, report: dict) -> List[CheckResult]:
+    from venvprobe.expectations import version_matches
+
+    rules = exp.distributions
+    results: List[CheckResult] = []
+    if not (rules.require or rules.forbid or rules.only_from_venv is not None):
+        return results
+    have = isinstance(_section(report, "distributions"), list)
+    winners = winning_distributions(report)
+    for key, located in rules.require.items():
+        name, spec = located.value
+        check = f"distributions.require: {name}"
+        expected = f"{name} {spec}" if spec else f"{name} (any version)"
+        if not have:
+            results.append(CheckResult(check, expected, _section_error(report, "distributions") or "(missing)", FAIL, located.line))
+            continue
+        dist = winners.get(key)
+        if dist is None:
+            results.append(CheckResult(check, expected, "not installed (not on sys.path)", FAIL, located.line))
+            continue
+        version = dist.get("version")
+        ok = version_matches(spec, version) if spec else True
+        results.append(CheckResult(check, expected, f"{show(version)} in {dist.get('location')}",
+                                   PASS if ok else FAIL, located.line))
+    for located in rules.forbid:
+        check = f"distributions.forbid: {located.value}"
+        if not have:
+            results.append(CheckResult(check, "not installed", _section_error(report, "distributions") or "(missing)", FAIL, located.line))
+            continue
+        dist = winners.get(canonicalize_name(located.value))
+        actual = "not installed" if dist is None else f"{show(dist.get('version'))} in {dist.get('location')}"
+        results.append(CheckResult(check, "not installed", actual, PASS if dist is None else FAIL, located.line))
+    if rules.only_from_venv is not None and rules.only_from_venv.value:
+        check = "distributions.only_from_venv"
+        expected = "no module imported from site-packages outside the venv"
+        line = rules.only_from_venv.line
+        outside = modules_outside_venv(report)
+        interp = _section(report, "interpreter") or {}
+        runtime_venv = any((e.get("origin") or {}).get("kind") == "runtime_venv_site" for e in _entries(report) or [])
+        if outside is None:
+            results.append(CheckResult(check, expected, _section_error(report, "modules") or "(missing)", FAIL, line))
+        elif not interp.get("in_venv") and not runtime_venv:
+            results.append(CheckResult(check, expected, f"no venv in use (sys.prefix = {interp.get('prefix')})", FAIL, line))
+        elif outside:
+            shown = ", ".join(f"{n} ({f})" for n, f in outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+            results.append(CheckResult(check, expected, f"{len(outside)} from outside: {shown}", FAIL, line))
+        else:
+            results.append(CheckResult(check, expected, "all from the venv (or the app / stdlib)", PASS, line))
+    return results
+
+
+def _shadowing(exp: Expectations, report: dict) -> CheckResult:
+    rules = exp.shadowing
+    assert rules is not None
+    allowed = rules.allow
+    expected = "nothing shadowed" + (" except " + ", ".join(sorted(allowed)) if allowed else "")
+    found = shadowed_names(report)
+    if found is None:
+        return CheckResult("shadowing", expected, _section_error(report, "shadowed") or "(missing)", FAIL, rules.line)
+    bad = [(n, d) for n, d in found if canonicalize_name(n) not in allowed]
+    ok_names = sorted({n for n, _ in found if canonicalize_name(n) in allowed})
+    detail = "; ".join(d for _, d in bad)
+    if ok_names:
+        detail += ("; " if detail else "") + "allowed: " + ", ".join(
+            f"{n} ({allowed[canonicalize_name(n)].value})" for n in ok_names)
+    if bad:
+        actual = "shadowed: " + ", ".join(sorted({n for n, _ in bad}))
+    else:
+        actual = "nothing shadowed" if not found else "only allowed: " + ", ".join(ok_names)
+    return CheckResult("shadowing", expected, actual, FAIL if bad else PASS, rules.line, detail)
+
+
+def _findings(exp: Expectations, report: dict) -> List[CheckResult]:
+    rules = exp.findings
+    if not (rules.max or rules.forbid):
+        return []
+    findings = report.get("findings")
+    results = []
+    if not isinstance(findings, list):
+        for sev, located in rules.max.items():
+            results.append(CheckResult(f"findings.max: {sev}", f"at most {located.value}", "(missing)", FAIL, located.line))
+        for located in rules.forbid:
+            results.append(CheckResult(f"findings.forbid: {located.value}", "absent", "(missing)", FAIL, located.line))
+        return results
+    findings = [f for f in findings if isinstance(f, dict)]
+    counted = [f for f in findings if f.get("code") not in rules.allow]
+    allowed_seen = sorted({str(f.get("code")) for f in findings if f.get("code") in rules.allow})
+    for sev, located in rules.max.items():
+        hits = [f for f in counted if f.get("severity") == sev]
+        codes = sorted({str(f.get("code")) for f in hits})
+        actual = str(len(hits)) + (f" ({', '.join(codes)})" if codes else "")
+        detail = "allowed: " + ", ".join(f"{c} ({rules.allow[c].value})" for c in allowed_seen) if allowed_seen else ""
+        results.append(CheckResult(f"findings.max: {sev}", f"at most {located.value}" + (" (not counting allowed)" if rules.allow else ""),
+                                   actual, PASS if len(hits) <= located.value else FAIL, located.line, detail))
+    for located in rules.forbid:
+        hits = [f for f in findings if f.get("code") == located.value]
+        actual = "absent" if not hits else "; ".join(str(f.get("message")) for f in hits)[:300]
+        results.append(CheckResult(f"findings.forbid: {located.value}", "absent", actual,
+                                   FAIL if hits else PASS, located.line))
+    return results
+
+
+def _workers(exp: Expectations, report: dict, samples: Optional[Sequence[dict]]) -> CheckResult:
+    from venvprobe.fleet import distinct_workers, worker_differences
+
+    located = exp.workers.identical
+    assert located is not None
+    check = "workers.identical"
+    if not located.value:
+        return CheckResult(check, "not checked (identical = false)", "-", SKIP, located.line)
+    expected = "every worker reports the same" + (f" (ignoring {', '.join(exp.workers.ignore)})" if exp.workers.ignore else "")
+    reports = list(samples) if samples else [report]
+    if len(reports) < 2:
+        return CheckResult(check, expected, "1 sample", SKIP, located.line,
+                           "one sample cannot show other workers: use --samples N with a probe URL")
+    workers = distinct_workers(reports)
+    if len(workers) < 2:
+        return CheckResult(check, expected, f"1 worker seen in {len(reports)} samples", PASS, located.line)
+    diffs = worker_differences(workers, ignore=exp.workers.ignore)
+    if not diffs:
+        return CheckResult(check, expected, f"{len(workers)} workers, all identical", PASS, located.line)
+    actual = "; ".join(f"{label} differs: {', '.join(parts)}" for label, parts in diffs.items())
+    return CheckResult(check, expected, actual, FAIL, located.line, workers=list(diffs))
+
+
+def compare_workers(expectations: Expectations, reports: Sequence[dict]) -> List[CheckResult]:
+    """Check every distinct worker's report and merge the results per check.
+
+    A check that gives the same answer on every worker is one row; one that
+    differs lists each worker's value and the workers it failed on.
+    """
+    from venvprobe.fleet import distinct_workers
+
+    workers = distinct_workers(reports)
+    if len(workers) <= 1:
+        report = workers[0].report if workers else (reports[0] if reports else {})
+        return compare(expectations, report, samples=list(reports))
+    per_worker = [(w.label, compare(expectations, w.report, samples=list(reports))) for w in workers]
+    merged: List[CheckResult] = []
+    for index, first in enumerate(per_worker[0][1]):
+        column = [(label, results[index]) for label, results in per_worker]
+        if first.check == "workers.identical" or all(
+                r.status == first.status and r.actual == first.actual for _, r in column):
+            merged.append(first)
+            continue
+        failing = [label for label, r in column if r.status == FAIL]
+        status = FAIL if failing else (PASS if any(r.status == PASS for _, r in column) else SKIP)
+        actual = "; ".join(f"{label}: {r.actual}" for label, r in column)
+        merged.append(CheckResult(first.check, first.expected, actual, status, first.line,
+                                  "; ".join(r.detail for _, r in column if r.detail), failing))
+    return merged
+
+
+# ---------------------------------------------------------------------------
+# many targets
+
+
+@dataclass
+class TargetOutcome:
+    """The checks of one target (a file, URL or interpreter), or why it could not be checked."""
+
+    target: str
+    results: List[CheckResult] = field(default_factory=list)
+    error: Optional[str] = None
+    workers: List[str] = field(default_factory=list)  # labels of distinct workers seen
+    samples: int = 1
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """"error" (could not check), "fail" (some check not met) or "pass"."""
+        if self.error:
+            return "error"
+        return FAIL if any(r.status == FAIL for r in self.results) else PASS
+
+    def counts(self) -> Dict[str, int]:
+        """Checks by status."""
+        out = {PASS: 0, FAIL: 0, SKIP: 0}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"target": self.target, "status": self.status, "error": self.error, "samples": self.samples,
+                "workers": self.workers, "notes": self.notes, "counts": self.counts(),
+                "checks": [r.to_dict() for r in self.results]}
+
+
+def exit_code(outcomes: Sequence[TargetOutcome]) -> int:
+    """2 when any target could not be checked, else 1 when any check is not met, else 0.
+
+    "Could not check" wins: a pipeline must not go green (or blame a check)
+    on a host it never saw.
+    """
+    if not outcomes or any(o.status == "error" for o in outcomes):
+        return EXIT_COULD_NOT_CHECK
+    if any(o.status == FAIL for o in outcomes):
+        return EXIT_NOT_MET
+    return EXIT_MET
+
+
+def failure_summary(outcomes: Sequence[TargetOutcome]) -> List[Tuple[str, List[str]]]:
+    """[(check, [target or target worker, ...])] for every check not met somewhere."""
+    table: Dict[str, List[str]] = {}
+    for o in outcomes:
+        for r in o.results:
+            if r.status != FAIL:
+                continue
+            where = [f"{o.target} ({w})" for w in r.workers] if r.workers and len(o.workers) > 1 else [o.target]
+            table.setdefault(r.check, []).extend(where)
+        if o.error:
+            table.setdefault("(could not check)", []).append(o.target)
+    return list(table.items())
+
+
+# ---------------------------------------------------------------------------
+# output formats
+
+_STATUS_WORD = {PASS: "met", FAIL: "NOT MET", SKIP: "skipped"}
+
+
+def _clip(text: str, width: int = 70) -> str:
+    text = str(text)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def render_table(outcomes: Sequence[TargetOutcome], source: str = "", only_failures: bool = False,
+                 width: int = 70) -> str:
+    """Human table per target, then (for several targets) which targets fail which checks."""
+    from tabulate import tabulate
+
+    out: List[str] = []
+    for o in outcomes:
+        head = o.target
+        if len(o.workers) > 1 or o.samples > 1:
+            head += f"  ({len(o.workers)} worker{'s' if len(o.workers) != 1 else ''} in {o.samples} samples: {', '.join(o.workers)})"
+        out.append(f"== {head}")
+        for note in o.notes:
+            out.append(f"   note: {note}")
+        if o.error:
+            out.append(f"   could not check: {o.error}")
+            out.append("")
+            continue
+        rows = [(r.check, _clip(r.expected, width), _clip(r.actual, width), _STATUS_WORD[r.status])
+                for r in o.results if not only_failures or r.status == FAIL]
+        if rows:
+            out.append(tabulate(rows, headers=("check", "expected", "actual", "result"), tablefmt="simple"))
+        c = o.counts()
+        out.append(f"{len(o.results)} checks: {c[PASS]} met, {c[FAIL]} not met, {c[SKIP]} skipped")
+        out.append("")
+    if len(outcomes) > 1:
+        summary = failure_summary(outcomes)
+        states = [o.status for o in outcomes]
+        out.append(f"== summary: {len(outcomes)} targets, {states.count(PASS)} met all, "
+                   f"{states.count(FAIL)} not met, {states.count('error')} could not be checked")
+        if summary:
+            out.append(tabulate([(check, _clip(", ".join(where), 100)) for check, where in summary],
+                                headers=("check", "not met on"), tablefmt="simple"))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_json(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
+    """Machine-readable results (stable keys; see docs/expectations.md)."""
+    data = {
+        "expectations": source,
+        "exit_code": exit_code(outcomes),
+        "status": {0: "met", 1: "not met", 2: "could not check"}[exit_code(outcomes)],
+        "targets": [o.to_dict() for o in outcomes],
+        "summary": [{"check": c, "not_met_on": w} for c, w in failure_summary(outcomes)],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: Any) -> str:
+    return _XML_BAD.sub("?", str(text))
+
+
+def render_junit(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
+    """JUnit XML: one <testsuite> per target, one <testcase> per check.
+
+    A target that could not be checked is a suite with one errored test case,
+    so CI dashboards show it instead of silently counting zero tests.
+    """
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="venvprobe compare")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for o in outcomes:
+        suite = ET.SubElement(root, "testsuite", name=_xml(o.target))
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="expectations", value=_xml(source))
+        ET.SubElement(props, "property", name="samples", value=str(o.samples))
+        ET.SubElement(props, "property", name="workers", value=_xml(", ".join(o.workers)))
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        if o.error:
+            case = ET.SubElement(suite, "testcase", classname="venvprobe.target", name="report can be read")
+            err = ET.SubElement(case, "error", message=_xml(o.error), type="could-not-check")
+            err.text = _xml(o.error)
+            counts["tests"] += 1
+            counts["errors"] += 1
+        for r in o.results:
+            attrs = {"classname": f"venvprobe.{r.section}", "name": _xml(r.check)}
+            if source:
+                attrs["file"] = _xml(source)
+            if r.line:
+                attrs["line"] = str(r.line)
+            case = ET.SubElement(suite, "testcase", **attrs)
+            counts["tests"] += 1
+            if r.status == FAIL:
+                msg = f"expected {r.expected}, got {r.actual}"
+                fail = ET.SubElement(case, "failure", message=_xml(_clip(msg, 500)), type="not-met")
+                fail.text = _xml("\n".join(x for x in (
+                    f"expected: {r.expected}", f"actual:   {r.actual}",
+                    f"detail:   {r.detail}" if r.detail else "",
+                    f"workers:  {', '.join(r.workers)}" if r.workers else "",
+                    f"rule at:  {source}:{r.line}" if r.line else "") if x))
+                counts["failures"] += 1
+            elif r.status == SKIP:
+                ET.SubElement(case, "skipped", message=_xml(r.detail or r.actual))
+                counts["skipped"] += 1
+            else:
+                out = ET.SubElement(case, "system-out")
+                out.text = _xml(f"expected: {r.expected}\nactual:   {r.actual}")
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        suite.set("time", "0")
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _yaml_str(text: Any) -> str:
+    # JSON strings are valid YAML scalars and need no further escaping rules.
+    return json.dumps(str(text), ensure_ascii=False)
+
+
+def render_tap(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
+    """TAP version 13, one test point per check (and per unreadable target)."""
+    points: List[str] = []
+    for o in outcomes:
+        if o.error:
+            points.append(f"not ok {{n}} - {o.target}: report can be read\n  ---\n  message: {_yaml_str(o.error)}\n"
+                          f"  severity: could-not-check\n  ...")
+        for r in o.results:
+            name = f"{o.target}: {r.check}".replace("#", "\\#")
+            if r.status == SKIP:
+                points.append(f"ok {{n}} - {name} # SKIP {r.detail or r.actual}")
+            elif r.status == PASS:
+                points.append(f"ok {{n}} - {name}")
+            else:
+                block = [f"  expected: {_yaml_str(r.expected)}", f"  actual: {_yaml_str(r.actual)}"]
+                if r.detail:
+                    block.append(f"  detail: {_yaml_str(r.detail)}")
+                if r.workers:
+                    block.append(f"  workers: {_yaml_str(', '.join(r.workers))}")
+                if r.line:
+                    block.append(f"  at: {_yaml_str(f'{source}:{r.line}')}")
+                points.append(f"not ok {{n}} - {name}\n  ---\n" + "\n".join(block) + "\n  ...")
+    lines = ["TAP version 13", f"1..{len(points)}"]
+    lines += [p.replace("{n}", str(i), 1) for i, p in enumerate(points, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def render(outcomes: Sequence[TargetOutcome], fmt: str, source: str = "", only_failures: bool = False) -> str:
+    """Render *outcomes* in one of :data:`COMPARE_FORMATS`."""
+    if fmt == "table":
+        return render_table(outcomes, source, only_failures)
+    if fmt == "json":
+        return render_json(outcomes, source)
+    if fmt == "junit":
+        return render_junit(outcomes, source)
+    if fmt == "tap":
+        return render_tap(outcomes, source)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+__all__ = [
+    "CheckResult", "TargetOutcome", "compare", "compare_workers", "exit_code", "failure_summary",
+    "render", "render_table", "render_json", "render_junit", "render_tap", "winning_distributions",
+    "modules_outside_venv", "shadowed_names", "COMPARE_FORMATS", "PASS", "FAIL", "SKIP",
+]
