@@ -385,6 +385,7 @@ class Collector(object):
             "exec_prefix": _text(sys.exec_prefix),
             "base_prefix": _text(getattr(sys, "base_prefix", sys.prefix)),
             "base_exec_prefix": _text(getattr(sys, "base_exec_prefix", sys.exec_prefix)),
+            "base_prefix_real": _text(os.path.realpath(getattr(sys, "base_prefix", sys.prefix))),
             "platlibdir": getattr(sys, "platlibdir", "lib"),
             "in_venv": getattr(sys, "base_prefix", sys.prefix) != sys.prefix,
             "real_prefix": _text(getattr(sys, "real_prefix")) if hasattr(sys, "real_prefix") else None,
@@ -876,6 +877,7 @@ class Collector(object):
                 prov["regular"] = regular
                 if not regular:
                     prov["kind"] = "namespace"
+                    prov["has_code"] = _has_python_code(path)
 
     def shadowed(self):
         providers = self.providers()
@@ -893,6 +895,11 @@ class Collector(object):
             if len(provs) < 2:
                 continue
             self._classify_packages(provs)
+            # A directory without Python code (a venv, docs/, build/ in the
+            # cwd) is not a namespace portion anyone meant: leave it out.
+            provs = [p for p in provs if p["kind"] != "namespace" or p.get("has_code")]
+            if len(provs) < 2:
+                continue
             regular = [p for p in provs if p["kind"] != "namespace"]
             namespace = [p for p in provs if p["kind"] == "namespace"]
             if len(regular) == 0:
@@ -929,12 +936,29 @@ class Collector(object):
             if len({c.get("location_index") for c in copies}) < 2:
                 continue  # two metadata dirs in one entry: not shadowing
             copies = sorted(copies, key=lambda d: d.get("location_index", 0))
-            dists_out.append({
+            keys = ("version", "location", "location_index", "metadata_path", "editable")
+            item = {
                 "name": copies[0].get("name"),
-                "winner": {k: copies[0].get(k) for k in ("version", "location", "location_index", "metadata_path")},
-                "losers": [{k: c.get(k) for k in ("version", "location", "location_index", "metadata_path")} for c in copies[1:]],
+                "winner": {k: copies[0].get(k) for k in keys},
+                "losers": [{k: c.get(k) for k in keys} for c in copies[1:]],
                 "versions_differ": len({c.get("version") for c in copies}) > 1,
-            })
+            }
+            # Which copy the running code actually came from, when imported.
+            tops = sorted({t for c in copies for t in (c.get("top_level") or ())})
+            loaded = {}
+            for top in tops:
+                filename = _loaded_file(top)
+                if filename:
+                    where = None
+                    for c in copies:
+                        loc = c.get("location") or ""
+                        if filename.startswith(loc.rstrip(os.sep) + os.sep):
+                            where = c.get("location_index")
+                            break
+                    loaded[top] = {"file": filename, "copy_index": where}
+            item["top_level"] = tops
+            item["loaded"] = loaded
+            dists_out.append(item)
         modules_out.sort(key=lambda m: m["name"])
         dists_out.sort(key=lambda d: _canonical(d["name"] or ""))
         return {"modules": modules_out, "distributions": dists_out}
@@ -1245,6 +1269,31 @@ def _editable_finder(sitedir, pth_name, line):
                 out["error"] = _error(exc)["error"]
             break
     return out
+
+
+def _has_python_code(path, depth=2):
+    """Does directory *path* hold a module or a package (is it a plausible namespace portion)?
+
+    Nested namespaces (``google/cloud/storage/__init__.py``) are looked into
+    *depth* levels deep.
+    """
+    suffixes = (".py", ".pyc") + _ext_suffixes()
+    try:
+        with os.scandir(path) as it:
+            for count, entry in enumerate(it):
+                if count > 2000:
+                    return True  # huge: assume code rather than scan on
+                name = entry.name
+                if name.endswith(suffixes):
+                    return True
+                if name.isidentifier() and entry.is_dir():
+                    if os.path.exists(os.path.join(entry.path, "__init__.py")):
+                        return True
+                    if depth > 1 and _has_python_code(entry.path, depth - 1):
+                        return True
+    except OSError:
+        return False
+    return False
 
 
 def _venv_root_of_site(path):

@@ -76,8 +76,30 @@ class _Analysis:
 # checks: each takes the analysis and adds findings
 
 
+def _binary_outside_base(interp: dict) -> List[str]:
+    """Evidence that the running binary / libpython is not from the base installation.
+
+    mod_wsgi and uWSGI run the libpython they were linked with, whatever
+    python-home says; a venv's python symlink can also be run by another
+    binary.  Either way the stdlib (from base_prefix) and the code running it
+    come from two different builds.
+    """
+    roots = [r for r in (interp.get("base_prefix"), interp.get("base_prefix_real")) if r]
+    if not roots:
+        return []
+    out = []
+    real = interp.get("real_executable") or ""
+    if posixpath.basename(real).startswith("python") and not any(_under(real, r) for r in roots):
+        out.append(f"running binary {real} is not under base_prefix {roots[0]}")
+    for obj in interp.get("mapped_objects") or []:
+        if posixpath.basename(obj).startswith("libpython") and not any(_under(obj, r) for r in roots):
+            out.append(f"mapped {obj} is not under base_prefix {roots[0]}")
+    return out
+
+
 def _check_venv_version(a: _Analysis) -> None:
     running = _major_minor(a.interp.get("version"))
+    outside = _binary_outside_base(a.interp)
     base_prefix = a.interp.get("base_prefix")
     cfgs = []
     if a.interp.get("pyvenv_cfg"):
@@ -103,9 +125,20 @@ def _check_venv_version(a: _Analysis) -> None:
                   f"venv {root} was made from the Python in {home}, but this process runs the installation at {base_prefix}",
                   [f"{cfg.get('path')}: home = {home}", f"base_prefix = {base_prefix}",
                    f"real executable = {a.interp.get('real_executable')}"])
+        elif outside and root == a.interp.get("prefix"):
+            a.add("venv-python-mismatch",
+                  f"venv {root} was made by Python {cfg.get('version')} from {home}, but this process runs "
+                  f"Python {a.interp.get('version')} from {a.interp.get('real_executable')}",
+                  [f"{cfg.get('path')}: version = {cfg.get('version')}, home = {home}"] + outside)
+            outside = []
         if cfg.get("home_exists") is False:
             a.add("venv-base-missing", f"the Python that venv {root} was made from ({home}) no longer exists",
                   [f"{cfg.get('path')}: home = {home}"])
+    if outside:
+        a.add("interpreter-installation-mismatch",
+              f"Python {a.interp.get('version')} runs from {a.interp.get('real_executable')} with the prefix and stdlib "
+              f"of {a.interp.get('base_prefix')}",
+              outside + [f"sys.prefix = {a.interp.get('prefix')}", f"stdlib = {(a.interp.get('sysconfig_paths') or {}).get('stdlib')}"])
 
 
 def _home_matches_base(home: str, base_prefix: str, interp: dict) -> bool:

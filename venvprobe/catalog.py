@@ -109,6 +109,15 @@ CATALOG: Dict[str, Diagnosis] = {
            mod_wsgi="Set python-home to a venv (venvs disable the user site), or set PYTHONNOUSERSITE=1 in Apache's envvars.",
            uwsgi="Use home = <venv> or set env = PYTHONNOUSERSITE=1.",
            gunicorn="Run gunicorn from a venv or with PYTHONNOUSERSITE=1."),
+        _d("interpreter-installation-mismatch", "error",
+           "The Python binary or libpython running is not from the installation its prefix and stdlib come from",
+           "Point the home at a venv made by (or an installation of) exactly the Python that runs; "
+           "a stdlib from another build breaks in subtle ways.",
+           mod_wsgi="mod_wsgi runs the libpython it was linked against (see mapped objects): recreate the venv named by "
+                    "python-home / WSGIPythonHome with that Python (Debian: /usr/bin/python3 -m venv), or install a "
+                    "mod_wsgi built for the venv's Python (pip install mod_wsgi; mod_wsgi-express module-config).",
+           uwsgi="The python plugin's libpython runs: set home = to a venv made by that Python, or load a plugin built "
+                 "for the venv's Python."),
         # -- sys.path -----------------------------------------------------------------
         _d("sys-path-missing", "warning",
            "A sys.path entry does not exist",
@@ -187,6 +196,81 @@ CATALOG: Dict[str, Diagnosis] = {
                     "venvprobe.middleware.ProbeMiddleware."),
         # -- offline diagnosis (check-home, check-apache, explain-log) ------------------
         # Codes below are used by venvprobe/offline/*; edited there by their owner.
+        # Offline checks also emit the live codes above when the cause is the same
+        # (venv-python-mismatch, venv-base-missing, pythonhome-from-env,
+        # sys-path-unreadable, base-site-visible, c-extension-in-subinterpreter, ...).
+        _d("python-home-not-venv-root", "error",
+           "The Python home points inside a venv (its interpreter, lib/pythonX.Y or site-packages), not at its root",
+           "Set the home to the venv root: the directory that holds pyvenv.cfg.",
+           mod_wsgi="Use python-home=<venv root> on WSGIDaemonProcess (or WSGIPythonHome <venv root> for embedded "
+                    "mode): the directory holding pyvenv.cfg, never <venv>/bin/python or <venv>/lib/pythonX.Y.",
+           uwsgi="Set home = <venv root> (the directory holding pyvenv.cfg), not bin/python or lib/pythonX.Y."),
+        _d("python-home-missing", "error",
+           "The configured Python home does not exist or is not a directory",
+           "Create the venv there (<python> -m venv <path>) or fix the path.",
+           mod_wsgi="Fix python-home= / WSGIPythonHome to an existing venv root, created with the Python mod_wsgi embeds.",
+           uwsgi="Fix home = to an existing venv root, created with the Python the plugin embeds."),
+        _d("python-home-inaccessible", "error",
+           "The server user cannot reach the Python home (a parent directory is not traversable) or read it",
+           "Give the server user search (x) permission on every parent directory and read permission inside the "
+           "venv, or move the venv out of private directories (e.g. to /srv/venvs/app).",
+           mod_wsgi="The daemon runs as WSGIDaemonProcess user= (default: Apache's User, www-data): chmod o+x (or g+x "
+                    "for its group) every parent directory and chmod -R o+rX the venv, or move it to /srv/venvs.",
+           uwsgi="uWSGI runs as uid= after start-up: make every parent directory traversable and the venv readable "
+                 "for that user, or move the venv to /srv/venvs."),
+        _d("pyvenv-cfg-unreadable", "error",
+           "pyvenv.cfg exists but the server user cannot read it, so the venv is treated as a full installation",
+           "Make <venv>/pyvenv.cfg readable by the server user (chmod 644).",
+           mod_wsgi="mod_wsgi 4.x uses a venv as such only if the daemon user can read <home>/pyvenv.cfg; otherwise it "
+                    "calls Py_SetPythonHome(<venv>) and start-up fails with No module named 'encodings': "
+                    "chmod 644 <venv>/pyvenv.cfg."),
+        _d("python-home-not-a-venv", "error",
+           "The Python home is neither a venv (no pyvenv.cfg) nor a Python installation (no standard library)",
+           "Point the home at a venv root created with `<python> -m venv`, or recreate the venv there."),
+        _d("python-startup-fails", "error",
+           "The embedded Python cannot start with this home (Fatal Python error at initialisation)",
+           "Make the home a venv root made by the Python the server embeds; the evidence shows the prefix and "
+           "standard library CPython tried.",
+           mod_wsgi="The daemon process dies and respawns forever: fix python-home= / WSGIPythonHome (a venv root made "
+                    "by the Python mod_wsgi links) and check that no PYTHONHOME is set in Apache's environment."),
+        _d("global-only-directive-in-virtualhost", "error",
+           "A server-wide mod_wsgi directive is inside <VirtualHost>: Apache refuses to start",
+           "Move it to global scope, outside every <VirtualHost>.",
+           mod_wsgi="WSGIPythonHome, WSGIPythonPath, WSGIRestrictEmbedded, WSGISocketPrefix... are server-wide: move them "
+                    "out of <VirtualHost>; for one app's venv use python-home= on that app's WSGIDaemonProcess instead."),
+        _d("daemon-group-unused", "warning",
+           "A WSGIDaemonProcess group is declared but no application is delegated to it: the app runs embedded",
+           "Delegate the application to the daemon group.",
+           mod_wsgi="Add WSGIProcessGroup <name> (same VirtualHost, or in the <Directory> of the script) or "
+                    "process-group=<name> on WSGIScriptAlias; add WSGIRestrictEmbedded On so a missed delegation "
+                    "fails loudly instead of running in Apache's own processes without the venv."),
+        _d("daemon-group-undefined", "error",
+           "An application is delegated to a daemon process group that is not declared (HTTP 500)",
+           "Declare the group or fix its name.",
+           mod_wsgi="Declare WSGIDaemonProcess <name> in the same VirtualHost (or at global scope), or fix the name "
+                    "in WSGIProcessGroup / process-group=."),
+        _d("embedded-mode-disabled", "error",
+           "An application is not delegated to a daemon group while embedded mode is disabled (HTTP 500)",
+           "Delegate the application to its daemon group.",
+           mod_wsgi="WSGIRestrictEmbedded On is set: add WSGIProcessGroup <name> or process-group=<name> on the "
+                    "WSGIScriptAlias of this application."),
+        _d("global-python-home-inherited", "warning",
+           "A daemon group without python-home silently uses the server-wide WSGIPythonHome",
+           "Give the daemon group its own home.",
+           mod_wsgi="Add python-home=<venv root> to the WSGIDaemonProcess: WSGIPythonHome is meant for embedded mode "
+                    "and changing it would silently change this group too."),
+        _d("wsgi-script-unreadable", "error",
+           "The WSGI script does not exist or the server user cannot read it",
+           "Fix the path in WSGIScriptAlias / mount, or make the script and its directories readable by the server user."),
+        _d("mod-wsgi-python-patch-mismatch", "warning",
+           "mod_wsgi runs with another Python release than the one it was compiled for",
+           "Rebuild or reinstall mod_wsgi for the installed Python, and make sure no other libpython is found first.",
+           mod_wsgi="Reinstall the packaged module (apt install --reinstall libapache2-mod-wsgi-py3) or pip install "
+                    "mod_wsgi with the target Python; check LD_LIBRARY_PATH in /etc/apache2/envvars and /etc/ld.so.conf."),
+        _d("mod-wsgi-not-loaded", "error",
+           "WSGI directives are used but mod_wsgi is not loaded",
+           "Load the module (Debian: a2enmod wsgi) before the directives that use it.",
+           mod_wsgi="a2enmod wsgi (LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so) and restart Apache."),
     ]
 }
 
