@@ -317,7 +317,7 @@ def fresh_shared_dir(prefix: str = "t") -> Path:
     Names are kept short on purpose: mod_wsgi puts its daemon sockets in
     here and AF_UNIX paths are limited to 107 bytes.
     """
-    prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", prefix)[:24] or "t"
+    prefix = re.sub(r"[^A-Za-z0-9_.-]+", "-", prefix)[:16] or "t"
     path = Path(tempfile.mkdtemp(prefix=prefix + "-", dir=str(shared_dir("runs"))))
     os.chmod(path, 0o755)
     return path
@@ -617,8 +617,12 @@ class Venv:
 def _virtualenv_cmd() -> Tuple[List[str], Dict[str, str]]:
     """Command + env to run virtualenv; installed into a shared tools dir
     (not into the developer's interpreter) when it isn't importable."""
+    env = dict(os.environ)
+    # virtualenv caches interpreter info in ~/.local/share/virtualenv; keep
+    # that out of the real home (and shared by parallel tests).
+    env["VIRTUALENV_OVERRIDE_APP_DATA"] = str(shared_dir("tools/virtualenv-app-data"))
     if importlib.util.find_spec("virtualenv") is not None:
-        return [sys.executable, "-m", "virtualenv"], dict(os.environ)
+        return [sys.executable, "-m", "virtualenv"], env
     tools = shared_dir("tools/virtualenv")
     with _file_lock(tools.parent / ".virtualenv.lock"):
         if not (tools / "virtualenv").is_dir():
@@ -626,7 +630,6 @@ def _virtualenv_cmd() -> Tuple[List[str], Dict[str, str]]:
                                "--target", str(tools), "virtualenv"])
             if res.returncode != 0:
                 raise RuntimeError(f"pip install virtualenv failed:\n{res.stdout}")
-    env = dict(os.environ)
     env["PYTHONPATH"] = str(tools) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return [sys.executable, "-m", "virtualenv"], env
 
@@ -772,11 +775,15 @@ class BaseServer:
 
     Subclasses implement ``_prepare()`` (write config, return argv) and may
     set ``stop_signal``.  Attributes useful to tests: ``port``, ``url``,
-    ``pid``, ``root`` (private dir), ``startup_seconds``, ``children_seen``.
+    ``pid``, ``root`` (private dir), ``startup_seconds``, ``stop_seconds``,
+    ``force_killed``, ``children_seen``.
     """
 
     name = "server"
     stop_signal: int = signal.SIGTERM
+    #: Seconds stop() lets the parent wind its children down before it
+    #: SIGKILLs them itself.
+    children_grace: float = 4.0
 
     def __init__(
         self,
@@ -798,13 +805,18 @@ class BaseServer:
         self._tracked: Set[_Proc] = set()
         self._log_fh: Optional[Any] = None
         self.cmd: List[str] = []
+        self.stop_seconds: Optional[float] = None
+        self.force_killed: List[int] = []
 
     # -- to override ------------------------------------------------------
     def _prepare(self) -> List[str]:
         raise NotImplementedError
 
     def cwd(self) -> Optional[str]:
-        return None
+        # Not the test runner's cwd: servers would inherit it (uWSGI even
+        # chdir()s back to it on reload), and www-data may not be able to
+        # read it.
+        return str(self.root)
 
     def error_log(self) -> str:
         """The server's own error log (defaults to captured stdout/stderr)."""
@@ -944,28 +956,55 @@ class BaseServer:
         self._track_session()
         return sorted(p.pid for p in self._tracked if _alive(p))
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the server: ``stop_signal`` to our pid, SIGKILL to our
-        session only if that times out, then make sure no process of ours
-        (mod_wsgi daemons, uWSGI/gunicorn workers) survives.  Idempotent."""
+    def stop(self, timeout: float = 10.0, children_grace: Optional[float] = None) -> None:
+        """Stop the server and everything it started.  Idempotent.
+
+        1. ``stop_signal`` to our pid (never to anything found by name);
+        2. if the parent is still waiting for children after
+           ``children_grace`` seconds (default ``self.children_grace``),
+           SIGKILL those children — e.g. Apache embedded-mode children
+           that deadlock in Py_EndInterpreter, which Apache itself only
+           SIGKILLs after ~10 s; their pids go to ``force_killed``;
+        3. if the parent still lives at ``timeout``, SIGKILL our process
+           group/session;
+        4. wait for (then SIGKILL) any straggler of our session, so no
+           mod_wsgi daemon or worker survives.
+        ``stop_seconds`` records how long it took.
+        """
         proc = self.proc
         if proc is None:
             self._close_log()
             return
+        grace = self.children_grace if children_grace is None else children_grace
+        t0 = time.monotonic()
         self._track_session()
         try:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(proc.pid, self.stop_signal)
                 try:
-                    proc.wait(timeout)
+                    proc.wait(min(grace, timeout))
                 except subprocess.TimeoutExpired:
-                    self._kill_all()
-                    proc.wait(5)
+                    self._kill_children()
+                    try:
+                        proc.wait(max(0.0, timeout - grace))
+                    except subprocess.TimeoutExpired:
+                        self._kill_all()
+                        proc.wait(5)
             self._after_exit()
             self._reap_survivors(timeout=max(2.0, timeout / 2))
         finally:
             self._close_log()
+            if self.stop_seconds is None:
+                self.stop_seconds = time.monotonic() - t0
+
+    def _kill_children(self) -> None:
+        self._track_session()
+        for p in list(self._tracked):
+            if self.proc is not None and p.pid != self.proc.pid and _alive(p):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.pid, signal.SIGKILL)
+                    self.force_killed.append(p.pid)
 
     def _kill_all(self) -> None:
         if self.proc is not None:
@@ -1014,11 +1053,11 @@ class BaseServer:
 
 # -- Apache -----------------------------------------------------------------
 
-#: Modules loaded by default.  mpm_event: mod_wsgi (4.9) supports both
-#: daemon and embedded mode under it and it starts fastest; authz_core:
-#: ``Require all granted`` in <Directory>.  mod_unixd (User/Group),
-#: mod_log_config and mod_so are compiled into Debian's apache2.
-APACHE_DEFAULT_MODULES: Tuple[str, ...] = ("mpm_event", "authz_core")
+#: Modules loaded besides the MPM and mod_wsgi.  authz_core: ``Require
+#: all granted`` in <Directory>.  mod_unixd (User/Group), mod_log_config
+#: and mod_so are compiled into Debian's apache2; mod_alias is not needed
+#: (WSGIScriptAlias is mod_wsgi's own).
+APACHE_DEFAULT_MODULES: Tuple[str, ...] = ("authz_core",)
 
 
 class ApacheServer(BaseServer):
@@ -1040,6 +1079,9 @@ class ApacheServer(BaseServer):
     # SIGTERM = immediate stop of httpd (children and mod_wsgi daemons are
     # killed by the parent).  Graceful (SIGWINCH) would wait for requests.
     stop_signal = signal.SIGTERM
+    # A healthy httpd is down in ~50 ms; a child stuck in Python
+    # finalisation is only SIGKILLed by httpd after ~10 s (AH00045/AH00046).
+    children_grace = 2.0
 
     def __init__(
         self,
@@ -1049,6 +1091,7 @@ class ApacheServer(BaseServer):
         root: Optional[Path] = None,
         user: Optional[str] = "www-data",
         group: Optional[str] = "www-data",
+        mpm: str = "event",
         modules: Sequence[str] = APACHE_DEFAULT_MODULES,
         extra_modules: Sequence[str] = (),
         log_level: str = "info",
@@ -1062,7 +1105,12 @@ class ApacheServer(BaseServer):
         if os.geteuid() != 0:
             user = group = None  # only root can switch users
         self.user, self.group = user, group
-        self.modules = list(modules) + [m for m in extra_modules if m not in modules]
+        if mpm not in ("event", "worker", "prefork"):
+            raise ValueError(f"unknown mpm {mpm!r}")
+        self.mpm = mpm
+        self.modules = [f"mpm_{mpm}"] + [m for m in list(modules) + list(extra_modules)
+                                         if not m.startswith("mpm_")]
+        self.modules = list(dict.fromkeys(self.modules))  # de-duplicate, keep order
         self.log_level = log_level
         self.substitutions = dict(substitutions or {})
         self.apache_bin = apache_bin or apache_binary() or "apache2"
@@ -1100,13 +1148,22 @@ LogLevel {self.log_level}
 LogFormat "%h %t \\"%r\\" %>s %b pid=%P" vp
 CustomLog "{self.access_log_path}" vp
 {userlines}{chr(10).join(loads)}
-# One child process is plenty for tests and starts fast on 2 cores.
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 16
-MaxRequestWorkers 16
-MinSpareThreads 1
-MaxSpareThreads 16
+# Few processes: plenty for tests, and fast to start/stop on 2 cores.
+<IfModule mpm_prefork_module>
+    StartServers 1
+    MinSpareServers 1
+    MaxSpareServers 2
+    ServerLimit 4
+    MaxRequestWorkers 4
+</IfModule>
+<IfModule !mpm_prefork_module>
+    StartServers 1
+    ServerLimit 1
+    ThreadsPerChild 16
+    MaxRequestWorkers 16
+    MinSpareThreads 1
+    MaxSpareThreads 16
+</IfModule>
 KeepAlive Off
 Timeout 30
 # mod_wsgi daemon sockets must live somewhere writable and reachable.
@@ -1115,11 +1172,16 @@ WSGISocketPrefix "{self.run_dir}/wsgi"
     AllowOverride None
     Require all denied
 </Directory>
+# An empty document root of our own (not /var/www/html): unknown URLs 404.
+DocumentRoot "{self.root}/htdocs"
+<Directory "{self.root}/htdocs">
+    Require all granted
+</Directory>
 """
         return head + "\n# --- test snippet ---\n" + _render(self.snippet, subs) + "\n"
 
     def _prepare(self) -> List[str]:
-        for d in (self.run_dir, self.logs_dir):
+        for d in (self.run_dir, self.logs_dir, self.root / "htdocs"):
             d.mkdir(exist_ok=True)
             os.chmod(d, 0o755)
         self.config_text = self.render()
@@ -1131,7 +1193,7 @@ WSGISocketPrefix "{self.run_dir}/wsgi"
 
     def configtest(self) -> Tuple[bool, str]:
         """Run ``apache2 -t`` on the rendered config: (ok, output)."""
-        for d in (self.run_dir, self.logs_dir):
+        for d in (self.run_dir, self.logs_dir, self.root / "htdocs"):
             d.mkdir(exist_ok=True)
         self.config_text = self.render()
         self.conf_path.write_text(self.config_text)
@@ -1170,7 +1232,7 @@ class UwsgiServer(BaseServer):
 
     Defaults: ``plugin = python3``, ``http-socket = 127.0.0.1:<port>``,
     ``master``, one worker, pidfile in ``run/``, ``uid``/``gid`` www-data
-    when root, ``die-on-term`` and ``vacuum``.  stdout/stderr are the log.
+    when root, ``die-on-term``.  stdout/stderr are the log.
     """
 
     name = "uwsgi"
@@ -1178,6 +1240,7 @@ class UwsgiServer(BaseServer):
     # SIGHUP = graceful reload, SIGINT/SIGQUIT = shut down. SIGINT stops it
     # whatever die-on-term says.
     stop_signal = signal.SIGINT
+    children_grace = 3.0
 
     def __init__(
         self,
@@ -1217,7 +1280,8 @@ class UwsgiServer(BaseServer):
             "processes": 1,
             "pidfile": str(self.run_dir / "uwsgi.pid"),
             "die-on-term": True,
-            "vacuum": True,
+            # no "vacuum": it unlinks the pidfile *after* dropping to
+            # www-data and only logs "unlink(): Permission denied".
         }
         if self.user:
             opts["uid"] = self.user
@@ -1262,6 +1326,7 @@ class GunicornServer(BaseServer):
 
     name = "gunicorn"
     stop_signal = signal.SIGTERM
+    children_grace = 7.0  # > --graceful-timeout 5: let requests finish
 
     def __init__(
         self,
@@ -1276,7 +1341,11 @@ class GunicornServer(BaseServer):
         install: bool = True,
         env: Optional[Mapping[str, str]] = None,
     ) -> None:
+        # gunicorn runs as the test user (root): give it a private HOME so
+        # nothing it or the app writes to "~" lands in the real home.
+        env = dict(env or {})
         super().__init__(port=port, root=root, env=env)
+        self.extra_env.setdefault("HOME", str(self.root))
         self.venv = venv
         self.app = app
         self.workers = workers
@@ -1299,9 +1368,33 @@ class GunicornServer(BaseServer):
             "--graceful-timeout", "5",
             "--error-logfile", "-",
         ]
+        if self._has_control_socket():
+            # Newer gunicorn opens ~/.gunicorn/gunicorn.ctl by default: a
+            # side effect in root's home and a clash between parallel tests.
+            cmd.append("--no-control-socket")
         if self.chdir is not None:
             cmd += ["--chdir", str(self.chdir)]
         return cmd + self.extra_args + [self.app]
 
+    def _has_control_socket(self) -> bool:
+        res = self.venv.run("-c", "import gunicorn.config as c; print(c.__file__)", check=False)
+        if res.returncode != 0:
+            return False
+        try:
+            return "no-control-socket" in Path(res.stdout.strip()).read_text()
+        except OSError:
+            return False
+
     def cwd(self) -> Optional[str]:
         return str(self.chdir) if self.chdir is not None else str(self.root)
+
+    def wait_for_workers(self, count: Optional[int] = None, timeout: float = 10.0) -> List[int]:
+        """Wait until ``count`` (default: ``workers``) worker processes run;
+        return their pids.  The port opens before the arbiter forks them."""
+        want = self.workers if count is None else count
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [p for p in self.session_processes() if p != self.pid]
+            if len(found) >= want or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
