@@ -74,10 +74,33 @@ def _error(exc):
     return {"error": "%s: %s" % (type(exc).__name__, _text(str(exc)))}
 
 
+def _read_bytes(path, limit):
+    """Read at most *limit* bytes of a regular file.
+
+    Opened non-blocking and checked with fstat first: a FIFO or device named
+    METADATA / RECORD / x.pth must not make the collector hang.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(22, "not a regular file", path)
+        chunks = []
+        remaining = limit
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _read_text(path, limit):
-    with open(path, "rb") as handle:
-        data = handle.read(limit)
-    return data.decode("utf-8", "replace")
+    return _read_bytes(path, limit).decode("utf-8", "replace")
 
 
 def _iso_now():
@@ -219,9 +242,10 @@ def dumps(obj):
 class _Listing(object):
     """What one sys.path entry provides, read with a single scandir."""
 
-    __slots__ = ("names", "dirs", "truncated", "error", "kind")
+    __slots__ = ("names", "dirs", "truncated", "error", "kind", "importer")
 
     def __init__(self):
+        self.importer = None
         self.names = []
         self.dirs = set()
         self.truncated = False
@@ -230,9 +254,23 @@ class _Listing(object):
 
 
 def _list_entry(path):
+    """List one sys.path entry; every failure becomes ``listing.error``, never an exception."""
+    import stat
+
     listing = _Listing()
     try:
-        if os.path.isdir(path):
+        st = os.stat(path)
+    except OSError as exc:
+        listing.error = "%s: %s" % (type(exc).__name__, _text(exc.strerror or str(exc)))
+        if isinstance(exc, PermissionError):
+            # A parent directory is not traversable: the entry may well exist.
+            listing.kind = "inaccessible"
+        elif getattr(exc, "errno", None) == 40 or os.path.islink(path):
+            listing.kind = "missing"
+            listing.error = "dangling symlink or symlink loop: " + listing.error
+        return listing
+    try:
+        if stat.S_ISDIR(st.st_mode):
             listing.kind = "dir"
             count = 0
             with os.scandir(path) as it:
@@ -248,9 +286,12 @@ def _list_entry(path):
                             listing.dirs.add(name)
                     except OSError:
                         pass
-        elif os.path.isfile(path):
+        elif stat.S_ISREG(st.st_mode):
             listing.kind = "file"
             listing.names = _zip_top_level(path, listing)
+        else:
+            listing.kind = "special"
+            listing.error = "neither a directory nor a regular file"
     except OSError as exc:
         listing.error = "%s: %s" % (type(exc).__name__, _text(exc.strerror or str(exc)))
     return listing
@@ -260,22 +301,22 @@ def _zip_top_level(path, listing):
     """Top-level names in a zip on sys.path, without importing zipfile."""
     names = set()
     try:
-        with open(path, "rb") as handle:
-            if handle.read(4) != b"PK\x03\x04":
-                listing.kind = "file-not-zip"
-                return []
-            listing.kind = "zip"
-            # zipimport is always available and already parses the directory.
-            import zipimport
+        if _read_bytes(path, 4) != b"PK\x03\x04":
+            listing.kind = "file-not-zip"
+            return []
+        listing.kind = "zip"
+        # zipimport is always available and already parses the directory.
+        import zipimport
 
-            importer = zipimport.zipimporter(path)
-            files = getattr(importer, "_files", None) or {}
-            for name in files:
-                name = name.replace("\\", "/")
-                head, sep, _ = name.partition("/")
-                names.add(head)
-                if sep:
-                    listing.dirs.add(head)
+        importer = zipimport.zipimporter(path)
+        listing.importer = importer
+        files = getattr(importer, "_files", None) or {}
+        for name in files:
+            name = name.replace("\\", "/")
+            head, sep, _ = name.partition("/")
+            names.add(head)
+            if sep:
+                listing.dirs.add(head)
     except Exception as exc:  # a corrupt zip must not stop the report
         listing.error = "%s: %s" % (type(exc).__name__, _text(exc))
     return sorted(names)
@@ -453,7 +494,7 @@ class Collector(object):
 
     def _embedded(self):
         exe = os.path.basename(self._real_exe())
-        return not exe.startswith(("python", "pypy")) and "mod_wsgi" in sys.modules or "uwsgi" in sys.modules
+        return not exe.startswith(("python", "pypy")) and ("mod_wsgi" in sys.modules or "uwsgi" in sys.modules)
 
     def _real_exe(self):
         try:
@@ -681,7 +722,10 @@ class Collector(object):
                 continue
             entry = os.path.normpath(raw) if raw else os.getcwd()
             listing = self._listing(entry)
-            if listing.kind == "zip" or raw.endswith(".egg"):
+            if listing.kind == "zip":
+                dists.extend(self._zip_dists(index, entry, listing))
+                continue
+            if raw.endswith(".egg"):
                 meta = os.path.join(entry, "EGG-INFO", "PKG-INFO")
                 if listing.kind == "dir" and os.path.isfile(meta):
                     dists.append(self._dist(index, entry, os.path.join(entry, "EGG-INFO"), "egg", listing))
@@ -697,6 +741,28 @@ class Collector(object):
                     dists.append(self._egg_link(index, entry, name))
         self._link_editables(dists)
         return dists
+
+    def _zip_dists(self, index, entry, listing):
+        """Distributions inside a zip on sys.path (importlib.metadata finds these too)."""
+        out = []
+        importer = listing.importer
+        for name in listing.names:
+            fmt = "dist-info" if name.endswith(".dist-info") else ("egg" if name == "EGG-INFO" else None)
+            if fmt is None or name not in listing.dirs:
+                continue
+            meta = os.path.join(entry, name)
+            dist = {"location_index": index, "location": _text(entry), "metadata_path": _text(meta),
+                    "format": fmt + " (zip)", "installer": None, "editable": False}
+            try:
+                data = importer.get_data(os.path.join(meta, "METADATA" if fmt == "dist-info" else "PKG-INFO"))
+                dist["name"], dist["version"] = _parse_name_version(data[:MAX_METADATA_HEADER_BYTES])
+            except Exception as exc:
+                dist.update(_error(exc))
+            if not dist.get("name"):
+                dist["metadata_missing"] = True
+                dist["name"] = name.rsplit(".", 1)[0].partition("-")[0]
+            out.append(dist)
+        return out
 
     def _link_editables(self, dists):
         """Tell each editable dist where its code lives: its .pth paths or finder map."""
@@ -737,7 +803,7 @@ class Collector(object):
             else:
                 metafile = os.path.join(metadir, "METADATA" if fmt == "dist-info" else "PKG-INFO")
             name, version = _read_name_version(metafile)
-            if name is None:
+            if not name:
                 base = os.path.basename(metadir).rsplit(".", 1)[0]
                 name, _, version_guess = base.partition("-")
                 dist["metadata_missing"] = True
@@ -1011,7 +1077,10 @@ class Collector(object):
             if start is not None:
                 try:
                     mtime = os.stat(filename).st_mtime
-                    if mtime > start:
+                    # The start time is only known to ~10 ms and file systems
+                    # round mtimes: a second of slack avoids flagging files
+                    # written just before the process started.
+                    if mtime > start + 1.0:
                         item["modified_after_start"] = True
                         item["mtime"] = mtime
                 except OSError:
@@ -1308,10 +1377,14 @@ def _venv_root_of_site(path):
 
 def _read_name_version(path):
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_METADATA_HEADER_BYTES)
+        data = _read_bytes(path, MAX_METADATA_HEADER_BYTES)
     except OSError:
         return None, None
+    return _parse_name_version(data)
+
+
+def _parse_name_version(data):
+    """Name and Version from the header of a METADATA / PKG-INFO (bytes)."""
     name = version = None
     for line in data.split(b"\n"):
         if not line.strip():

@@ -377,6 +377,21 @@ def _check_shadowed(a: _Analysis) -> None:
               [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers])
 
 
+def _third_party_file(path: Optional[str], interp: dict) -> bool:
+    """Is *path* outside the standard library (site-packages, an app dir...)?
+
+    pyenv and python.org builds keep site-packages *inside* the stdlib
+    directory, so "under stdlib" alone is not enough.
+    """
+    if not path:
+        return False
+    if "/site-packages/" in path or "/dist-packages/" in path:
+        return True
+    paths = interp.get("sysconfig_paths") or {}
+    roots = [paths.get("stdlib"), paths.get("platstdlib")]
+    return not ("/lib-dynload/" in path or any(_under(path, r) for r in roots if r))
+
+
 def _canon(name: Optional[str]) -> str:
     return "".join("-" if c in "_." else c for c in (name or "").lower())
 
@@ -396,10 +411,7 @@ def _check_modules(a: _Analysis) -> None:
                   [m["file"] for m in changed[:20]])
     ident = _section(a.report, "identity") or {}
     if ident.get("main_interpreter") is False:
-        stdlib_roots = [p for p in ((a.interp.get("sysconfig_paths") or {}).get(k) for k in ("stdlib", "platstdlib")) if p]
-        stdlib_roots += [a.interp.get("base_prefix") + "/lib"] if a.interp.get("base_prefix") else []
-        third = [x for x in mods.get("extensions") or []
-                 if not any(_under(x.get("file"), r) for r in stdlib_roots) and "/lib-dynload/" not in (x.get("file") or "")]
+        third = [x for x in mods.get("extensions") or [] if _third_party_file(x.get("file"), a.interp)]
         if third:
             a.add("c-extension-in-subinterpreter",
                   f"{len(third)} third-party C extensions are loaded in sub-interpreter {ident.get('interpreter_id')}: "
