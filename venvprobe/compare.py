@@ -316,10 +316,22 @@ def _distributions(exp: Expectations, report: dict) -> List[CheckResult]:
             results.append(CheckResult(check, expected, f"no venv in use (sys.prefix = {interp.get('prefix')})", FAIL, line))
         elif outside:
             shown = ", ".join(f"{n} ({f})" for n, f in outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
-            results.append(CheckResult(check, expected, f"{len(outside)} from outside: {shown}", FAIL, line))
+            results.append(CheckResult(check, expected, f"{len(outside)} from outside: {shown}", FAIL, line,
+                                       "; ".join(f"{n} ({f})" for n, f in outside)))
         else:
             results.append(CheckResult(check, expected, "all from the venv (or the app / stdlib)", PASS, line))
     return results
+
+
+def _allowed(name: str, allow: Dict[str, Any]) -> Optional[str]:
+    """The reason *name* may be shadowed: exact name first, then as a normalised distribution name."""
+    if name in allow:
+        return str(allow[name].value)
+    key = canonicalize_name(name)
+    for allowed_name, located in allow.items():
+        if canonicalize_name(allowed_name) == key:
+            return str(located.value)
+    return None
 
 
 def _shadowing(exp: Expectations, report: dict) -> CheckResult:
@@ -330,12 +342,12 @@ def _shadowing(exp: Expectations, report: dict) -> CheckResult:
     found = shadowed_names(report)
     if found is None:
         return CheckResult("shadowing", expected, _section_error(report, "shadowed") or "(missing)", FAIL, rules.line)
-    bad = [(n, d) for n, d in found if canonicalize_name(n) not in allowed]
-    ok_names = sorted({n for n, _ in found if canonicalize_name(n) in allowed})
+    bad = [(n, d) for n, d in found if _allowed(n, allowed) is None]
+    ok_names = sorted({n for n, _ in found if _allowed(n, allowed) is not None})
     detail = "; ".join(d for _, d in bad)
     if ok_names:
         detail += ("; " if detail else "") + "allowed: " + ", ".join(
-            f"{n} ({allowed[canonicalize_name(n)].value})" for n in ok_names)
+            f"{n} ({_allowed(n, allowed)})" for n in ok_names)
     if bad:
         actual = "shadowed: " + ", ".join(sorted({n for n, _ in bad}))
     else:

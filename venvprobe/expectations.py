@@ -144,14 +144,19 @@ def glob_to_regex(pattern: str) -> "re.Pattern[str]":
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
-            end = pattern.find("]", i + 2 if pattern.startswith(("[!", "[^"), i) else i + 1)
+            j = i + 1
+            negate = j < n and pattern[j] in "!^"
+            if negate:
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1  # "[]x]": a leading ] is a member, as in fnmatch
+            end = pattern.find("]", j)
             if end < 0:
                 out.append(re.escape(c))
             else:
-                body = pattern[i + 1:end]
-                if body[:1] in ("!", "^"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
+                body = pattern[i + 1 + negate:end]
+                members = "".join("\\" + ch if ch in "\\[]^" else ch for ch in body)
+                out.append("[" + ("^" if negate else "") + members + "]")
                 i = end
         else:
             out.append(re.escape(c))
@@ -298,7 +303,7 @@ class DistributionRules:
 
 @dataclass
 class ShadowingRules:
-    allow: Dict[str, Located] = field(default_factory=dict)  # canonical name -> reason
+    allow: Dict[str, Located] = field(default_factory=dict)  # module or distribution name -> reason
     line: Optional[int] = None
 
 
@@ -763,8 +768,9 @@ class _Validator:
     def shadowing(self, section: Dict[str, Any]) -> ShadowingRules:
         rules = ShadowingRules(line=self.line(("shadowing",)))
         if "allow" in section:
-            allowed = self.reasons(("shadowing", "allow"), section["allow"], "name")
-            rules.allow = {canonicalize_name(k): v for k, v in allowed.items()}
+            # Exact names: a module (demo_app) and a distribution (demo-app)
+            # may both be listed; compare matches either way.
+            rules.allow = self.reasons(("shadowing", "allow"), section["allow"], "name")
         return rules
 
     def code(self, path: Path_, code: Any) -> str:

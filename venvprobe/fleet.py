@@ -216,7 +216,8 @@ def _http_error(exc: urllib.error.HTTPError, url: str) -> FetchError:
     hint = {
         401: f"the probe wants a token: set ${TOKEN_ENV} or use --token-file",
         403: "the probe refused this client (token or allowed addresses)",
-        404: "no probe here: it answers at <app>/_venvprobe/ (or at the root of its own mount)",
+        404: "no probe here, or the probe refused this client (it answers 404 to a missing or wrong token "
+             "and to addresses it does not allow); the probe answers at <app>/_venvprobe/",
     }.get(exc.code, "")
     text = f"{url}: HTTP {exc.code} {exc.reason}"
     if detail:
@@ -361,10 +362,12 @@ class Target:
 
 
 def parse_targets(positional: Sequence[str], pythons: Sequence[str] = ()) -> List[Target]:
-    """Targets from the command line: URLs, files, ``-``, and ``--python`` interpreters."""
+    """Targets from the command line: URLs, files, ``-``, ``python:PATH`` and ``--python`` interpreters."""
     targets = []
     for value in positional:
-        if is_url(value):
+        if value.startswith("python:"):
+            targets.append(Target("python", value[len("python:"):]))
+        elif is_url(value):
             targets.append(Target("url", value))
         elif value == "-":
             targets.append(Target("stdin", value))
