@@ -1,0 +1,80 @@
+"""``venvprobe check-home PATH``: will this python-home work for the server that embeds it?"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, write_output
+from venvprobe.offline import FAIL_ON_DEFAULT
+
+
+def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "check-home",
+        help="check a python-home / venv offline: right path, same Python as the server, readable by its user",
+        description="Check a Python home (venv root) before deploying it: is PATH the venv root (not bin/python or "
+        "lib/pythonX.Y)? Which Python made it, does that still exist and is it the installation the server "
+        "embeds (read from the libpython mod_wsgi.so links)? Can the server user traverse every directory and "
+        "read pyvenv.cfg and site-packages? What will mod_wsgi/uWSGI do with it, and which sys.prefix/sys.path "
+        "result (predicted by running the embedding Python the same way, as that user)?",
+    )
+    p.add_argument("path", metavar="PATH", help="the python-home to check (a venv root)")
+    emb = p.add_mutually_exclusive_group()
+    emb.add_argument("--python", metavar="X", help="the interpreter that will embed the venv")
+    emb.add_argument("--mod-wsgi", metavar="SO", help="a mod_wsgi module; default: /usr/lib/apache2/modules/mod_wsgi.so")
+    emb.add_argument("--uwsgi-plugin", metavar="SO", help="a uWSGI python plugin (name or file); implies --server uwsgi")
+    p.add_argument("--server", choices=("mod_wsgi", "uwsgi"), default=None,
+                   help="how the home is applied (default: mod_wsgi, or uwsgi with --uwsgi-plugin)")
+    p.add_argument("--user", metavar="NAME", help="user the server runs Python as (default: Apache's User, www-data)")
+    p.add_argument("--no-predict", action="store_true", help="do not run the embedding Python to predict start-up")
+    p.add_argument("--no-confirm", action="store_true", help="do not confirm permissions by running test(1) as the user")
+    p.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=FAIL_ON_DEFAULT,
+                   help=f"exit 1 when a finding at or above this severity exists (default: {FAIL_ON_DEFAULT})")
+    return p
+
+
+def resolve_embedder(python: "str | None", mod_wsgi: "str | None", uwsgi_plugin: "str | None", server: str):
+    """The Embedder chosen by the options (None when nothing is installed to compare with)."""
+    from venvprobe.offline import embed
+
+    try:
+        if python:
+            return embed.from_python(python)
+        if mod_wsgi:
+            return embed.from_mod_wsgi(mod_wsgi)
+        if uwsgi_plugin or server == "uwsgi":
+            return embed.from_uwsgi(uwsgi_plugin or "python3")
+        if os.path.exists(embed.DEFAULT_MOD_WSGI):
+            return embed.from_mod_wsgi()
+    except embed.EmbedError as exc:
+        raise UsageError(str(exc)) from None
+    return None
+
+
+def resolve_user(name: "str | None"):
+    """The user to check as: --user, else Apache's configured user."""
+    from venvprobe.offline.access import UnknownUser, lookup_user
+    from venvprobe.offline.apache_config import default_apache_user
+
+    try:
+        return lookup_user(name or default_apache_user())
+    except UnknownUser as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from venvprobe.offline.home import check_home
+    from venvprobe.offline.output import kv_table, make_result, render
+
+    server = args.server or ("uwsgi" if args.uwsgi_plugin else "mod_wsgi")
+    embedder = resolve_embedder(args.python, args.mod_wsgi, args.uwsgi_plugin, server)
+    user = resolve_user(args.user)
+    check = check_home(args.path, embedder=embedder, user=user, server=server,
+                       do_predict=not args.no_predict, confirm=not args.no_confirm)
+    result = make_result("check-home", check.given, check.findings, facts=check.as_dict(),
+                         tables=[kv_table("Python home", check.facts())])
+    write_output(render(result, args.format), args.output)
+    return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK

@@ -1,0 +1,584 @@
+"""``check-home``: will this Python home work for the server that embeds it?
+
+Checks, without starting any server:
+
+* what PATH is (a venv root, or something inside one: its interpreter,
+  ``lib/pythonX.Y``, ``site-packages``) and the value that should be used;
+* which Python made the venv (``pyvenv.cfg``), whether that base still
+  exists, and whether it is the installation the server embeds;
+* whether the server's user can traverse every directory on the way and
+  read ``pyvenv.cfg`` and site-packages (mode bits, confirmed as the user);
+* what mod_wsgi 4.x (``wsgi_interp.c``) or uWSGI will do with it, and the
+  resulting ``sys.prefix`` / ``sys.path``, predicted by running the
+  embedding installation's interpreter the same way, as that user.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from venvprobe._collect import parse_pyvenv_cfg
+from venvprobe.catalog import make_finding
+from venvprobe.offline import pathconfig
+from venvprobe.offline.access import AccessResult, User, check_access, confirm_as_user
+from venvprobe.offline.embed import Embedder
+
+_LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python(?P<xy>\d+\.\d+)(?:/(?:site|dist)-packages)?/?$")
+_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
+
+# Packages whose C extensions refuse or break in sub-interpreters (single-phase
+# init with global state).  PyO3-built ones are also found by scanning .so files.
+SUBINTERPRETER_UNSAFE = {
+    "numpy": "numpy (C extensions with global state: 'cannot load module more than once per process')",
+    "scipy": "scipy (built on numpy's C API)",
+    "pandas": "pandas (built on numpy's C API)",
+    "lxml": "lxml (libxml2 global state)",
+    "psycopg2": "psycopg2 (single-phase init C extension)",
+    "psycopg2-binary": "psycopg2 (single-phase init C extension)",
+    "cryptography": "cryptography (PyO3: 'PyO3 modules do not yet support subinterpreters')",
+    "pydantic-core": "pydantic-core (PyO3)",
+    "orjson": "orjson (PyO3)",
+    "rpds-py": "rpds-py (PyO3)",
+    "bcrypt": "bcrypt (PyO3 since 4.0)",
+    "jiter": "jiter (PyO3)",
+    "tokenizers": "tokenizers (PyO3)",
+    "polars": "polars (PyO3)",
+}
+MAX_SCAN_BYTES = 256 << 20
+
+
+@dataclass
+class Prediction:
+    """What the embedded interpreter will report, from running it the same way."""
+
+    ok: bool
+    argv0: str
+    executable: str
+    env_home: Optional[str]
+    as_user: str
+    values: Dict[str, Any] = field(default_factory=dict)
+    fatal: Optional[str] = None
+    exception: Optional[str] = None
+    path_config: Optional[dict] = None
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "argv0": self.argv0, "executable": self.executable, "PYTHONHOME": self.env_home,
+                "as_user": self.as_user, "values": self.values, "fatal": self.fatal, "exception": self.exception,
+                "path_config": self.path_config, "note": self.note}
+
+
+@dataclass
+class HomeCheck:
+    """The result of :func:`check_home`: facts, findings and the prediction."""
+
+    given: str
+    kind: str
+    root: Optional[str] = None  # the venv root the given path belongs to
+    suggested: Optional[str] = None  # the value to configure instead, when the given one is wrong
+    pyvenv: Optional[dict] = None
+    embedder: Optional[Embedder] = None
+    user: Optional[User] = None
+    access: Dict[str, AccessResult] = field(default_factory=dict)
+    action: str = ""  # what the server does with the home
+    prediction: Optional[Prediction] = None
+    findings: List[dict] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+
+    def facts(self) -> List[Tuple[str, Any]]:
+        """Key/value rows for the rendered report."""
+        cfg = self.pyvenv or {}
+        rows: List[Tuple[str, Any]] = [
+            ("given", self.given),
+            ("what it is", self.kind),
+            ("venv root", self.root),
+        ]
+        if self.suggested:
+            rows.append(("use instead", self.suggested))
+        if cfg:
+            rows += [("pyvenv.cfg home", cfg.get("home")), ("pyvenv.cfg version", cfg.get("version")),
+                     ("venv creator", f"{cfg.get('creator')} {cfg.get('creator_version') or ''}".strip()),
+                     ("include-system-site-packages", cfg.get("include_system_site_packages")),
+                     ("base installation exists", cfg.get("home_exists"))]
+        if self.embedder:
+            e = self.embedder
+            rows += [("embedding Python", e.source), ("embedding version", e.version),
+                     ("embedding installation", e.prefix), ("interpreter used to predict", e.executable)]
+        if self.user:
+            rows.append(("checked as user", f"{self.user.name} (uid {self.user.uid}, gid {self.user.gid}, "
+                                            f"groups {','.join(str(g) for g in sorted(self.user.groups))})"))
+        for label, res in self.access.items():
+            state = "ok" if res.ok else f"NO: {res.reason}"
+            if res.confirmed is not None:
+                state += " (confirmed as the user)" if res.confirmed == res.ok else " (kernel disagrees with mode bits)"
+            rows.append((f"access: {label}", f"{res.path}: {state}"))
+        if self.action:
+            rows.append(("server will", self.action))
+        p = self.prediction
+        if p:
+            rows.append(("prediction ran", f"{p.executable} as argv[0]={p.argv0}"
+                         + (f", PYTHONHOME={p.env_home}" if p.env_home else "") + f", as {p.as_user}"))
+            if p.ok:
+                v = p.values
+                rows += [("predicted sys.prefix", v.get("prefix")), ("predicted sys.base_prefix", v.get("base_prefix")),
+                         ("predicted stdlib", v.get("stdlib")), ("predicted sys.path", v.get("path"))]
+            else:
+                rows.append(("predicted start-up", f"FAILS: {p.fatal or ''} {p.exception or ''}".strip()))
+                pc = p.path_config or {}
+                vals = pc.get("values") or {}
+                rows += [("  PYTHONHOME seen", vals.get("PYTHONHOME")), ("  sys.prefix tried", vals.get("sys.prefix")),
+                         ("  stdlib dir tried", vals.get("stdlib dir"))]
+            if p.note:
+                rows.append(("prediction note", p.note))
+        for note in self.notes:
+            rows.append(("note", note))
+        return rows
+
+    def as_dict(self) -> dict:
+        return {
+            "given": self.given, "kind": self.kind, "root": self.root, "suggested": self.suggested,
+            "pyvenv_cfg": self.pyvenv, "embedder": self.embedder.as_dict() if self.embedder else None,
+            "user": {"name": self.user.name, "uid": self.user.uid, "gid": self.user.gid,
+                     "groups": sorted(self.user.groups)} if self.user else None,
+            "access": {k: v.as_dict() for k, v in self.access.items()}, "action": self.action,
+            "prediction": self.prediction.as_dict() if self.prediction else None, "notes": list(self.notes),
+        }
+
+
+def find_venv_root(path: str, levels: int = 4) -> Optional[str]:
+    """The nearest directory at or above *path* holding pyvenv.cfg (at most *levels* up)."""
+    current = os.path.abspath(path)
+    for _ in range(levels + 1):
+        if os.path.isfile(os.path.join(current, "pyvenv.cfg")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return None
+
+
+def site_packages_dirs(root: str, xy: Optional[str] = None) -> List[str]:
+    """The venv's site-packages directories (for X.Y, or every lib/python*/ one)."""
+    pattern = f"python{xy}" if xy else "python*"
+    found = []
+    for lib in ("lib", "lib64"):
+        for d in sorted(glob.glob(os.path.join(root, lib, pattern, "site-packages"))):
+            if os.path.realpath(d) not in {os.path.realpath(x) for x in found}:
+                found.append(d)
+    return found
+
+
+def _xy(version: Optional[str]) -> Optional[str]:
+    if not version:
+        return None
+    parts = str(version).split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 and parts[0].isdigit() else None
+
+
+def _labels(server: str) -> Tuple[str, str]:
+    """(setting name, server name) for messages."""
+    return ("home", "uWSGI") if server == "uwsgi" else ("python-home", "mod_wsgi")
+
+
+def classify(path: str) -> Tuple[str, Optional[str], Optional[str]]:
+    """(kind, venv root, suggested value) for a configured home *path*.
+
+    kinds: venv, installation, interpreter-in-venv, interpreter, inside-venv,
+    not-a-directory, missing, not-a-venv.
+    """
+    path = os.path.abspath(path)
+    if not os.path.lexists(path):
+        return "missing", None, None
+    if os.path.isfile(path):
+        name = os.path.basename(path)
+        bin_dir = os.path.dirname(path)
+        if _PYTHON_NAME.match(name) and os.path.basename(bin_dir) in ("bin", "Scripts"):
+            root = find_venv_root(os.path.dirname(bin_dir), levels=0)
+            if root:
+                return "interpreter-in-venv", root, root
+            return "interpreter", None, os.path.dirname(bin_dir)
+        return "not-a-directory", find_venv_root(os.path.dirname(path)), find_venv_root(os.path.dirname(path))
+    if not os.path.isdir(path):
+        return "missing", None, None
+    if os.path.isfile(os.path.join(path, "pyvenv.cfg")):
+        return "venv", path, None
+    root = find_venv_root(path)
+    if root:
+        return "inside-venv", root, root
+    m = _LIBDIR.match(path)
+    if m and os.path.isfile(os.path.join(path, "os.py")):
+        return "inside-installation", None, m.group("root") or "/"
+    if glob.glob(os.path.join(path, "lib", "python*", "os.py")):
+        return "installation", None, None
+    return "not-a-venv", None, None
+
+
+def _version_info(root: str) -> Optional[str]:
+    for d in site_packages_dirs(root):
+        m = re.search(r"python(\d+\.\d+)", d)
+        if m:
+            return m.group(1)
+    return None
+
+
+# Runs inside the predicted interpreter: sys.path as the server would see it.
+_PREDICT = r"""
+import json, os, platform, site, sys, sysconfig
+path = [p for p in sys.path if p != ""]
+try:
+    sp = site.getsitepackages()
+except Exception:
+    sp = []
+print(json.dumps({
+    "version": platform.python_version(), "prefix": sys.prefix, "exec_prefix": sys.exec_prefix,
+    "base_prefix": sys.base_prefix, "executable": sys.executable,
+    "stdlib": os.path.dirname(os.__file__), "path": path, "site_packages": sp,
+    "user_site": site.ENABLE_USER_SITE,
+}))
+"""
+
+
+def _drop_privileges(user: User):
+    def run() -> None:
+        os.setgroups(sorted(user.groups))
+        os.setgid(user.gid)
+        os.setuid(user.uid)
+    return run
+
+
+def predict(home: Optional[str], embedder: Embedder, user: User, server: str = "mod_wsgi",
+            pyvenv_visible: Optional[bool] = None, extra_env: Optional[Dict[str, str]] = None,
+            timeout: float = 20.0) -> Prediction:
+    """Run the embedding installation's interpreter the way the server initialises it.
+
+    mod_wsgi 4.x (``wsgi_python_init``): when ``<home>/pyvenv.cfg`` is readable
+    by the daemon user it sets the program name to ``<home>/bin/python``,
+    otherwise it calls ``Py_SetPythonHome(<home>)`` (program name stays
+    "python3", found on PATH).  uWSGI: ``pyvenv.cfg`` present -> program name
+    only; otherwise ``Py_SetPythonHome`` too, with program name
+    ``<home>/bin/python``.  ``Py_SetPythonHome`` is reproduced with
+    ``PYTHONHOME`` (CPython treats both as ``config.home``), the program name
+    with argv[0].  The process drops to *user* when we are root.
+    """
+    exe = embedder.executable
+    if not exe:
+        return Prediction(False, "", "", None, user.name, note="no interpreter of the embedding installation found")
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
+           "HOME": user.home or "/"}
+    env.update(extra_env or {})
+    argv0 = "python3"
+    env_home = None
+    if home:
+        if server == "uwsgi":
+            argv0 = os.path.join(home, "bin", "python")
+            if not pyvenv_visible:
+                env_home = home
+        elif pyvenv_visible:
+            argv0 = os.path.join(home, "bin", "python")
+        else:
+            env_home = home
+    elif server == "uwsgi":
+        argv0 = "/usr/bin/uwsgi"
+    if env_home:
+        env["PYTHONHOME"] = env_home
+    me = os.geteuid()
+    preexec = None
+    as_user = user.name
+    note = ""
+    if me != user.uid:
+        if me == 0:
+            preexec = _drop_privileges(user)
+        else:
+            as_user = str(me)
+            note = f"ran as uid {me}, not as {user.name}: permissions may differ (run as root to check as {user.name})"
+    try:
+        proc = subprocess.run([argv0, "-c", _PREDICT], executable=exe, capture_output=True, text=True,
+                              timeout=timeout, env=env, cwd="/", preexec_fn=preexec)
+    except subprocess.TimeoutExpired:
+        return Prediction(False, argv0, exe, env_home, as_user, note=f"timed out after {timeout:g}s")
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Prediction(False, argv0, exe, env_home, as_user, note=f"cannot run {exe}: {exc}")
+    pred = Prediction(proc.returncode == 0, argv0, exe, env_home, as_user, note=note)
+    if proc.returncode == 0:
+        try:
+            pred.values = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            pred.ok = False
+            pred.note = (note + "; " if note else "") + "the interpreter printed no report"
+        return pred
+    blocks = pathconfig.parse(proc.stderr.splitlines())
+    if blocks:
+        b = blocks[-1]
+        pred.fatal, pred.exception, pred.path_config = b.fatal, b.exception, b.as_dict()
+    else:
+        pred.fatal = " ".join(proc.stderr.strip().splitlines()[-2:])[:500] or f"exit status {proc.returncode}"
+    return pred
+
+
+def _confirm(check: "HomeCheck", user: User) -> None:
+    """Re-check computed access results as the user; the kernel wins."""
+    wanted: List[Tuple[str, str]] = []
+    for res in check.access.values():
+        if res.exists:
+            modes = getattr(res, "_want", "r")
+            for m in modes:
+                wanted.append((res.path, m))
+    answers = confirm_as_user(wanted, user)
+    if answers is None:
+        return
+    for res in check.access.values():
+        modes = getattr(res, "_want", "r")
+        got = [answers.get((res.path, m)) for m in modes]
+        if any(g is None for g in got):
+            continue
+        ok = all(got)
+        res.confirmed = ok
+        if ok != res.ok:
+            check.notes.append(f"{res.path}: mode bits say {'allowed' if res.ok else 'denied'} but the kernel says "
+                               f"{'allowed' if ok else 'denied'} for {user.name} (ACL, mount option or LSM)")
+            res.ok = ok
+            if not ok and not res.reason:
+                res.reason = f"{user.name} is denied access by the kernel"
+
+
+def _access(check: "HomeCheck", label: str, path: str, user: User, want: str) -> AccessResult:
+    res = check_access(path, user, want)
+    res._want = want  # type: ignore[attr-defined]  # remembered for confirmation
+    check.access[label] = res
+    return res
+
+
+def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: str = "mod_wsgi",
+               do_predict: bool = True, confirm: bool = True, context: str = "",
+               extra_env: Optional[Dict[str, str]] = None) -> HomeCheck:
+    """Check the Python home *path* for *server* run as *user*, embedding *embedder*.
+
+    *context* prefixes every message (e.g. "WSGIDaemonProcess app: ").
+    Findings use the catalog codes shared with the live report.
+    """
+    setting, server_name = _labels(server)
+    given = os.path.abspath(os.path.expanduser(path))
+    kind, root, suggested = classify(given)
+    check = HomeCheck(given=given, kind=kind, root=root, suggested=suggested, embedder=embedder, user=user)
+    fsrv = "uwsgi" if server == "uwsgi" else "mod_wsgi"
+
+    def add(code: str, message: str, evidence: Sequence[str] = (), **kw: Any) -> dict:
+        f = make_finding(code, context + message, list(evidence), server=fsrv, **kw)
+        f.setdefault("data", {})["home"] = given
+        check.findings.append(f)
+        return f
+
+    # -- what the path is --------------------------------------------------------
+    if kind == "missing":
+        add("python-home-missing", f"{setting}={given} does not exist", [f"{given}: no such file or directory"])
+    elif kind == "interpreter-in-venv":
+        add("python-home-not-venv-root", f"{setting}={given} is the venv's interpreter; use {setting}={root}",
+            [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
+    elif kind == "interpreter":
+        add("python-home-not-venv-root", f"{setting}={given} is an interpreter, not a directory; "
+            f"use the venv root (or {suggested} for that installation itself)", [f"{given} is a file"])
+    elif kind == "inside-venv":
+        add("python-home-not-venv-root", f"{setting}={given} is inside the venv {root}; use {setting}={root}",
+            [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
+    elif kind == "inside-installation":
+        add("python-home-not-venv-root", f"{setting}={given} is the standard library directory of an installation; "
+            f"the home would be {suggested}", [f"{given}/os.py exists"])
+    elif kind == "not-a-directory":
+        add("python-home-missing", f"{setting}={given} is a file, not a directory"
+            + (f"; use {setting}={root}" if root else ""), [f"{given} is not a directory"])
+    elif kind == "installation":
+        add("no-venv", f"{setting}={given} is a Python installation, not a venv: the app shares its packages",
+            [f"{given}/pyvenv.cfg: missing", "lib/python*/os.py found"])
+    elif kind == "not-a-venv":
+        add("python-home-not-a-venv", f"{setting}={given} has no pyvenv.cfg and no lib/pythonX.Y/os.py: "
+            f"Python cannot find its standard library there",
+            [f"{given}/pyvenv.cfg: missing", f"{given}/lib/python*/os.py: missing"])
+
+    # -- which Python made the venv, and does it match the embedder -----------------------
+    venv = root if kind in ("venv", "interpreter-in-venv", "inside-venv") else None
+    xy_embed = embedder.major_minor if embedder else None
+    if venv:
+        cfg = parse_pyvenv_cfg(os.path.join(venv, "pyvenv.cfg"))
+        check.pyvenv = cfg
+        if cfg and cfg.get("readable"):
+            home, version = cfg.get("home"), cfg.get("version")
+            if home and cfg.get("home_exists") is False:
+                add("venv-base-missing", f"the Python that made {venv} ({home}) no longer exists",
+                    [f"{cfg.get('path')}: home = {home}"])
+            made_xy = _xy(version) or _version_info(venv)
+            if embedder and xy_embed and made_xy and made_xy != xy_embed:
+                add("venv-python-mismatch",
+                    f"{venv} was made by Python {version or made_xy} ({home}) but {server_name} embeds Python "
+                    f"{embedder.version or xy_embed} ({embedder.prefix or embedder.libpython}): its site-packages "
+                    f"(lib/python{made_xy}) will not be on sys.path",
+                    [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}"])
+            elif embedder and home and embedder.prefix and not embedder.owns_home(home):
+                add("venv-python-mismatch",
+                    f"{venv} was made by the Python in {home} (version {version}), a different installation from the "
+                    f"Python {embedder.version} in {embedder.prefix} that {server_name} embeds (same {xy_embed} is not enough)",
+                    [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}",
+                     f"embedding installation: {embedder.prefix} ({embedder.executable})"])
+    # -- can the server user get there ------------------------------------------------------
+    target = venv or (given if kind in ("installation", "not-a-venv") else None)
+    if target:
+        reach = _access(check, "home", target, user, "x")
+        if venv:
+            cfg_path = os.path.join(venv, "pyvenv.cfg")
+            cfg_res = _access(check, "pyvenv.cfg", cfg_path, user, "r") if reach.ok else None
+            xy = _xy((check.pyvenv or {}).get("version")) or xy_embed
+            sps = site_packages_dirs(venv, xy) or site_packages_dirs(venv)
+            for i, sp in enumerate(sps[:2]):
+                if reach.ok:
+                    _access(check, "site-packages" if i == 0 else f"site-packages {i + 1}", sp, user, "rx")
+            cfg = check.pyvenv or {}
+            base_home = cfg.get("home")
+            if base_home and cfg.get("home_exists") and made_xy_for(cfg):
+                stdlib = os.path.join(os.path.dirname(os.path.normpath(base_home)), "lib", f"python{made_xy_for(cfg)}")
+                if os.path.isdir(stdlib):
+                    _access(check, "base stdlib", stdlib, user, "rx")
+            if confirm and user.uid != os.geteuid():
+                _confirm(check, user)
+            if not reach.ok:
+                add("python-home-inaccessible", f"{user.name} cannot reach {setting}={venv}: {reach.reason}",
+                    [f"blocked at {reach.blocked_at}"] + ([f"confirmed by running test -x as {user.name}"]
+                                                          if reach.confirmed is False else []))
+            elif cfg_res is not None and not cfg_res.ok:
+                add("pyvenv-cfg-unreadable", f"{user.name} cannot read {cfg_path}: {cfg_res.reason}; "
+                    + (f"mod_wsgi will call Py_SetPythonHome({venv}) and start-up fails with "
+                       "No module named 'encodings'" if server != "uwsgi" else
+                       "the venv's settings (home, include-system-site-packages) cannot be read"),
+                    [f"{cfg_path}: {cfg_res.reason}"])
+            else:
+                for label, res in check.access.items():
+                    if label.startswith("site-packages") and not res.ok:
+                        add("sys-path-unreadable", f"{user.name} cannot read the venv's {res.path}: {res.reason}",
+                            [res.reason])
+                base_res = check.access.get("base stdlib")
+                if base_res is not None and not base_res.ok:
+                    note = (f"{user.name} cannot read the base installation's standard library {base_res.path} "
+                            f"({base_res.reason}): the interpreter falls back to its compiled-in prefix")
+                    mism = [f for f in check.findings if f["code"] == "venv-python-mismatch"]
+                    if mism:
+                        mism[0]["evidence"].append(note)
+                    else:
+                        check.notes.append(note)
+        elif confirm and user.uid != os.geteuid():
+            _confirm(check, user)
+            if not reach.ok:
+                add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
+                    [f"blocked at {reach.blocked_at}"])
+        elif not reach.ok:
+            add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
+                [f"blocked at {reach.blocked_at}"])
+
+    # -- what the server does with it --------------------------------------------------------
+    cfg_visible = bool(venv) and check.access.get("pyvenv.cfg") is not None and check.access["pyvenv.cfg"].ok \
+        and check.access["home"].ok
+    if kind in ("venv", "interpreter-in-venv", "inside-venv") and given != venv:
+        cfg_visible = os.path.isfile(os.path.join(given, "pyvenv.cfg"))  # it looks in the given dir, not the root
+    if server == "uwsgi":
+        exists = os.path.isfile(os.path.join(given, "pyvenv.cfg"))
+        check.action = (f"PEP 405 venv detected: program name {given}/bin/python, no Python home" if exists else
+                        f"Py_SetPythonHome({given}) and program name {given}/bin/python")
+        cfg_visible = exists
+    else:
+        check.action = (f"Py_SetProgramName({given}/bin/python) (pyvenv.cfg readable by {user.name})" if cfg_visible
+                        else f"Py_SetPythonHome({given}) (no pyvenv.cfg readable by {user.name} in {given})")
+    if do_predict and embedder is not None:
+        check.prediction = predict(given, embedder, user, server=server, pyvenv_visible=cfg_visible, extra_env=extra_env)
+        _judge_prediction(check, add, setting, server_name)
+    elif embedder is None:
+        check.notes.append("no embedding Python known: give --python or --mod-wsgi to compare and predict")
+    return check
+
+
+def made_xy_for(cfg: dict) -> Optional[str]:
+    """X.Y of the Python that made the venv described by parsed pyvenv.cfg *cfg*."""
+    return _xy(cfg.get("version")) if cfg else None
+
+
+def _judge_prediction(check: HomeCheck, add, setting: str, server_name: str) -> None:
+    p = check.prediction
+    if p is None or not p.executable:
+        return
+    errors = [f for f in check.findings if f["severity"] == "error"]
+    if not p.ok:
+        vals = (p.path_config or {}).get("values") or {}
+        evidence = [f"predicted: {p.fatal or ''}".strip()]
+        if p.exception:
+            evidence.append(p.exception)
+        for key in ("PYTHONHOME", "program name", "sys.prefix", "stdlib dir"):
+            if vals.get(key):
+                evidence.append(f"{key} = {vals[key]}")
+        if errors:
+            errors[0]["evidence"].extend(f"prediction: {e}" for e in evidence)
+        else:
+            add("python-startup-fails", f"{server_name} cannot start Python with {setting}={check.given}: "
+                f"{p.exception or p.fatal}", evidence)
+        return
+    v = p.values
+    if check.root and check.kind == "venv":
+        venv_sites = {os.path.realpath(s) for s in site_packages_dirs(check.root)}
+        on_path = {os.path.realpath(x) for x in v.get("path") or []}
+        mism = [f for f in check.findings if f["code"] == "venv-python-mismatch"]
+        if venv_sites and not venv_sites & on_path:
+            msg = (f"predicted sys.path has none of the venv's site-packages ({', '.join(sorted(venv_sites))}): "
+                   f"packages installed in {check.root} will not import")
+            if mism:
+                mism[0]["evidence"].append(msg)
+            elif not errors:
+                add("python-startup-fails", msg, [f"predicted sys.path = {v.get('path')}"], severity="error")
+        if mism:
+            mism[0]["evidence"].append(f"predicted sys.base_prefix = {v.get('base_prefix')}, stdlib = {v.get('stdlib')}, "
+                                       f"Python {v.get('version')}")
+
+
+def subinterpreter_unsafe(site_dirs: Sequence[str], scan_limit: int = MAX_SCAN_BYTES) -> List[Tuple[str, str]]:
+    """Installed packages known to break in sub-interpreters: (name, why).
+
+    Looks at *.dist-info names, then scans extension modules for PyO3's
+    marker strings (bounded by *scan_limit* bytes in total).
+    """
+    found: Dict[str, str] = {}
+    budget = scan_limit
+    for sp in site_dirs:
+        try:
+            names = os.listdir(sp)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                dist = name.rsplit(".", 1)[0].split("-")[0].lower().replace("_", "-")
+                if dist in SUBINTERPRETER_UNSAFE:
+                    found.setdefault(dist, SUBINTERPRETER_UNSAFE[dist])
+        for dirpath, _dirs, files in os.walk(sp):
+            for f in files:
+                if not f.endswith(".so") or budget <= 0:
+                    continue
+                full = os.path.join(dirpath, f)
+                top = os.path.relpath(full, sp).split(os.sep)[0].split(".")[0]
+                if any(top.replace("_", "-").lower() == k or top.lower() == k.split("-")[0] for k in found):
+                    continue
+                try:
+                    size = os.path.getsize(full)
+                    if size > budget:
+                        continue
+                    budget -= size
+                    with open(full, "rb") as fh:
+                        data = fh.read()
+                except OSError:
+                    continue
+                if b"pyo3" in data or b"PyO3" in data:
+                    found.setdefault(top.lower(), f"{top} (PyO3 extension {os.path.relpath(full, sp)})")
+    return sorted(found.items())
+
+
+__all__ = ["HomeCheck", "Prediction", "SUBINTERPRETER_UNSAFE", "check_home", "classify", "find_venv_root",
+           "predict", "site_packages_dirs", "subinterpreter_unsafe"]

@@ -1,0 +1,154 @@
+"""Parse the "Python path configuration:" block CPython prints when start-up fails.
+
+CPython >= 3.8 dumps its computed path configuration to stderr before a
+fatal start-up error (typically ``init_fs_encoding ... No module named
+'encodings'``).  Under mod_wsgi and uWSGI that text lands in the server's
+error log, with no timestamp prefix, and blocks from several processes can
+interleave.  The parser is forgiving: it keeps what it can read and never
+raises on odd input.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+HEADER = "Python path configuration:"
+_KV = re.compile(r"^\s{2}([A-Za-z_][\w. ]*?) = (.*)$")
+_ITEM = re.compile(r"^\s{4}('.*'|\".*\"),?\s*$")
+_FATAL = re.compile(r"Fatal Python error: (.*)$")
+_EXC = re.compile(r"^\s*((?:\w+\.)*\w*(?:Error|Exception)): (.*)$")
+
+
+@dataclass
+class PathConfig:
+    """One start-up attempt as CPython described it."""
+
+    start_line: int  # 1-based line of the header (or of the fatal error when there is no block)
+    end_line: int
+    values: Dict[str, Optional[str]] = field(default_factory=dict)
+    sys_path: List[str] = field(default_factory=list)
+    fatal: Optional[str] = None
+    exception: Optional[str] = None
+    raw: List[str] = field(default_factory=list)
+
+    @property
+    def home(self) -> Optional[str]:
+        """PYTHONHOME as CPython saw it (env or Py_SetPythonHome), None when unset."""
+        return self.values.get("PYTHONHOME")
+
+    @property
+    def program_name(self) -> Optional[str]:
+        return self.values.get("program name")
+
+    @property
+    def missing_encodings(self) -> bool:
+        return bool(self.exception and "encodings" in self.exception) or bool(
+            self.fatal and "encodings" in self.fatal)
+
+    def get(self, key: str) -> Optional[str]:
+        return self.values.get(key)
+
+    def as_dict(self) -> dict:
+        return {"line": self.start_line, "values": dict(self.values), "sys_path": list(self.sys_path),
+                "fatal": self.fatal, "exception": self.exception}
+
+
+def _value(text: str) -> Optional[str]:
+    text = text.strip()
+    if text == "(not set)":
+        return None
+    if text[:1] in "'\"":
+        try:
+            value = ast.literal_eval(text)
+            return value if isinstance(value, str) else str(value)
+        except (ValueError, SyntaxError):
+            return text.strip("'\"")
+    return text
+
+
+def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
+    """Every path-configuration block (and bare fatal start-up error) in *lines*.
+
+    *first_line* is the number of ``lines[0]`` in the file, for evidence.
+    """
+    out: List[PathConfig] = []
+    i, n = 0, len(lines)
+    current: Optional[PathConfig] = None
+    # Blocks interrupted by another process's header resume after its fatal line.
+    stack: List[PathConfig] = []
+    in_path = False
+    prefix = ""
+    while i < n:
+        raw = lines[i].rstrip("\n")
+        pos = raw.find(HEADER)
+        if pos >= 0:
+            before = raw[:pos]
+            if current is not None and current.fatal is None:
+                stack.append(current)
+            # Text before the header is either a log prefix (strip it from the
+            # block's lines) or the half-written line of an interleaved block.
+            prefix = before if not before.rstrip().endswith(("'", "=")) else ""
+            current = PathConfig(start_line=first_line + i, end_line=first_line + i, raw=[raw])
+            out.append(current)
+            in_path = False
+            i += 1
+            continue
+        line = raw[len(prefix):] if prefix and raw.startswith(prefix) else raw
+        fatal = _FATAL.search(line)
+        if fatal:
+            target = current
+            if target is None or target.fatal is not None or first_line + i - target.end_line > 40:
+                target = PathConfig(start_line=first_line + i, end_line=first_line + i)
+                out.append(target)
+            target.fatal = fatal.group(1).strip()
+            target.raw.append(raw)
+            target.end_line = first_line + i
+            # The exception naming the cause follows within a few lines.
+            for j in range(i + 1, min(n, i + 6)):
+                m = _EXC.match(lines[j].rstrip("\n"))
+                if m:
+                    target.exception = f"{m.group(1)}: {m.group(2)}"
+                    target.raw.append(lines[j].rstrip("\n"))
+                    target.end_line = first_line + j
+                    i = j
+                    break
+            current = stack.pop() if stack else None
+            in_path = False
+            i += 1
+            continue
+        if current is not None:
+            if first_line + i - current.end_line > 40:
+                current = stack.pop() if stack else None
+                in_path = False
+                continue
+            if in_path:
+                m = _ITEM.match(line)
+                if m:
+                    current.sys_path.append(_value(m.group(1)) or "")
+                    current.raw.append(raw)
+                    current.end_line = first_line + i
+                    i += 1
+                    continue
+                if line.strip() == "]":
+                    in_path = False
+                    current.raw.append(raw)
+                    current.end_line = first_line + i
+                    i += 1
+                    continue
+            m = _KV.match(line)
+            if m:
+                key, value = m.group(1).strip(), m.group(2)
+                if key == "sys.path" and value.strip().startswith("["):
+                    in_path = not value.strip().endswith("]")
+                elif key not in current.values:
+                    current.values[key] = _value(value)
+                current.raw.append(raw)
+                current.end_line = first_line + i
+        i += 1
+    return out
+
+
+__all__ = ["HEADER", "PathConfig", "parse"]
