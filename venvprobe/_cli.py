@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "venvprobe.commands.diff",
     "venvprobe.commands.check_home",
     "venvprobe.commands.check_apache",
+    "venvprobe.commands.check_uwsgi",
     "venvprobe.commands.explain_log",
 ]
 
