@@ -457,6 +457,8 @@ class ApacheConfig:
     globals: Dict[str, Node] = field(default_factory=dict)
     misplaced: List[Tuple[Node, str]] = field(default_factory=list)  # global-only directive, enclosing section
     restrict_embedded: bool = False
+    env: Dict[str, str] = field(default_factory=dict)  # exported by envvars: Apache's environment
+    envvars: Optional[str] = None
 
     @property
     def python_home(self) -> Optional[str]:
@@ -501,7 +503,7 @@ def load(path: Optional[str] = None, defines: Iterable[str] = (), server_root: O
     cfg = ApacheConfig(path=os.path.abspath(path), nodes=nodes, files=reader.files, warnings=reader.warnings,
                        full_config=reader.loaded_any, wsgi_loaded=("wsgi_module" in reader.modules or
                                                                    "mod_wsgi.c" in reader.modules),
-                       user=run_user)
+                       user=run_user, env=env, envvars=envvars if env else None)
     _build(cfg)
     return cfg
 
@@ -717,6 +719,11 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
             f"{node.name} at {node.where} is inside a <{section}> section: Apache refuses to start "
             f"(\"{node.name} cannot occur within <{section}> section\")",
             [f"{node.where}: {node.name} {' '.join(node.args)}"])
+    for var, code in (("PYTHONHOME", "pythonhome-from-env"), ("PYTHONPATH", "pythonpath-from-env")):
+        if cfg.env.get(var):
+            add(code, f"{cfg.envvars} exports {var}={cfg.env[var]}: every mod_wsgi interpreter inherits it"
+                + (" and it overrides python-home / WSGIPythonHome" if var == "PYTHONHOME" else ""),
+                [f"{cfg.envvars}: export {var}={cfg.env[var]}"], severity="error" if var == "PYTHONHOME" else None)
     uses_wsgi = bool(cfg.apps or cfg.groups or cfg.globals)
     if cfg.full_config and uses_wsgi and not cfg.wsgi_loaded:
         add("mod-wsgi-not-loaded", f"{cfg.path} uses WSGI directives but never loads mod_wsgi (LoadModule wsgi_module)",

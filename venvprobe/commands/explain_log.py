@@ -1,0 +1,84 @@
+"""``venvprobe explain-log [FILE]``: explain an Apache/mod_wsgi (or uWSGI) error log."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, read_input, write_output
+from venvprobe.offline import FAIL_ON_DEFAULT
+
+
+def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "explain-log",
+        help="explain an Apache/mod_wsgi or uWSGI error log: start-up failures, python-home problems, delegation",
+        description="Read an error log (FILE or - for stdin) and explain what it shows: CPython's \"Python path "
+        "configuration:\" dump and fatal start-up error, mod_wsgi's python-home warnings, embedded mode disabled, "
+        "undefined daemon groups, apps running embedded although a daemon group was started, C extensions "
+        "refusing sub-interpreters, the compiled/runtime Python mismatch, configuration errors. One finding per "
+        "distinct cause, with the same codes and fixes as the live report and the log lines as evidence. Homes "
+        "named in the log that exist on this machine are also checked like check-home (as the daemon's uid).",
+    )
+    p.add_argument("file", metavar="FILE", nargs="?", default="-", help="error log (default: stdin)")
+    p.add_argument("--tail", type=int, metavar="N", help="only the last N lines (e.g. since the last restart)")
+    p.add_argument("--no-check-homes", action="store_true",
+                   help="do not inspect the homes named in the log on this machine")
+    emb = p.add_mutually_exclusive_group()
+    emb.add_argument("--python", metavar="X", help="the interpreter the server embeds (for the home checks)")
+    emb.add_argument("--mod-wsgi", metavar="SO", help="mod_wsgi module (default: Debian's)")
+    p.add_argument("--user", metavar="NAME", help="user for homes whose daemon uid the log does not show "
+                   "(default: Apache's User, www-data)")
+    p.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=FAIL_ON_DEFAULT,
+                   help=f"exit 1 when a finding at or above this severity exists (default: {FAIL_ON_DEFAULT})")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from venvprobe.commands.check_home import resolve_embedder
+    from venvprobe.offline import error_log
+    from venvprobe.offline.apache_config import default_apache_user
+    from venvprobe.offline.output import OfflineTable, kv_table, make_result, render
+
+    if args.file == "-" and sys.stdin.isatty():
+        raise UsageError("give a log FILE or pipe the log into stdin")
+    text = read_input(args.file, "log")
+    if args.tail is not None:
+        if args.tail <= 0:
+            raise UsageError("--tail needs a positive number of lines")
+        text = "\n".join(text.splitlines()[-args.tail:])
+    source = "<stdin>" if args.file == "-" else args.file
+    facts = error_log.scan(text, source)
+    embedder = None
+    if not args.no_check_homes:
+        server = "uwsgi" if facts.flavour == "uwsgi" else "mod_wsgi"
+        try:
+            embedder = resolve_embedder(args.python, args.mod_wsgi, None, server)
+        except UsageError:
+            if args.python or args.mod_wsgi:
+                raise
+    findings, checks = error_log.explain(facts, check_homes=not args.no_check_homes, embedder=embedder,
+                                         default_user=args.user or default_apache_user())
+    attempts = [(b.start_line, b.home or "(not set)", b.program_name, b.get("sys.prefix"),
+                 f"{b.fatal or ''} {b.exception or ''}".strip()) for b in facts.blocks if b.fatal]
+    tables = [kv_table("Log", [
+        ("file", source), ("lines read", facts.lines), ("server", facts.flavour),
+        ("daemon groups started", ", ".join(f"{n} (uid {g['uid']}, {len(g['pids'])}x)" for n, g in facts.groups.items())),
+        ("Python homes named", ", ".join(h for h, _ in error_log.homes_in_log(facts))),
+        ("failed Python start-ups", len(attempts)),
+        ("scripts loaded", ", ".join(sorted({f"{e.groups[3]} (process={e.groups[1]!r})" for e in facts.of("loading")}))),
+    ])]
+    if attempts:
+        tables.append(OfflineTable("Failed start-ups (CPython's path configuration)",
+                                   ("line", "PYTHONHOME", "program name", "sys.prefix", "error"), attempts[:20],
+                                   f"{len(attempts)} in total" if len(attempts) > 20 else ""))
+    for check in checks:
+        tables.append(kv_table(f"home {check.given} now (check-home)", check.facts()))
+    facts_out = {"lines": facts.lines, "server": facts.flavour, "groups": facts.groups,
+                 "homes": error_log.homes_in_log(facts), "startups": [b.as_dict() for b in facts.blocks],
+                 "home_checks": [c.as_dict() for c in checks]}
+    result = make_result("explain-log", source, findings, facts=facts_out, tables=tables)
+    write_output(render(result, args.format), args.output)
+    return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK

@@ -1,0 +1,385 @@
+"""``explain-log``: turn Apache/mod_wsgi (and uWSGI) error-log lines into findings.
+
+Recognised: CPython's "Python path configuration:" dump and the fatal
+start-up error after it, and mod_wsgi 4.x's own messages (``Python home``,
+``Unable to stat Python home``, ``... is not a directory``, ``... is not
+accessible``, ``Embedded mode of mod_wsgi disabled by runtime
+configuration``, ``No WSGI daemon process called``, the ``Compiled for
+Python/`` / ``Runtime using Python/`` patch-level warning, ``Starting
+process`` and ``Loading Python script file`` at LogLevel info), httpd's
+``cannot occur within <VirtualHost> section`` and ``Invalid command``, C
+extensions refusing sub-interpreters (numpy's "cannot load module more
+than once per process", PyO3, CPython 3.12's "does not support loading in
+subinterpreters") and uWSGI's python plugin messages.
+
+Each distinct cause becomes one finding with the catalog code the live
+report uses, the log lines as evidence, and — when the homes named in the
+log exist on this machine — the result of ``check-home`` on them (as the uid
+the log says the daemon ran as).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from venvprobe.catalog import make_finding
+from venvprobe.offline import pathconfig
+
+_APACHE = re.compile(r"^\[(?P<date>[^\]]*)\] \[(?P<module>[\w-]*):(?P<level>\w+)\] \[pid (?P<pid>\d+)(?::tid \d+)?\]"
+                     r"(?: \[(?:client|remote) [^\]]*\])? (?P<msg>.*)$")
+_WSGI_PID = re.compile(r"mod_wsgi \(pid=(\d+)(?:, process='([^']*)', application='([^']*)')?\)")
+_ERRNO = re.compile(r"\((\d+)\)([^:]+): mod_wsgi")
+_PATTERNS: Dict[str, "re.Pattern[str]"] = {
+    "starting": re.compile(r"mod_wsgi \(pid=(\d+)\): Starting process '([^']*)' with uid=(\d+), gid=(\d+)"),
+    "init": re.compile(r"mod_wsgi \(pid=(\d+)\): Initializing Python\."),
+    "stat": re.compile(r"Unable to stat Python home (.*?)\. Python interpreter may not"),
+    "notdir": re.compile(r"Python home (.*?) is not a directory\."),
+    "notacc": re.compile(r"Python home (.*?) is not accessible\."),
+    # after the three above: they also start with "Python home <path>"
+    "home": re.compile(r"mod_wsgi \(pid=(\d+)\): Python home (.*)\.$"),
+    "restrict": re.compile(r"Embedded mode of mod_wsgi disabled by runtime configuration: (.*)$"),
+    "nogroup": re.compile(r"No WSGI daemon process called '([^']*)' has been configured: (.*)$"),
+    "loading": re.compile(r"mod_wsgi \(pid=(\d+), process='([^']*)', application='([^']*)'\): Loading (?:Python|WSGI) script file '([^']*)'"),
+    "died": re.compile(r"mod_wsgi \(pid=(\d+)\): Process '([^']*)' has died, deregister and restart it"),
+    "compiled": re.compile(r"mod_wsgi: Compiled for Python/([\w.+]+)\."),
+    "runtime": re.compile(r"mod_wsgi: Runtime using Python/([\w.+]+)\."),
+    "vhost": re.compile(r"(\w+) cannot occur within <(\w+)> section"),
+    "syntax": re.compile(r"Syntax error on line (\d+) of ([^:]+):"),
+    "invalid": re.compile(r"Invalid command '(WSGI\w+)', perhaps misspelled or defined by a module not included"),
+    "notfound": re.compile(r"Target WSGI script not found or unable to stat: (.*)$"),
+    "subinterp": re.compile(r"(cannot load module more than once per process|PyO3 modules (?:do not yet support subinterpreters"
+                            r"|compiled for CPython 3\.8 or older may only be initialized once per interpreter process"
+                            r"|may only be initialized once per interpreter process)|does not support loading in "
+                            r"subinterpreters|Interpreter change detected - this module can only be loaded into one "
+                            r"interpreter per process)"),
+    "uwsgi_notdir": re.compile(r"!!! Python Home is not a directory: (.*) !!!"),
+    "uwsgi_home": re.compile(r"Set PythonHome to (.*)$"),
+    "uwsgi_pep405": re.compile(r"PEP 405 virtualenv detected: (.*)$"),
+    "uwsgi_version": re.compile(r"^Python version: (\d+\.\d+\.\d+)"),
+}
+_BIN_PYTHON = re.compile(r"/(?:bin|Scripts)/python[\d.]*$")
+_LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python\d+\.\d+(?:/(?:site|dist)-packages)?$")
+MAX_EVIDENCE = 8
+
+
+@dataclass
+class Event:
+    """A recognised log line."""
+
+    kind: str
+    line: int
+    text: str
+    groups: Tuple[str, ...]
+    pid: Optional[int] = None
+    errno: Optional[str] = None
+
+
+@dataclass
+class LogFacts:
+    """What the log says happened, before it is turned into findings."""
+
+    source: str
+    lines: int = 0
+    events: List[Event] = field(default_factory=list)
+    blocks: List[pathconfig.PathConfig] = field(default_factory=list)
+    block_pids: Dict[int, Optional[int]] = field(default_factory=dict)  # id(block) -> pid
+    groups: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # process group -> uid, pids, lines
+    pid_group: Dict[int, str] = field(default_factory=dict)
+    pid_home: Dict[int, str] = field(default_factory=dict)
+    flavour: str = "apache"
+
+    def of(self, *kinds: str) -> List[Event]:
+        return [e for e in self.events if e.kind in kinds]
+
+
+def _evidence(facts: LogFacts, line: int, text: str) -> str:
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return f"{facts.source}:{line}: {text}"
+
+
+def scan(text: str, source: str = "<log>") -> LogFacts:
+    """Recognise the interesting lines of an error log."""
+    lines = text.splitlines()
+    facts = LogFacts(source=source, lines=len(lines))
+    last_init_pid: Optional[int] = None
+    init_at: List[Tuple[int, int]] = []  # (line, pid) of "Initializing Python."
+    for number, raw in enumerate(lines, 1):
+        m = _APACHE.match(raw)
+        msg = m.group("msg") if m else raw
+        pid = int(m.group("pid")) if m else None
+        wp = _WSGI_PID.search(msg)
+        if wp:
+            pid = int(wp.group(1))
+        errno = None
+        em = _ERRNO.search(msg)
+        if em:
+            errno = f"({em.group(1)}){em.group(2).strip()}"
+        for kind, rx in _PATTERNS.items():
+            mm = rx.search(msg)
+            if not mm:
+                continue
+            if kind == "uwsgi_version" and m:
+                continue
+            ev = Event(kind, number, raw, tuple(g or "" for g in mm.groups()), pid, errno)
+            facts.events.append(ev)
+            if kind == "starting":
+                gpid, name, uid, gid = int(mm.group(1)), mm.group(2), mm.group(3), mm.group(4)
+                g = facts.groups.setdefault(name, {"uid": uid, "gid": gid, "pids": [], "lines": []})
+                g["pids"].append(gpid)
+                g["lines"].append(number)
+                facts.pid_group[gpid] = name
+            elif kind == "home":
+                facts.pid_home[int(mm.group(1))] = mm.group(2)
+            elif kind == "init":
+                last_init_pid = int(mm.group(1))
+                init_at.append((number, last_init_pid))
+            elif kind.startswith("uwsgi"):
+                facts.flavour = "uwsgi"
+            break
+    facts.blocks = pathconfig.parse(lines)
+    for b in facts.blocks:
+        # CPython's dump has no pid: take the latest "Initializing Python." before it.
+        before = [pid for line, pid in init_at if line < b.start_line]
+        facts.block_pids[id(b)] = before[-1] if before else None
+    return facts
+
+
+def _norm(path: Optional[str]) -> Optional[str]:
+    return os.path.normpath(path) if path else None
+
+
+def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
+            default_user: Optional[str] = None) -> Tuple[List[dict], List[Any]]:
+    """Findings for the scanned log (one per distinct cause) and the home checks run."""
+    server = "uwsgi" if facts.flavour == "uwsgi" else "mod_wsgi"
+    setting = "home" if server == "uwsgi" else "python-home"
+    found: Dict[Tuple[str, str], dict] = {}
+
+    def add(code: str, subject: str, message: str, evidence: Sequence[str], **kw: Any) -> dict:
+        key = (code, subject)
+        if key in found:
+            f = found[key]
+            for e in evidence:
+                if e not in f["evidence"] and len(f["evidence"]) < MAX_EVIDENCE:
+                    f["evidence"].append(e)
+            f["data"]["occurrences"] = f["data"].get("occurrences", 1) + 1
+            return f
+        f = make_finding(code, message, list(evidence)[:MAX_EVIDENCE], server=server, **kw)
+        f["data"] = {"subject": subject, "occurrences": 1}
+        if subject.startswith("/"):
+            f["data"]["home"] = subject
+        found[key] = f
+        return f
+
+    ev = lambda e: _evidence(facts, e.line, e.text)  # noqa: E731
+    stat_errors: Dict[str, Event] = {}
+    for e in facts.of("stat", "notdir", "notacc", "uwsgi_notdir"):
+        home = _norm(e.groups[0]) or ""
+        stat_errors[home] = e
+        if e.kind == "stat":
+            if e.errno and e.errno.startswith("(2)"):
+                add("python-home-missing", home, f"{setting}={home} does not exist ({e.errno})", [ev(e)])
+            else:
+                add("python-home-inaccessible", home, f"the daemon user cannot reach {setting}={home}"
+                    + (f" ({e.errno})" if e.errno else "") + ": a parent directory is not traversable or the "
+                    "directory is not readable", [ev(e)])
+        elif e.kind == "notacc":
+            add("python-home-inaccessible", home, f"{setting}={home} is not accessible (no search permission) for the "
+                "daemon user", [ev(e)])
+        else:
+            if _BIN_PYTHON.search(home):
+                root = os.path.dirname(os.path.dirname(home))
+                add("python-home-not-venv-root", home, f"{setting}={home} is an interpreter, not a directory; "
+                    f"use {setting}={root}", [ev(e)])
+            else:
+                add("python-home-missing", home, f"{setting}={home} is not a directory", [ev(e)])
+
+    # -- failed start-ups: CPython's path configuration dump ---------------------------------------
+    failures = [b for b in facts.blocks if b.fatal]
+    for b in failures:
+        evidence = [_evidence(facts, b.start_line, "Python path configuration:")]
+        for key in ("PYTHONHOME", "program name", "sys.prefix", "stdlib dir"):
+            if key in b.values:
+                evidence.append(f"  {key} = {b.values[key]!r}" if b.values[key] is not None else f"  {key} = (not set)")
+        evidence.append(_evidence(facts, b.end_line, (b.fatal or "") + (f" / {b.exception}" if b.exception else "")))
+        home = _norm(b.home)
+        prog = b.program_name or ""
+        pid = facts.block_pids.get(id(b))
+        wsgi_home = _norm(facts.pid_home.get(pid)) if pid is not None else None
+        venv_prog = bool(_BIN_PYTHON.search(prog)) and prog not in ("python3", "python")
+        prog_root = os.path.dirname(os.path.dirname(prog)) if venv_prog else None
+        # At LogLevel info mod_wsgi logs "Python home X." for every home it sets; a pid that
+        # initialised Python without that line got its PYTHONHOME from elsewhere.
+        unset_by_wsgi = pid is not None and server == "mod_wsgi" and bool(facts.of("init")) and pid not in facts.pid_home
+        if home and ((wsgi_home and wsgi_home != home) or unset_by_wsgi or
+                     (venv_prog and (server == "mod_wsgi" or _norm(prog_root) != home))):
+            # mod_wsgi sets either the program name (venv) or the home, never both: this home
+            # came from the environment (or a uWSGI env = line).
+            add("pythonhome-from-env", home, f"PYTHONHOME={home} from the server's environment overrides "
+                + (f"{setting}={wsgi_home or prog_root}" if (wsgi_home or prog_root) else "the configured home")
+                + f": Python looks for its standard library in {b.get('stdlib dir') or home}", evidence,
+                severity="error")
+            continue
+        if not home:
+            add("python-startup-fails", f"prog:{prog}", f"Python failed to start (program name {prog!r}, no home): "
+                f"{b.exception or b.fatal}", evidence)
+            continue
+        if _BIN_PYTHON.search(home):
+            root = os.path.dirname(os.path.dirname(home))
+            add("python-home-not-venv-root", home, f"{setting}={home} is an interpreter, not a directory; "
+                f"use {setting}={root}", evidence)
+            continue
+        m = _LIBDIR.match(home)
+        if m:
+            add("python-home-not-venv-root", home, f"{setting}={home} points inside a venv or installation "
+                f"(lib/pythonX.Y); use {setting}={m.group('root')}", evidence)
+            continue
+        if home in stat_errors:
+            e = stat_errors[home]
+            code = "python-home-missing" if (e.errno or "").startswith("(2)") else (
+                "python-home-inaccessible" if e.kind in ("stat", "notacc") else "python-home-missing")
+            add(code, home, "", evidence)
+            continue
+        if os.path.isfile(os.path.join(home, "pyvenv.cfg")):
+            add("pyvenv-cfg-unreadable", home, f"{setting}={home} is a venv but {server} used it as a Python home "
+                f"(Py_SetPythonHome): its pyvenv.cfg was not readable by the daemon user, so no venv was detected",
+                evidence + [f"{home}/pyvenv.cfg exists on this machine"])
+            continue
+        if os.path.isdir(home) and not any(os.path.isfile(os.path.join(home, "lib", d, "os.py"))
+                                           for d in _safe_listdir(os.path.join(home, "lib"))):
+            add("python-home-not-a-venv", home, f"{setting}={home} has no pyvenv.cfg and no standard library",
+                evidence)
+            continue
+        why = ("mod_wsgi found no readable pyvenv.cfg in it (missing, or not readable by the daemon user), so it "
+               "used it as a full installation" if server == "mod_wsgi" and prog in ("python3", "python", "") else
+               "the standard library was not found under it")
+        add("python-startup-fails", home, f"Python failed to start with {setting}={home}: {why} "
+            f"({b.exception or b.fatal})", evidence)
+    # Fill empty messages of findings first created from a stat error and then matched by a block.
+    for (code, subject), f in found.items():
+        if not f["message"]:
+            f["message"] = f"{setting}={subject}: Python cannot start"
+    if failures:
+        restarts = facts.of("died")
+        for f in found.values():
+            if f["code"] in ("python-home-missing", "python-home-inaccessible", "python-home-not-venv-root",
+                             "pyvenv-cfg-unreadable", "python-home-not-a-venv", "python-startup-fails",
+                             "pythonhome-from-env") and restarts:
+                f["data"]["daemon_restarts"] = len(restarts)
+                note = f"{len(restarts)} daemon process restarts in this log (it respawns forever)"
+                if note not in f["evidence"]:
+                    f["evidence"].append(note)
+
+    # -- delegation ---------------------------------------------------------------------------------
+    for e in facts.of("restrict"):
+        add("embedded-mode-disabled", e.groups[0], f"{e.groups[0]} is not delegated to a daemon group and embedded "
+            "mode is disabled (WSGIRestrictEmbedded On): HTTP 500", [ev(e)])
+    for e in facts.of("nogroup"):
+        add("daemon-group-undefined", e.groups[0], f"{e.groups[1]} is delegated to process group {e.groups[0]!r}, "
+            "which is not declared (or not visible from this VirtualHost): HTTP 500", [ev(e)])
+    loads = facts.of("loading")
+    embedded = [e for e in loads if e.groups[1] == ""]
+    daemon_used = {e.groups[1] for e in loads if e.groups[1]}
+    for name, g in facts.groups.items():
+        if name not in daemon_used and embedded:
+            starts = [_evidence(facts, ln, f"Starting process '{name}' with uid={g['uid']}") for ln in g["lines"][:1]]
+            scripts = sorted({e.groups[3] for e in embedded})
+            add("daemon-group-unused", name, f"daemon process group {name!r} was started but "
+                + ", ".join(scripts) + " loaded in embedded mode (process='') in Apache's own processes",
+                starts + [ev(e) for e in embedded[:3]])
+
+    # -- interpreters ---------------------------------------------------------------------------------
+    for e in facts.of("subinterp"):
+        context = _nearest(loads, e.line)
+        app = f" (application group {context.groups[2]!r})" if context else ""
+        add("c-extension-in-subinterpreter", e.groups[0], f"a C extension refused a sub-interpreter{app}: "
+            f"{e.groups[0]}", [ev(e)] + ([ev(context)] if context else []))
+    compiled, runtime = facts.of("compiled"), facts.of("runtime")
+    if compiled and runtime:
+        c, r = compiled[0], runtime[0]
+        add("mod-wsgi-python-patch-mismatch", f"{c.groups[0]}->{r.groups[0]}",
+            f"mod_wsgi was compiled for Python {c.groups[0]} but runs with Python {r.groups[0]}", [ev(c), ev(r)])
+
+    # -- configuration errors --------------------------------------------------------------------------
+    syntax = facts.of("syntax")
+    for e in facts.of("vhost"):
+        where = _nearest(syntax, e.line)
+        loc = f" ({where.groups[1]}:{where.groups[0]})" if where else ""
+        if e.groups[0].lower().startswith("wsgi"):
+            add("global-only-directive-in-virtualhost", e.groups[0], f"{e.groups[0]} is inside a <{e.groups[1]}>"
+                f"{loc}: Apache refuses to start", ([ev(where)] if where else []) + [ev(e)])
+    for e in facts.of("invalid"):
+        add("mod-wsgi-not-loaded", "mod_wsgi", f"{e.groups[0]} is used but mod_wsgi is not loaded", [ev(e)])
+    for e in facts.of("notfound"):
+        add("wsgi-script-unreadable", e.groups[0], f"WSGI script {e.groups[0]} does not exist or cannot be read by "
+            "the server user", [ev(e)])
+
+    findings = list(found.values())
+    checks: List[Any] = []
+    if check_homes:
+        findings, checks = _cross_check(facts, findings, embedder, server, default_user)
+    return findings, checks
+
+
+def _safe_listdir(path: str) -> List[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _nearest(events: List[Event], line: int) -> Optional[Event]:
+    before = [e for e in events if e.line <= line]
+    return before[-1] if before else None
+
+
+def homes_in_log(facts: LogFacts) -> List[Tuple[str, Optional[str]]]:
+    """(home, uid) pairs the server was configured with, per the log."""
+    out: Dict[str, Optional[str]] = {}
+    for e in facts.of("home"):
+        pid = int(e.groups[0])
+        group = facts.pid_group.get(pid)
+        uid = facts.groups.get(group, {}).get("uid") if group else None
+        out.setdefault(os.path.normpath(e.groups[1]), uid)
+    for e in facts.of("uwsgi_home", "uwsgi_pep405"):
+        out.setdefault(os.path.normpath(e.groups[0].strip()), None)
+    return list(out.items())
+
+
+def _cross_check(facts: LogFacts, findings: List[dict], embedder: Any, server: str,
+                 default_user: Optional[str]) -> Tuple[List[dict], List[Any]]:
+    from venvprobe.offline.access import UnknownUser, current_user, lookup_user
+    from venvprobe.offline.home import check_home
+
+    checks = []
+    by_key = {(f["code"], (f.get("data") or {}).get("home")): f for f in findings}
+    for home, uid in homes_in_log(facts):
+        if not os.path.lexists(home):
+            continue
+        try:
+            user = lookup_user(uid) if uid else (lookup_user(default_user) if default_user else current_user())
+        except UnknownUser:
+            continue
+        check = check_home(home, embedder=embedder, user=user, server=server, do_predict=embedder is not None,
+                           context="now, on this machine: ")
+        checks.append(check)
+        for f in check.findings:
+            key = (f["code"], home)
+            if key in by_key:
+                note = f"check-home {home} as {user.name}: {f['message']}"
+                if note not in by_key[key]["evidence"]:
+                    by_key[key]["evidence"].append(note)
+                continue
+            if f["severity"] == "info":
+                continue
+            # The log names the home; the finding's cause comes from inspecting it now.
+            f["evidence"].insert(0, f"{facts.source}: the log shows {('python-home ' if server == 'mod_wsgi' else 'home ')}{home}")
+            by_key[key] = f
+            findings.append(f)
+    return findings, checks
+
+
+__all__ = ["Event", "LogFacts", "explain", "homes_in_log", "scan"]
