@@ -165,6 +165,20 @@ class _Masker(object):
         out.append(text[pos:])
         return "".join(out)
 
+    def argv(self, args):
+        """Mask a command line: ``--password=x``, ``--token x`` and URL credentials."""
+        out = []
+        secret_next = False
+        for arg in args:
+            arg = _text(arg)
+            if secret_next:
+                out.append(self.mark(arg))
+                secret_next = False
+                continue
+            out.append(self.assignment(arg))
+            secret_next = arg.startswith("-") and "=" not in arg and _looks_secret_name(arg.lstrip("-"))
+        return out
+
     def assignment(self, text):
         """Mask ``--password=x`` / ``TOKEN=x`` style arguments."""
         name, sep, value = text.partition("=")
@@ -413,7 +427,7 @@ class Collector(object):
             "real_executable": None,
             "base_executable": _text(getattr(sys, "_base_executable", "") or ""),
             "argv0": _text(sys.argv[0]) if getattr(sys, "argv", None) else None,
-            "orig_argv": [self.masker.assignment(_text(a)) for a in getattr(sys, "orig_argv", [])],
+            "orig_argv": self.masker.argv(getattr(sys, "orig_argv", [])),
             "version": "%d.%d.%d" % sys.version_info[:3],
             "version_full": _text(sys.version),
             "version_info": list(sys.version_info[:3]),
@@ -1202,7 +1216,7 @@ class Collector(object):
                 "threads": proc.num_threads(),
                 "rss": proc.memory_info().rss,
                 "cwd": _text(_safe(proc.cwd) or ""),
-                "cmdline": [self.masker.assignment(_text(a)) for a in (_safe(proc.cmdline) or [])],
+                "cmdline": self.masker.argv(_safe(proc.cmdline) or []),
             }
         chain = []
         parent = _safe(proc.parent)
@@ -1235,7 +1249,7 @@ class Collector(object):
         try:
             with open("/proc/self/cmdline", "rb") as handle:
                 args = handle.read().split(b"\0")
-            info["cmdline"] = [self.masker.assignment(_text(a)) for a in args if a]
+            info["cmdline"] = self.masker.argv([a for a in args if a])
         except OSError:
             info["cmdline"] = None
         chain = []

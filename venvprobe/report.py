@@ -22,7 +22,11 @@ Report = Dict[str, Any]
 # it (~20 ms), so its code object is cached per target cache tag in the user's
 # cache directory, named by a hash of the source so stale code never runs.
 _BOOTSTRAP = """\
-import sys, os, marshal
+import sys
+if sys.version_info < (3, 6):
+    sys.stderr.write('venvprobe: the collector needs Python 3.6 or newer, this is %s\\n' % sys.version.split()[0])
+    sys.exit(3)
+import os, marshal
 k, _, r = sys.stdin.buffer.read().partition(b'\\n')
 c, _, s = r.partition(b'\\n')
 p = c.decode() + sys.implementation.cache_tag + '.bin' if c else ''
@@ -89,6 +93,10 @@ def collect_foreign(python: str, timeout: float = 60.0, redact_key: Optional[str
     Nothing is installed into the target: the collector's source goes over stdin.
     """
     exe = os.path.expanduser(python)
+    if os.sep not in exe:
+        import shutil
+
+        exe = shutil.which(exe) or exe  # a bare name such as python3.9, looked up on PATH
     if not os.path.exists(exe):
         raise CollectError(f"no interpreter at {python!r}")
     if os.path.isdir(exe):
@@ -114,11 +122,15 @@ def collect_foreign(python: str, timeout: float = 60.0, redact_key: Optional[str
     except OSError as exc:
         raise CollectError(f"cannot run {exe}: {exc.strerror or exc}") from None
     if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-15:]
-        raise CollectError(f"{exe} exited with status {proc.returncode}:\n" + "\n".join(tail))
+        # One line, as every CLI error: the last line of a traceback names the cause.
+        lines = [l.strip() for l in proc.stderr.decode("utf-8", "replace").splitlines() if l.strip()]
+        why = lines[-1] if lines else "no error output"
+        raise CollectError(f"{exe} exited with status {proc.returncode}: {why[:300]}")
     try:
         report = json.loads(proc.stdout.decode("utf-8", "surrogatepass"))
     except ValueError as exc:
-        raise CollectError(f"{exe} printed something that is not a report: {exc}") from None
+        raise CollectError(f"{exe} printed something that is not a report ({exc})") from None
+    if not isinstance(report, dict) or not isinstance(report.get("schema"), dict):
+        raise CollectError(f"{exe} printed JSON that is not a venvprobe report")
     report["findings"] = analyze(report)
     return report
