@@ -198,10 +198,14 @@ def collect_in(python: os.PathLike, setup: str = "", env: Optional[Mapping[str, 
 
 def venvprobe_cli(*args: str, env: Optional[Mapping[str, str]] = None, input: Optional[bytes] = None,
                   timeout: float = 120.0) -> subprocess.CompletedProcess:
-    """Run ``python -m venvprobe._cli ...`` from this checkout (as the installed console script would)."""
+    """Run the CLI of this checkout (as the installed console script would).
+
+    The checkout is put on sys.path by the launcher, not through PYTHONPATH,
+    which ``--python`` targets would inherit and report.
+    """
+    launcher = f"import sys; sys.path.insert(0, {str(REPO)!r}); from venvprobe._cli import main; sys.exit(main())"
     full_env = dict(env) if env is not None else dict(os.environ)
-    full_env["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "venvprobe._cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-c", launcher, *args], capture_output=True,
                           env=full_env, input=input, timeout=timeout)
 
 
