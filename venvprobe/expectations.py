@@ -13,6 +13,7 @@ where it can, a hint (closest valid key, the specifier syntax, ...).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class ExpectationsError(Exception):
 # globs
 
 
+@functools.lru_cache(maxsize=1024)
 def glob_to_regex(pattern: str) -> "re.Pattern[str]":
     """Compile a path glob: ``*`` and ``?`` stay inside one path segment, ``**`` crosses ``/``.
 
