@@ -20,21 +20,32 @@ _KNOWN_PTH_IMPORTS = ("distutils-precedence.pth", "_virtualenv.pth")
 _SERVER_KINDS = ("mod_wsgi", "uwsgi", "gunicorn", "waitress")
 
 
+# The shape each section must have; anything else (a hand-edited or
+# truncated report) is treated as absent rather than crashing a check.
+_SHAPES = {"distributions": list}
+
+
 def _section(report: Report, name: str) -> Any:
-    value = report.get(name)
+    value = report.get(name) if isinstance(report, dict) else None
     if isinstance(value, dict) and set(value) == {"error"}:
         return None
+    if not isinstance(value, _SHAPES.get(name, dict)):
+        return None
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
     return value
 
 
 def _entries(report: Report) -> List[dict]:
     sp = _section(report, "sys_path") or {}
-    return [e for e in sp.get("entries", []) if isinstance(e, dict)]
+    entries = sp.get("entries")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
 def _server(report: Report) -> Optional[str]:
     ident = _section(report, "identity") or {}
-    return (ident.get("server") or {}).get("kind")
+    server = ident.get("server")
+    return server.get("kind") if isinstance(server, dict) else None
 
 
 def _in_server(report: Report) -> bool:
