@@ -129,9 +129,25 @@ class Probe:
         key = redact_key or self.config.redact_key or _process_key()
         report = collect({"redact_key": key, "use_psutil": main})
         _harden(report, key)
-        report["probe"] = {"mount": self.mount, "version": __version__}
+        report["probe"] = {"mount": self.mount, "version": __version__, "own_scripts": self._own_scripts()}
         report["findings"] = analyze(report)
         return report
+
+    def _own_scripts(self) -> List[str]:
+        """Files of the mod_wsgi script modules whose ``application`` is this probe's own app.
+
+        Lets the analysis tell the probe's one-line script (``from venvprobe.wsgi
+        import application``) from the app's scripts in the same interpreter.
+        """
+        own = []
+        for name, module in list(sys.modules.items()):
+            if not name.startswith("_mod_wsgi_") or module is None:
+                continue
+            app = getattr(module, "application", None)
+            extensions = getattr(app, "extensions", None)
+            if isinstance(extensions, dict) and extensions.get("venvprobe") is self:
+                own.append(str(getattr(module, "__file__", None) or name))
+        return sorted(own)
 
     def identity(self) -> dict:
         """Cheap, always-live view: which process and interpreter answered."""
