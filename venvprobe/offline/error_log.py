@@ -59,6 +59,7 @@ _PATTERNS: Dict[str, "re.Pattern[str]"] = {
     "uwsgi_home": re.compile(r"Set PythonHome to (.*)$"),
     "uwsgi_pep405": re.compile(r"PEP 405 virtualenv detected: (.*)$"),
     "uwsgi_version": re.compile(r"^Python version: (\d+\.\d+\.\d+)"),
+    "uwsgi_setuid": re.compile(r"^setuid\(\) to (\d+)$"),
 }
 _BIN_PYTHON = re.compile(r"/(?:bin|Scripts)/python[\d.]*$")
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python\d+\.\d+(?:/(?:site|dist)-packages)?$")
@@ -90,6 +91,7 @@ class LogFacts:
     pid_group: Dict[int, str] = field(default_factory=dict)
     pid_home: Dict[int, str] = field(default_factory=dict)
     flavour: str = "apache"
+    uwsgi_uid: Optional[str] = None
 
     def of(self, *kinds: str) -> List[Event]:
         return [e for e in self.events if e.kind in kinds]
@@ -138,6 +140,8 @@ def scan(text: str, source: str = "<log>") -> LogFacts:
                 init_at.append((number, last_init_pid))
             elif kind.startswith("uwsgi"):
                 facts.flavour = "uwsgi"
+                if kind == "uwsgi_setuid":
+                    facts.uwsgi_uid = mm.group(1)
             break
     facts.blocks = pathconfig.parse(lines)
     for b in facts.blocks:
@@ -207,15 +211,16 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
         evidence.append(_evidence(facts, b.end_line, (b.fatal or "") + (f" / {b.exception}" if b.exception else "")))
         home = _norm(b.home)
         prog = b.program_name or ""
-        pid = facts.block_pids.get(id(b))
-        wsgi_home = _norm(facts.pid_home.get(pid)) if pid is not None else None
         venv_prog = bool(_BIN_PYTHON.search(prog)) and prog not in ("python3", "python")
         prog_root = os.path.dirname(os.path.dirname(prog)) if venv_prog else None
-        # At LogLevel info mod_wsgi logs "Python home X." for every home it sets; a pid that
-        # initialised Python without that line got its PYTHONHOME from elsewhere.
-        unset_by_wsgi = pid is not None and server == "mod_wsgi" and bool(facts.of("init")) and pid not in facts.pid_home
-        if home and ((wsgi_home and wsgi_home != home) or unset_by_wsgi or
-                     (venv_prog and (server == "mod_wsgi" or _norm(prog_root) != home))):
+        # At LogLevel info mod_wsgi logs "Python home X." for every home it sets (interleaved
+        # dumps make pids unreliable, so match by value): a PYTHONHOME that no process was
+        # given by mod_wsgi came from the environment.
+        wsgi_homes = {_norm(h) for h in facts.pid_home.values()}
+        not_from_wsgi = server == "mod_wsgi" and bool(facts.of("init")) and home not in wsgi_homes
+        configured = next(iter(sorted(h for h in wsgi_homes if h)), None) if not_from_wsgi else None
+        if home and (not_from_wsgi or (venv_prog and (server == "mod_wsgi" or _norm(prog_root) != home))):
+            wsgi_home = prog_root or configured
             # mod_wsgi sets either the program name (venv) or the home, never both: this home
             # came from the environment (or a uWSGI env = line).
             add("pythonhome-from-env", home, f"PYTHONHOME={home} from the server's environment overrides "
@@ -345,7 +350,7 @@ def homes_in_log(facts: LogFacts) -> List[Tuple[str, Optional[str]]]:
         uid = facts.groups.get(group, {}).get("uid") if group else None
         out.setdefault(os.path.normpath(e.groups[1]), uid)
     for e in facts.of("uwsgi_home", "uwsgi_pep405"):
-        out.setdefault(os.path.normpath(e.groups[0].strip()), None)
+        out.setdefault(os.path.normpath(e.groups[0].strip()), facts.uwsgi_uid)
     return list(out.items())
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 HEADER = "Python path configuration:"
 _KV = re.compile(r"^\s{2}([A-Za-z_][\w. ]*?) = (.*)$")
@@ -33,6 +33,7 @@ class PathConfig:
     fatal: Optional[str] = None
     exception: Optional[str] = None
     raw: List[str] = field(default_factory=list)
+    pending: Optional[Tuple[str, str]] = None  # a value cut by an interleaved block: (key, head)
 
     @property
     def home(self) -> Optional[str]:
@@ -87,6 +88,11 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
         if pos >= 0:
             before = raw[:pos]
             if current is not None and current.fatal is None:
+                # "  program name = 'Python path configuration:": the other block cut this
+                # value in two; its tail ("python3'") follows that block's fatal error.
+                cut = _KV.match(before)
+                if cut and cut.group(2).startswith("'"):
+                    current.pending = (cut.group(1).strip(), cut.group(2)[1:])
                 stack.append(current)
             # Text before the header is either a log prefix (strip it from the
             # block's lines) or the half-written line of an interleaved block.
@@ -138,6 +144,13 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
                     current.end_line = first_line + i
                     i += 1
                     continue
+            if current.pending and not _KV.match(line) and line.rstrip().endswith("'"):
+                key, head = current.pending
+                current.values.setdefault(key, head + line.rstrip()[:-1])
+                current.pending = None
+                current.raw.append(raw)
+                i += 1
+                continue
             m = _KV.match(line)
             if m:
                 key, value = m.group(1).strip(), m.group(2)
