@@ -62,6 +62,11 @@ class _Cache:
     report: Optional[dict] = None
     made_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Rendered bodies of `report`, by (format, sections): rendering the full
+    # text page costs far more than answering a request (tabulate), so a
+    # cached report is rendered once per format, not once per request.
+    rendered: Dict[Tuple[str, Optional[Tuple[str, ...]]], bytes] = field(default_factory=dict)
+    rendered_for: Optional[dict] = None
 
 
 def negotiate(environ: Mapping[str, object], query: Mapping[str, List[str]]) -> Optional[str]:
@@ -188,10 +193,8 @@ class Probe:
         name = subpath.strip("/")
         fresh = (query.get("fresh") or ["0"])[0] not in ("", "0", "false", "no")
         if name == "metrics":
-            from venvprobe.probe.metrics import render_metrics
-
             report = self.report(fresh=fresh, ttl=config.ttl)
-            body = render_metrics(report).encode("utf-8")
+            body = self._cached_body(report, "metrics", None)
             return self._ok(body, "text/plain; version=0.0.4; charset=utf-8", report)
         if name == "identity":
             data = self.identity()
@@ -203,13 +206,37 @@ class Probe:
         if name and name not in SECTION_PATHS:
             return _plain("404 Not Found", b"Not Found\n")
         report = self.report(fresh=fresh, ttl=config.ttl)
-        return self._render(report, fmt, SECTION_PATHS.get(name), report)
+        body = self._cached_body(report, fmt, SECTION_PATHS.get(name))
+        return self._ok(body, FORMATS[fmt], report)
 
     def _render(self, data: dict, fmt: str, sections: Optional[Iterable[str]], report: dict) -> Response:
         from venvprobe.render import render
 
         body = render(data, fmt, list(sections) if sections else None).encode("utf-8")
         return self._ok(body, FORMATS[fmt], report)
+
+    def _cached_body(self, report: dict, fmt: str, sections: Optional[Tuple[str, ...]]) -> bytes:
+        """The rendered body of *report*, rendered at most once per (format, sections)."""
+        cache = self._cache
+        if cache.rendered_for is not report:
+            # A new report (rebuilt after the TTL or ?fresh=1): drop old bodies.
+            # Readers holding the old report still render it correctly below.
+            cache.rendered, cache.rendered_for = {}, report
+        rendered = cache.rendered
+        key = (fmt, tuple(sections) if sections else None)
+        body = rendered.get(key)
+        if body is None:
+            if fmt == "metrics":
+                from venvprobe.probe.metrics import render_metrics
+
+                body = render_metrics(report).encode("utf-8")
+            else:
+                from venvprobe.render import render
+
+                body = render(report, fmt, list(sections) if sections else None).encode("utf-8")
+            if cache.rendered_for is report:
+                rendered[key] = body
+        return body
 
     def _ok(self, body: bytes, content_type: str, report: dict) -> Response:
         ident = report.get("identity") if isinstance(report.get("identity"), dict) else {}
