@@ -293,16 +293,17 @@ def _distributions(exp: Expectations, report: dict) -> List[CheckResult]:
             continue
         version = dist.get("version")
         ok = version_matches(spec, version) if spec else True
-        results.append(CheckResult(check, expected, f"{show(version)} in {dist.get('location')}",
-                                   PASS if ok else FAIL, located.line))
+        results.append(CheckResult(check, expected, show(version), PASS if ok else FAIL, located.line,
+                                   f"from {dist.get('location')}"))
     for located in rules.forbid:
         check = f"distributions.forbid: {located.value}"
         if not have:
             results.append(CheckResult(check, "not installed", _section_error(report, "distributions") or "(missing)", FAIL, located.line))
             continue
         dist = winners.get(canonicalize_name(located.value))
-        actual = "not installed" if dist is None else f"{show(dist.get('version'))} in {dist.get('location')}"
-        results.append(CheckResult(check, "not installed", actual, PASS if dist is None else FAIL, located.line))
+        actual = "not installed" if dist is None else f"{show(dist.get('version'))} installed"
+        results.append(CheckResult(check, "not installed", actual, PASS if dist is None else FAIL, located.line,
+                                   f"from {dist.get('location')}" if dist else ""))
     if rules.only_from_venv is not None and rules.only_from_venv.value:
         check = "distributions.only_from_venv"
         expected = "no module imported from site-packages outside the venv"
@@ -430,7 +431,13 @@ def compare_workers(expectations: Expectations, reports: Sequence[dict]) -> List
             continue
         failing = [label for label, r in column if r.status == FAIL]
         status = FAIL if failing else (PASS if any(r.status == PASS for _, r in column) else SKIP)
-        actual = "; ".join(f"{label}: {r.actual}" for label, r in column)
+        # Group workers by answer, failing answers first, so a clipped table
+        # cell still shows the odd ones out.
+        groups: Dict[Tuple[str, str], List[str]] = {}
+        for label, r in column:
+            groups.setdefault((r.status, r.actual), []).append(label)
+        ordered = sorted(groups.items(), key=lambda item: item[0][0] != FAIL)
+        actual = "; ".join(f"{', '.join(labels)}: {value}" for (_, value), labels in ordered)
         merged.append(CheckResult(first.check, first.expected, actual, status, first.line,
                                   "; ".join(r.detail for _, r in column if r.detail), failing))
     return merged

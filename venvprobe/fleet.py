@@ -263,9 +263,9 @@ def _get_once(url: str, options: FetchOptions) -> Tuple[bytes, str]:
             raise FetchError(f"{url}: the answer is {_size(declared)}, more than the {_size(options.max_bytes)} cap "
                              "(raise it with --max-bytes if this really is a report)")
         json_like = "json" in ctype
-        limit = options.max_bytes if json_like else _SNIFF_BYTES
         chunks: List[bytes] = []
         total = 0
+        looks_json = json_like  # decided on the first non-blank byte otherwise
         try:
             while True:
                 left = deadline - time.monotonic()
@@ -277,19 +277,25 @@ def _get_once(url: str, options: FetchOptions) -> Tuple[bytes, str]:
                     break
                 chunks.append(chunk)
                 total += len(chunk)
-                if total > limit:
-                    break
+                if not looks_json:
+                    head = b"".join(chunks).lstrip()
+                    if head[:1] in (b"{", b"["):
+                        looks_json = True  # JSON under another content type: read it
+                    elif head or total > _SNIFF_BYTES:
+                        # An HTML page or a 5 MB log is refused on its first bytes,
+                        # not after downloading it.
+                        size = _size(declared) if declared is not None else f"at least {_size(total)}"
+                        raise FetchError(f"{url}: answered {ctype} ({size}), not a JSON report")
+                if total > options.max_bytes:
+                    raise FetchError(f"{url}: the answer is more than the {_size(options.max_bytes)} cap; stopped "
+                                     "reading (raise --max-bytes if this really is a report)")
         except (socket.timeout, TimeoutError):
             raise FetchError(f"{url}: the answer did not arrive within {options.timeout:g} s (timeout)", retry=True) from None
         except (OSError, http.client.HTTPException) as exc:
             raise _describe_os_error(exc, url, options.timeout) from None
         body = b"".join(chunks)
-        if not json_like and not body.lstrip()[:1] in (b"{", b"["):
-            size = _size(declared) if declared is not None else (f"more than {_size(total)}" if total > limit else _size(total))
-            raise FetchError(f"{url}: answered {ctype} ({size}), not a JSON report", retry=False)
-        if total > options.max_bytes or (not json_like and total > limit):
-            raise FetchError(f"{url}: the answer is more than the {_size(options.max_bytes if json_like else limit)} "
-                             "cap; stopped reading (raise --max-bytes if this really is a report)")
+        if not looks_json:
+            raise FetchError(f"{url}: answered {ctype} ({_size(total)}), not a JSON report")
         return body, ctype
 
 
