@@ -249,3 +249,48 @@ def test_one_finding_per_cause_in_a_mixed_log(apache_factory, venv_factory, shar
                                                            "pyvenv-cfg-unreadable"}
     assert rc == rc2 == 1
     assert stat.S_IMODE(os.stat(private).st_mode) == 0o700  # nothing was "fixed" behind our back
+
+
+REPORT_WSGI = """\
+import json
+import sys
+
+sys.path.insert(0, {lib!r})
+from venvprobe.report import build_report
+
+
+def application(environ, start_response):
+    body = json.dumps(build_report()).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+"""
+
+
+def test_config_expectations_match_the_live_interpreter(apache_factory, venv_factory, shared_tmp):
+    """check-apache --expectations says what the live app will report; compare agrees with the real daemon."""
+    import shutil
+
+    venv = venv_factory("venv")
+    lib = shared_tmp / "lib"
+    shutil.copytree(servers.REPO_ROOT / "venvprobe", lib / "venvprobe",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    servers.make_world_readable(lib)
+    script = shared_tmp / "report.wsgi"
+    script.write_text(REPORT_WSGI.format(lib=str(lib)))
+    os.chmod(script, 0o644)
+    server = apache_factory(f"WSGIDaemonProcess shop python-home={venv.root} processes=1 threads=2\n"
+                            "WSGIScriptAlias /report {tmp}/report.wsgi process-group=shop "
+                            "application-group=%{GLOBAL}\n" + DIRECTORY, substitutions={"tmp": shared_tmp})
+    status, _, body = server.get("/report")
+    assert status == 200, server.logs()
+    report = shared_tmp / "report.json"
+    report.write_bytes(body)
+    server.stop()
+    out_dir = shared_tmp / "expect"
+    rc, configured = run_json("check-apache", str(server.conf_path), "--expectations", str(out_dir))
+    assert rc == 0, configured["findings"]
+    [toml] = sorted(out_dir.glob("*.toml"))
+    text = toml.read_text()
+    assert 'mode = "daemon"' in text and 'process_group = "shop"' in text and f'prefix = "{venv.root}"' in text
+    rc, out, err = run_cli("compare", str(toml), str(report))
+    assert rc == 0, out + err

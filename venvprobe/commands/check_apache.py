@@ -141,4 +141,4 @@ def _write_expectations(cfg, embedder, directory: str, tables) -> None:
         items.append((f"{host}{a.url}", text))
     written = write_files(items, directory)
     tables.append(OfflineTable("Expectations written", ("file",), [(p,) for p in written],
-                               "check each against the live probe: venvprobe compare <report or URL> <file>"))
+                               "check each against the live probe: venvprobe compare <file> <probe URL or saved report>"))
