@@ -10,8 +10,8 @@ Fixtures here:
 
 Server factories skip the test when the server is missing (fail under
 CI=true), stop everything they started even when the test fails, and
-print the server logs on failure.  Startup times are listed at the end of
-the run (terminal summary).
+print the server logs on failure.  Start/stop times are listed at the end
+of the run (terminal summary).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import servers  # noqa: E402
 
-_STARTUP_TIMES: List[Tuple[str, str, float]] = []
+# (test, server kind, seconds to open its port, seconds stop() took)
+_TIMINGS: List[Tuple[str, str, float, float]] = []
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -49,10 +50,10 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _STARTUP_TIMES:
-        terminalreporter.section("server startup times")
-        for test, what, secs in _STARTUP_TIMES:
-            terminalreporter.write_line(f"{secs:6.2f}s  {what:<10} {test}")
+    if _TIMINGS:
+        terminalreporter.section("server start / stop times")
+        for test, what, start, stop in _TIMINGS:
+            terminalreporter.write_line(f"start {start:5.2f}s  stop {stop:5.2f}s  {what:<9} {test}")
 
 
 @pytest.fixture(scope="session")
@@ -90,8 +91,6 @@ def _server_factory(
         started.append(server)  # before start(): a failed start still gets stop()
         if start:
             server.start(timeout=timeout)
-            if server.startup_seconds is not None:
-                _STARTUP_TIMES.append((request.node.name, cls.name, server.startup_seconds))
         return server
 
     yield make
@@ -101,6 +100,8 @@ def _server_factory(
             server.stop()
         except Exception as exc:  # keep stopping the others
             errors.append(f"{server!r}: {exc!r}")
+        if server.startup_seconds is not None and server.stop_seconds is not None:
+            _TIMINGS.append((request.node.name, cls.name, server.startup_seconds, server.stop_seconds))
         if _failed(request):
             print(f"\n===== {server!r} =====\ncmd: {' '.join(server.cmd)}\n{server.logs()}")
     if errors:

@@ -21,13 +21,22 @@ its own.  Public API::
     make_venv(path, python=DEFAULT_PYTHON, system_site_packages=False,
               packages=(), tool="venv", house=None) -> Venv
     Venv(.root, .python, .site_packages, .pip_install(*pkgs), .run(...))
-    ApacheServer(config, ...)      # private httpd + Debian mod_wsgi
-    UwsgiServer(options, ini_text=...)
-    GunicornServer(venv, "module:app", workers=1, extra_args=(), chdir=None)
+    ApacheServer(config, *, port=None, root=None, user="www-data",
+                 group="www-data", mpm="event", modules=..., extra_modules=(),
+                 log_level="info", substitutions=None)   # + .configtest()
+    UwsgiServer(options=None, *, ini_text="", port=None, root=None, ...)
+    GunicornServer(venv, "module:app", *, workers=1, extra_args=(),
+                   chdir=None, port=None, root=None)   # + .wait_for_workers()
+      common: .start(timeout=20) .stop(timeout=10) context manager, .url,
+      .pid, .port, .get(path) .get_json(path), .error_log(), .console_log(),
+      .logs(), .wait_for_log(regex), .session_processes(),
+      .startup_seconds, .stop_seconds, .force_killed
     ServerStartError
     http_get(url, headers=None, timeout=10) -> (status, headers, body)
     http_get_json(url, headers=None, timeout=10) -> (status, obj)
     require(*binaries_or_modules) -> None   # skip, or fail when CI=true
+    require_apache(), require_uwsgi(), in_ci()
+    process_alive(pid) -> bool, descendants(pid) -> [pid]
 
 Every server is started with ``subprocess.Popen(start_new_session=True)`` so
 that the test owns the pid *and* a session id; ``stop()`` signals only that
@@ -67,6 +76,7 @@ from typing import (
     Sequence,
     Set,
     Tuple,
+    TypeVar,
     Union,
 )
 
@@ -92,7 +102,12 @@ __all__ = [
     "http_get",
     "http_get_json",
     "require",
+    "require_apache",
+    "require_uwsgi",
     "in_ci",
+    "process_alive",
+    "descendants",
+    "REPO_WHEEL_ERROR",
 ]
 
 #: The repository under test; this file lives in ``<repo>/tests/``.
@@ -725,6 +740,50 @@ def _alive(p: _Proc) -> bool:
     return now is not None and now.start == p.start and now.state not in ("Z", "X")
 
 
+def _listen_inodes(port: int) -> Set[str]:
+    """Socket inodes of TCP sockets LISTENing on ``port`` (any address)."""
+    found: Set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as fh:
+                next(fh)  # header
+                for line in fh:
+                    cols = line.split()
+                    # cols: sl local rem st ... uid timeout inode
+                    if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                        found.add(cols[9])
+        except (FileNotFoundError, StopIteration):
+            continue
+    return found
+
+
+def _pid_has_socket(pid: int, inodes: Set[str]) -> bool:
+    targets = {f"socket:[{i}]" for i in inodes}
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except (FileNotFoundError, PermissionError):
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in targets:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _signal_ignored(pid: int, signum: int) -> bool:
+    """True if ``pid`` currently ignores ``signum`` (SigIgn in /proc status)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("SigIgn:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signum - 1)))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return False
+
+
 def process_alive(pid: int) -> bool:
     """True if ``pid`` exists and is not a zombie."""
     p = _read_proc(pid)
@@ -751,6 +810,9 @@ def descendants(pid: int) -> List[int]:
 # --------------------------------------------------------------------------
 
 
+_S = TypeVar("_S", bound="BaseServer")
+
+
 class ServerStartError(RuntimeError):
     """A server exited or never opened its port; the message has its logs."""
 
@@ -774,7 +836,7 @@ class BaseServer:
     stop by pid, and reap every process of that session.
 
     Subclasses implement ``_prepare()`` (write config, return argv) and may
-    set ``stop_signal``.  Attributes useful to tests: ``port``, ``url``,
+    set ``stop_signal``/``children_grace`` and override ``_settle()``.  Attributes useful to tests: ``port``, ``url``,
     ``pid``, ``root`` (private dir), ``startup_seconds``, ``stop_seconds``,
     ``force_killed``, ``children_seen``.
     """
@@ -826,6 +888,9 @@ class BaseServer:
         """Extra context for error messages (e.g. the generated config)."""
         return ""
 
+    def _settle(self, deadline: float) -> None:
+        """Hook: extra readiness wait after the port opened (no-op)."""
+
     # -- public -----------------------------------------------------------
     @property
     def url(self) -> str:
@@ -871,8 +936,10 @@ class BaseServer:
                 raise AssertionError(f"{pattern!r} not in {self.name} log after {timeout}s:\n{self.logs()}")
             time.sleep(0.1)
 
-    def start(self, timeout: float = 20.0) -> "BaseServer":
-        """Start and wait until the port accepts connections.
+    def start(self: _S, timeout: float = 20.0) -> _S:
+        """Start and wait until *our* process listens on the port (checked
+        against /proc, so a port squatter is not mistaken for readiness),
+        plus a bounded ``_settle`` (uWSGI/gunicorn: workers forked).
 
         Readiness is "port open", not "app answers", on purpose: a config
         whose Python side is broken (mod_wsgi daemon respawning, uWSGI with
@@ -888,7 +955,11 @@ class BaseServer:
                 self._start_once(timeout)
                 return self
             except ServerStartError as exc:
-                retry = attempt + 1 < attempts and "Address already in use" in str(exc)
+                text = str(exc)
+                retry = attempt + 1 < attempts and (
+                    "Address already in use" in text  # apache2, uWSGI
+                    or "Connection in use" in text  # gunicorn
+                )
                 if not retry:
                     raise
                 # Someone grabbed the port between free_port() and bind().
@@ -919,17 +990,19 @@ class BaseServer:
             if self.proc.poll() is not None:
                 code = self.proc.returncode
                 self._after_exit()
+                self._close_log()
                 raise ServerStartError(
                     f"{self.name} exited with {code} before opening port {self.port}\n"
                     f"cmd: {' '.join(self.cmd)}\n{self.describe()}\n{self.logs()}"
                 )
-            if port_is_open(self.port):
-                time.sleep(0.05)  # did it die right after binding?
-                if self.proc.poll() is None:
-                    self.startup_seconds = time.monotonic() - t0
-                    self._track_session()
-                    return
-                continue
+            # "Open" must mean *our* listener: if another process grabbed the
+            # port after free_port(), keep waiting; our server then fails
+            # with "address in use" and start() retries on a new port.
+            if port_is_open(self.port) and self._owns_listener():
+                self._settle(deadline)
+                self.startup_seconds = time.monotonic() - t0
+                self._track_session()
+                return
             if time.monotonic() > deadline:
                 self.stop()
                 raise ServerStartError(
@@ -937,6 +1010,18 @@ class BaseServer:
                     f"cmd: {' '.join(self.cmd)}\n{self.describe()}\n{self.logs()}"
                 )
             time.sleep(0.05)
+
+    def _owns_listener(self) -> bool:
+        """True if a process of our session holds the LISTEN socket on our
+        port (checked via /proc/net/tcp inodes and /proc/<pid>/fd)."""
+        inodes = _listen_inodes(self.port)
+        if not inodes:
+            return False
+        self._track_session()
+        for p in self._tracked:
+            if _alive(p) and _pid_has_socket(p.pid, inodes):
+                return True
+        return False
 
     def _track_session(self) -> None:
         """Remember every process of our session seen so far."""
@@ -1039,7 +1124,7 @@ class BaseServer:
             self._log_fh.close()
             self._log_fh = None
 
-    def __enter__(self) -> "BaseServer":
+    def __enter__(self: _S) -> _S:
         if self.proc is None:
             self.start()
         return self
@@ -1307,6 +1392,31 @@ class UwsgiServer(BaseServer):
         self.ini_path.write_text(self.config_text)
         return [self.uwsgi_bin, "--ini", str(self.ini_path)]
 
+    def _expected_workers(self) -> int:
+        for key in ("processes", "workers", "p"):
+            if key in self.options:
+                try:
+                    return int(str(self.options[key]))
+                except ValueError:
+                    return 1
+        return 1
+
+    def _settle(self, deadline: float) -> None:
+        # The master opens the socket before forking workers, and a worker
+        # that receives the master's shutdown SIGINT before it installed
+        # its own handlers ignores it: the master then waits for it ("worker
+        # 2 buried after 4 seconds").  A fresh worker starts with SIGHUP
+        # ignored and catches it once initialised, so wait (bounded) for
+        # that in every expected worker.  Also makes "started" mean "all
+        # workers can serve".
+        want = self._expected_workers()
+        limit = min(deadline, time.monotonic() + 5.0)
+        while time.monotonic() < limit and self.proc is not None and self.proc.poll() is None:
+            workers = [p for p in self.session_processes() if p != self.pid]
+            if len(workers) >= want and not any(_signal_ignored(p, signal.SIGHUP) for p in workers):
+                return
+            time.sleep(0.02)
+
     def describe(self) -> str:
         return f"--- {self.ini_path} ---\n{self.config_text}"
 
@@ -1387,6 +1497,11 @@ class GunicornServer(BaseServer):
 
     def cwd(self) -> Optional[str]:
         return str(self.chdir) if self.chdir is not None else str(self.root)
+
+    def _settle(self, deadline: float) -> None:
+        # The arbiter binds before forking workers: wait (bounded) until
+        # they exist, so "started" means every worker can be asked.
+        self.wait_for_workers(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
 
     def wait_for_workers(self, count: Optional[int] = None, timeout: float = 10.0) -> List[int]:
         """Wait until ``count`` (default: ``workers``) worker processes run;

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any, Dict
@@ -311,3 +312,20 @@ def test_www_data_can_read_shared_dirs(shared_tmp):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert res.returncode == 0, res.stderr
+
+
+def test_port_taken_by_someone_else(apache_factory):
+    # A listener that is not ours must never be mistaken for readiness.
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen(1)
+        taken = squatter.getsockname()[1]
+        fixed = apache_factory("", port=taken, start=False)
+        with pytest.raises(servers.ServerStartError, match="Address already in use"):
+            fixed.start(timeout=10)
+        # An auto-chosen port that got stolen is retried on a fresh port.
+        auto = apache_factory("", start=False)
+        auto.port = taken
+        auto.start(timeout=10)
+        assert auto.port != taken
+        assert auto.get("/nothing-here")[0] == 404
