@@ -139,6 +139,7 @@ def traversal_dirs(path: str) -> List[str]:
                 add(chain)
             if not last:
                 add(real)
+            current = real  # later components are looked up under the target
         elif not last:
             add(current)
     return needed

@@ -98,10 +98,23 @@ def split_args(text: str) -> List[str]:
             i += 1
             args.append("".join(buf))
         else:
-            start = i
+            # mod_wsgi's option parser also accepts key="quoted value" (WSGIDaemonProcess).
+            buf = []
             while i < n and not text[i].isspace():
+                if text[i] == "=" and i + 1 < n and text[i + 1] in "\"'":
+                    quote = text[i + 1]
+                    buf.append("=")
+                    i += 2
+                    while i < n and text[i] != quote:
+                        if text[i] == "\\" and i + 1 < n and text[i + 1] == quote:
+                            i += 1
+                        buf.append(text[i])
+                        i += 1
+                    i += 1
+                    continue
+                buf.append(text[i])
                 i += 1
-            args.append(text[start:i])
+            args.append("".join(buf))
     return args
 
 
