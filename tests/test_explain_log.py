@@ -98,10 +98,12 @@ def test_python_home_in_virtualhost(tmp_path):
     assert f"{tmp_path}/apache0/httpd.conf:49" in f["message"]
 
 
-def test_mixed_log_one_finding_per_cause(tmp_path):
+@pytest.mark.parametrize("name", ["mixed.log", "mixed-nested.log"])
+def test_mixed_log_one_finding_per_cause(tmp_path, name):
+    """mixed-nested.log: three dumps nested inside each other (a real capture)."""
     (tmp_path / "locked").mkdir()
     (tmp_path / "locked" / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    rc, res = _explain(tmp_path, "mixed.log")
+    rc, res = _explain(tmp_path, name)
     got = sorted((f["code"], f["data"]["home"]) for f in res["findings"])
     assert got == sorted([("python-home-not-venv-root", f"{tmp_path}/venv/bin/python"),
                           ("python-home-not-venv-root", f"{tmp_path}/venv/lib/python3.11"),

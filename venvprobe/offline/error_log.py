@@ -203,6 +203,9 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
 
     # -- failed start-ups: CPython's path configuration dump ---------------------------------------
     failures = [b for b in facts.blocks if b.fatal]
+    if any(b.values for b in failures):
+        # A fatal error whose dump was lost in interleaving says nothing new.
+        failures = [b for b in failures if b.values]
     for b in failures:
         evidence = [_evidence(facts, b.start_line, "Python path configuration:")]
         for key in ("PYTHONHOME", "program name", "sys.prefix", "stdlib dir"):

@@ -34,6 +34,7 @@ class PathConfig:
     exception: Optional[str] = None
     raw: List[str] = field(default_factory=list)
     pending: Optional[Tuple[str, str]] = None  # a value cut by an interleaved block: (key, head)
+    touched: int = 0  # last line this block was active (resumed or extended), for the staleness window
 
     @property
     def home(self) -> Optional[str]:
@@ -106,7 +107,8 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
         fatal = _FATAL.search(line)
         if fatal:
             target = current
-            if target is None or target.fatal is not None or first_line + i - target.end_line > 40:
+            if target is None or target.fatal is not None or \
+                    first_line + i - max(target.end_line, target.touched) > 40:
                 target = PathConfig(start_line=first_line + i, end_line=first_line + i)
                 out.append(target)
             target.fatal = fatal.group(1).strip()
@@ -122,12 +124,16 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
                     i = j
                     break
             current = stack.pop() if stack else None
+            if current is not None:
+                current.touched = first_line + i
             in_path = False
             i += 1
             continue
         if current is not None:
-            if first_line + i - current.end_line > 40:
+            if first_line + i - max(current.end_line, current.touched) > 40:
                 current = stack.pop() if stack else None
+                if current is not None:
+                    current.touched = first_line + i
                 in_path = False
                 continue
             if in_path:
