@@ -495,6 +495,11 @@ class Collector(object):
             "multiarch": sysconfig.get_config_var("MULTIARCH"),
         }
         info["mapped_objects"] = self._mapped_objects()
+        info["python_env"] = {
+            name: (self.masker.mark(value) if _looks_secret_name(name) and name != "PYTHONPATH" else self.masker.url(_text(value)))
+            for name, value in sorted(os.environ.items()) if name.startswith("PYTHON")
+        } if not sys.flags.ignore_environment else {}
+        info["python_env_ignored"] = bool(sys.flags.ignore_environment)
         info["filesystem_encoding"] = sys.getfilesystemencoding()
         return info
 
@@ -519,6 +524,14 @@ class Collector(object):
                         home["source"] = home["source"] or "Py_SetPythonHome (embedding server)"
             except Exception as exc:
                 home["error"] = _error(exc)["error"]
+            # mod_wsgi 4.x: a python-home holding a readable pyvenv.cfg is not
+            # passed as a home at all; the interpreter is started as if it
+            # were <home>/bin/python, so the venv shows as the program name.
+            exe = sys.executable or ""
+            if not home["initialised_with"] and sys.prefix != getattr(sys, "base_prefix", sys.prefix) \
+                    and os.path.dirname(os.path.dirname(exe)) == sys.prefix:
+                home["program_name_home"] = _text(sys.prefix)
+                home["source"] = home["source"] or "program name %s (python-home of a venv)" % _text(exe)
         return home
 
     def _embedded(self):
@@ -1208,6 +1221,26 @@ class Collector(object):
         elif self.options.get("foreign"):
             server = {"kind": "none", "detail": "collected by `venvprobe report --python` in a fresh process"}
         ident["server"] = server
+        # The interpreter's own identity also covers what is loaded in it:
+        # third-party C extensions (sub-interpreter trouble) and the WSGI
+        # scripts mod_wsgi loaded here (several apps sharing it).
+        stdlib = os.path.normpath(self._paths().get("stdlib") or "") + os.sep
+        suffixes = _ext_suffixes()
+        third, scripts = [], []
+        for name, module in list(sys.modules.items()):
+            if name.startswith("_mod_wsgi_"):
+                scripts.append(name)
+                continue
+            try:
+                filename = getattr(module, "__file__", None) if module is not None else None
+            except Exception:  # a module object whose attribute access raises
+                continue
+            if isinstance(filename, str) and filename.endswith(suffixes):
+                if "site-packages" in filename or "dist-packages" in filename or \
+                        not (filename.startswith(stdlib) or "lib-dynload" in filename):
+                    third.append(name)
+        ident["third_party_extensions"] = sorted(third)
+        ident["wsgi_script_modules"] = sorted(scripts)
         return ident
 
     # -- process -----------------------------------------------------------------

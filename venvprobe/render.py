@@ -110,6 +110,8 @@ def _identity_tables(report: dict) -> List[Table]:
     for key, value in server.items():
         if key not in ("kind", "options"):
             pairs.append((f"server.{key}", value))
+    pairs.append(("third-party C extensions", ident.get("third_party_extensions")))
+    pairs.append(("WSGI script modules", ident.get("wsgi_script_modules")))
     probe = report.get("probe") or {}
     if probe:
         pairs.append(("probe mounted as", probe.get("mount")))
