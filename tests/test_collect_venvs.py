@@ -127,3 +127,19 @@ def test_venv_root_as_python_argument(tmp_path: Path) -> None:
     report = collect_foreign(str(tmp_path / "venv"))
     assert report["interpreter"]["prefix"] == str(tmp_path / "venv")
     assert report["interpreter"]["executable"] == str(py)
+
+
+def test_venv_whose_base_python_is_gone(tmp_path: Path) -> None:
+    """pyvenv.cfg names a home that no longer exists (the base Python was removed
+    or moved): the symlinked binary still starts, from wherever it resolves."""
+    py = make_venv(tmp_path / "venv", need_python("3.11"))
+    cfg = tmp_path / "venv" / "pyvenv.cfg"
+    cfg.write_text("\n".join("home = /opt/python-removed/bin" if l.startswith("home") else l
+                             for l in cfg.read_text().splitlines()) + "\n")
+    report = collect_foreign(str(py))
+    assert report["interpreter"]["pyvenv_cfg"]["home_exists"] is False
+    f = one_finding(report, "venv-base-missing")
+    assert f["severity"] == "error"
+    assert f["message"] == (f"the Python that venv {tmp_path / 'venv'} was made from (/opt/python-removed/bin) "
+                            "no longer exists")
+    assert "venv-python-mismatch" not in codes(report)  # one cause, one finding

@@ -131,7 +131,8 @@ def _check_venv_version(a: _Analysis) -> None:
                   f"venv {root} was made by Python {cfg.get('version')} but this process runs Python {a.interp.get('version')}",
                   [f"{cfg.get('path')}: version = {cfg.get('version')}, home = {home}",
                    f"running: {a.interp.get('version')} ({a.interp.get('real_executable')})"])
-        elif home and base_prefix and not _home_matches_base(home, base_prefix, a.interp):
+        elif home and base_prefix and cfg.get("home_exists") is not False \
+                and not _home_matches_base(home, base_prefix, a.interp):
             a.add("venv-python-mismatch",
                   f"venv {root} was made from the Python in {home}, but this process runs the installation at {base_prefix}",
                   [f"{cfg.get('path')}: home = {home}", f"base_prefix = {base_prefix}",
