@@ -98,9 +98,9 @@ def test_python_home_in_virtualhost(tmp_path):
     assert f"{tmp_path}/apache0/httpd.conf:49" in f["message"]
 
 
-@pytest.mark.parametrize("name", ["mixed.log", "mixed-nested.log"])
+@pytest.mark.parametrize("name", ["mixed.log", "mixed-nested.log", "mixed-garbled.log"])
 def test_mixed_log_one_finding_per_cause(tmp_path, name):
-    """mixed-nested.log: three dumps nested inside each other (a real capture)."""
+    """Real captures: mixed-nested.log has dumps nested in each other, mixed-garbled.log two written char by char."""
     (tmp_path / "locked").mkdir()
     (tmp_path / "locked" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     rc, res = _explain(tmp_path, name)

@@ -139,6 +139,9 @@ def _write_expectations(cfg, embedder, directory: str, tables) -> None:
             raise UsageError(f"generated expectations for {a.url} do not validate: {error}")
         host = a.vhost.server_name or ("main" if not a.vhost.addrs else "-".join(a.vhost.addrs))
         items.append((f"{host}{a.url}", text))
-    written = write_files(items, directory)
+    try:
+        written = write_files(items, directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write expectations: {exc.strerror or exc}") from None
     tables.append(OfflineTable("Expectations written", ("file",), [(p,) for p in written],
                                "check each against the live probe: venvprobe compare <file> <probe URL or saved report>"))

@@ -85,7 +85,10 @@ def run(args: argparse.Namespace) -> int:
             if error:
                 raise UsageError(f"generated expectations for {a.mountpoint or '/'} do not validate: {error}")
             items.append((f"uwsgi{a.mountpoint or '/'}", text))
-        written = write_files(items, args.expectations)
+        try:
+            written = write_files(items, args.expectations)
+        except OSError as exc:
+            raise UsageError(f"cannot write expectations: {exc.strerror or exc}") from None
         tables.append(OfflineTable("Expectations written", ("file",), [(p,) for p in written]))
     facts = {"ini": cfg.path, "section": cfg.section, "options": [[k, v, ln] for k, v, ln in cfg.options],
              "embedder": embedder.as_dict() if embedder else None, "notes": notes,

@@ -203,9 +203,12 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
 
     # -- failed start-ups: CPython's path configuration dump ---------------------------------------
     failures = [b for b in facts.blocks if b.fatal]
-    if any(b.values for b in failures):
-        # A fatal error whose dump was lost in interleaving says nothing new.
-        failures = [b for b in failures if b.values]
+    clean = [b for b in failures if b.values and not b.garbled
+             and (b.home is None or b.values.get("sys.base_prefix") in (None, b.home))]
+    if clean:
+        # The daemon respawns, so clean dumps repeat: those lost or garbled in interleaving
+        # with another process's output add nothing but noise.
+        failures = clean
     for b in failures:
         evidence = [_evidence(facts, b.start_line, "Python path configuration:")]
         for key in ("PYTHONHOME", "program name", "sys.prefix", "stdlib dir"):

@@ -34,6 +34,7 @@ class PathConfig:
     exception: Optional[str] = None
     raw: List[str] = field(default_factory=list)
     pending: Optional[Tuple[str, str]] = None  # a value cut by an interleaved block: (key, head)
+    garbled: bool = False  # some lines were interleaved character by character with another process's
     touched: int = 0  # last line this block was active (resumed or extended), for the staleness window
 
     @property
@@ -55,7 +56,11 @@ class PathConfig:
 
     def as_dict(self) -> dict:
         return {"line": self.start_line, "values": dict(self.values), "sys_path": list(self.sys_path),
-                "fatal": self.fatal, "exception": self.exception}
+                "fatal": self.fatal, "exception": self.exception, "garbled": self.garbled}
+
+
+class _Garbled(ValueError):
+    """A value mixed with another process's output, character by character."""
 
 
 def _value(text: str) -> Optional[str]:
@@ -65,9 +70,11 @@ def _value(text: str) -> Optional[str]:
     if text[:1] in "'\"":
         try:
             value = ast.literal_eval(text)
-            return value if isinstance(value, str) else str(value)
         except (ValueError, SyntaxError):
-            return text.strip("'\"")
+            raise _Garbled(text) from None
+        return value if isinstance(value, str) else str(value)
+    if " = " in text:
+        raise _Garbled(text)
     return text
 
 
@@ -139,7 +146,10 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
             if in_path:
                 m = _ITEM.match(line)
                 if m:
-                    current.sys_path.append(_value(m.group(1)) or "")
+                    try:
+                        current.sys_path.append(_value(m.group(1)) or "")
+                    except _Garbled:
+                        current.garbled = True
                     current.raw.append(raw)
                     current.end_line = first_line + i
                     i += 1
@@ -163,7 +173,10 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
                 if key == "sys.path" and value.strip().startswith("["):
                     in_path = not value.strip().endswith("]")
                 elif key not in current.values:
-                    current.values[key] = _value(value)
+                    try:
+                        current.values[key] = _value(value)
+                    except _Garbled:
+                        current.garbled = True
                 current.raw.append(raw)
                 current.end_line = first_line + i
         i += 1
