@@ -172,3 +172,24 @@ def test_mod_wsgi_not_loaded(tmp_path):
                                       "WSGIScriptAlias / /srv/app.wsgi\n")
     rc, res = run_json("check-apache", str(conf), *NO_HOMES)
     assert "mod-wsgi-not-loaded" in codes(res)
+
+
+def test_alias_match_else_and_macro(tmp_path):
+    conf = _conf(tmp_path / "m.conf", """\
+<IfModule mod_nothing.c>
+    WSGIDaemonProcess no
+</IfModule>
+<Else>
+    WSGIDaemonProcess yes
+</Else>
+<Macro App $name>
+    WSGIDaemonProcess $name
+</Macro>
+WSGIScriptAliasMatch ^/shop/([^/]+) /srv/shops/$1.wsgi process-group=yes
+""")
+    cfg = ac.load(str(conf), envvars=None)
+    assert [g.name for g in cfg.groups] == ["yes"]  # the Macro body is a template, not a group
+    [app] = cfg.apps
+    assert app.is_match and app.mode == "daemon" and app.group.name == "yes"
+    rc, res = run_json("check-apache", str(conf), *NO_HOMES)
+    assert "wsgi-script-unreadable" not in codes(res)  # a $1 path cannot be checked

@@ -511,14 +511,14 @@ def _judge_prediction(check: HomeCheck, add, setting: str, server_name: str) -> 
     errors = [f for f in check.findings if f["severity"] == "error"]
     if not p.ok:
         vals = (p.path_config or {}).get("values") or {}
-        evidence = [f"predicted: {p.fatal or ''}".strip()]
+        evidence = [f"Fatal Python error: {p.fatal}" if p.fatal else "start-up failed"]
         if p.exception:
             evidence.append(p.exception)
         for key in ("PYTHONHOME", "program name", "sys.prefix", "stdlib dir"):
             if vals.get(key):
                 evidence.append(f"{key} = {vals[key]}")
         if errors:
-            errors[0]["evidence"].extend(f"prediction: {e}" for e in evidence)
+            errors[0]["evidence"].extend(f"predicted: {e}" for e in evidence)
         else:
             add("python-startup-fails", f"{server_name} cannot start Python with {setting}={check.given}: "
                 f"{p.exception or p.fatal}", evidence)
