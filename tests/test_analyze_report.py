@@ -169,3 +169,14 @@ def test_every_live_catalog_code_has_a_check() -> None:
     missing = [c for c in declared if f'"{c}"' not in source]
     assert missing == [], f"catalog codes with no check in analyze.py: {missing}"
     assert live
+
+
+def test_probe_own_script_is_not_an_app() -> None:
+    r = mini_report()
+    r["modules"]["wsgi_scripts"].append({"module": "_mod_wsgi_p", "file": "/srv/probe.wsgi"})
+    assert "several-apps-one-interpreter" in codes(analyze(r))  # without the probe's word for it
+    r["probe"] = {"mount": "wsgi-script", "own_scripts": ["/srv/probe.wsgi"]}
+    assert codes(analyze(r)) == []  # the app plus the probe's own script: healthy
+    r["modules"]["wsgi_scripts"] = [{"module": "_mod_wsgi_p", "file": "/srv/probe.wsgi"}]
+    f = [x for x in analyze(r) if x["code"] == "probe-alone"][0]
+    assert f["evidence"] == ["WSGI scripts loaded here: none"]

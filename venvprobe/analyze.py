@@ -429,14 +429,22 @@ def _check_modules(a: _Analysis) -> None:
                   f"{len(third)} third-party C extensions are loaded in sub-interpreter {ident.get('interpreter_id')}: "
                   + ", ".join(x["module"] for x in third[:8]),
                   [x["file"] for x in third[:20]])
-    scripts = mods.get("wsgi_scripts") or []
-    probe = a.report.get("probe") or {}
+    scripts = [s for s in mods.get("wsgi_scripts") or [] if isinstance(s, dict)]
+    probe = a.report.get("probe") if isinstance(a.report.get("probe"), dict) else {}
+    # The probe's own one-line script is not an app: leave it out when the
+    # probe says which scripts are its own.
+    own = probe.get("own_scripts")
+    if isinstance(own, list):
+        scripts = [s for s in scripts if s.get("file") not in own and s.get("module") not in own]
+        alone = not scripts
+    else:
+        alone = len(scripts) <= 1
     if len(scripts) > 1:
         a.add("several-apps-one-interpreter",
               f"{len(scripts)} WSGI scripts share interpreter {ident.get('interpreter_id')}: "
               + ", ".join(s.get("file") or s.get("module") for s in scripts),
               [s.get("file") or s.get("module") for s in scripts])
-    if a.server == "mod_wsgi" and probe.get("mount") == "wsgi-script" and len(scripts) <= 1:
+    if a.server == "mod_wsgi" and probe.get("mount") == "wsgi-script" and alone:
         server = ident.get("server") or {}
         a.add("probe-alone",
               f"no other WSGI script is loaded in this interpreter (process group {server.get('process_group')!r}, "
