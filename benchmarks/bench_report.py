@@ -1,0 +1,877 @@
+#!/usr/bin/env python3
+"""Benchmark ``venvprobe report --python X --format json`` against its peers.
+
+For each size N (default 100 and 2,000 distributions) this builds a venv X
+under a temporary directory, fills it with N metadata-only distributions and
+times, interleaved and repeated, on the *same* X:
+
+    X -c pass                                   bare interpreter start-up (THE baseline)
+    X -m site                                   start-up + printing sys.path
+    X -m pip inspect                            the peer: pip's own environment report
+    venvprobe report --python X --format json   as a user runs it (PATH lookup, > /dev/null)
+    <console script> report --python X ...      same, bypassing a PATH shim (pyenv)
+    venvprobe --version                         CLI start-up alone (parser, imports)
+    X -c <bootstrap>  (collector alone)         exactly what the CLI runs inside X
+    X -c <bootstrap>  without bytecode cache    same, compiling the collector each time
+    collect_foreign(X) in-process               spawn + json.loads + analyze, no CLI start-up
+
+and prints medians, ratios to ``X -c pass`` and to pip inspect, the targets,
+and the marginal cost per distribution between sizes.  Unless --no-profile,
+it then shows where the time goes at the largest size: each collector section
+timed inside X, a cProfile of the collector inside X, the CLI's stages
+(import, parser, subprocess, json.loads, analyze, render) and the CLI's
+``-X importtime`` (tabulate / flask / psutil must not be imported for JSON).
+
+Standard library only.  Run:  python3 benchmarks/bench_report.py [--sizes 100,2000] [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+try:  # the editable install the CLI uses; fall back to this checkout
+    import venvprobe.report as vp_report
+except ImportError:  # pragma: no cover - only when venvprobe is not installed
+    sys.path.insert(0, REPO)
+    import venvprobe.report as vp_report
+
+# Targets from issue 2.
+TARGET_SMALL = (100, 2.0)  # whole report <= 2x `X -c pass` at 100 distributions
+TARGET_LARGE = (2000, 4.0)  # <= 4x at 2,000
+TARGET_VS_PIP = 0.5  # "beat pip inspect by a wide margin": read here as at most half its time
+
+SECTIONS = ("interpreter", "identity", "sys_path", "distributions_cache", "shadowed", "modules", "process", "environment")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# building the test venvs
+
+
+def _b64hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _site_packages(python: str) -> str:
+    out = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
+def _count_dists(site: str) -> int:
+    return sum(1 for n in os.listdir(site) if n.endswith((".dist-info", ".egg-info")))
+
+
+def generate_dists(site: str, count: int, start: int = 0) -> None:
+    """Write *count* metadata-only distributions (dist-info + one module each)."""
+    for i in range(start, start + count):
+        name = "vpbench-pkg-%05d" % i
+        mod = "vpbench_pkg_%05d" % i
+        version = "1.%d.%d" % (i % 7, i % 13)
+        distinfo = "%s-%s.dist-info" % (mod, version)
+        os.makedirs(os.path.join(site, mod))
+        os.makedirs(os.path.join(site, distinfo))
+        files = {
+            mod + "/__init__.py": ('"""venvprobe benchmark package %d."""\nVALUE = %d\n' % (i, i)).encode(),
+            distinfo + "/METADATA": (
+                "Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: venvprobe benchmark filler\n\n" % (name, version)
+            ).encode(),
+            distinfo + "/INSTALLER": b"pip\n",
+        }
+        record = []
+        for rel, data in files.items():
+            with open(os.path.join(site, rel), "wb") as handle:
+                handle.write(data)
+            record.append("%s,sha256=%s,%d" % (rel, _b64hash(data), len(data)))
+        record.append(distinfo + "/RECORD,,")
+        with open(os.path.join(site, distinfo, "RECORD"), "w") as handle:
+            handle.write("\n".join(record) + "\n")
+
+
+def build_venv(base_python: str, root: str, total: int) -> Tuple[str, int, float]:
+    """A venv at *root* (with pip) holding *total* distributions. Reused if already built."""
+    marker = os.path.join(root, ".vpbench-size")
+    python = os.path.join(root, "bin", "python")
+    if os.path.exists(marker) and os.path.exists(python):
+        with open(marker) as handle:
+            if handle.read().strip() == str(total):
+                return python, _count_dists(_site_packages(python)), 0.0
+        shutil.rmtree(root)
+    t0 = time.perf_counter()
+    subprocess.run([base_python, "-m", "venv", root], check=True)
+    site = _site_packages(python)
+    existing = _count_dists(site)
+    t1 = time.perf_counter()
+    generate_dists(site, max(0, total - existing))
+    log("  generated %d distributions in %.2f s" % (max(0, total - existing), time.perf_counter() - t1))
+    with open(marker, "w") as handle:
+        handle.write(str(total))
+    return python, _count_dists(site), time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------
+# commands and timing
+
+
+class Cmd:
+    def __init__(self, key: str, label: str, argv: Optional[List[str]] = None, stdin: Optional[bytes] = None,
+                 func=None, note: str = ""):
+        self.key, self.label, self.argv, self.stdin, self.func, self.note = key, label, argv, stdin, func, note
+
+    def run(self, env: Dict[str, str]) -> Tuple[float, float]:
+        """(wall seconds, CPU seconds).  CPU = user+sys of this process (in-process
+        commands) and of every waited-for descendant (the CLI *and* the X it runs),
+        which is far less disturbed by other load on the machine than wall time."""
+        c0 = _cpu()
+        if self.func is not None:
+            t0 = time.perf_counter()
+            self.func()
+            elapsed = time.perf_counter() - t0
+            return elapsed, _cpu() - c0
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            self.argv, input=self.stdin, env=env,
+            stdin=None if self.stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        elapsed = time.perf_counter() - t0
+        if proc.returncode != 0:
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
+            raise RuntimeError("%s exited %d:\n  %s" % (" ".join(self.argv[:4]), proc.returncode, "\n  ".join(tail)))
+        return elapsed, _cpu() - c0
+
+
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def resolve_venvprobe(explicit: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """(the command a user's shell runs, the console script itself when that is a shim).
+
+    Under pyenv this process runs with the version's bin/ prepended to PATH by
+    `pyenv exec`, but an interactive shell finds the shim in $PYENV_ROOT/shims
+    first, so a shim on PATH wins.
+    """
+    if explicit:
+        return explicit, None
+    import sysconfig
+
+    script = os.path.join(sysconfig.get_path("scripts"), "venvprobe")
+    script = script if os.path.exists(script) else None
+    on_path = None
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(directory, "venvprobe")
+        if directory.rstrip("/").endswith("/shims") and os.access(candidate, os.X_OK):
+            on_path = candidate
+            break
+    on_path = on_path or shutil.which("venvprobe") or script
+    direct = script if script and on_path and os.path.realpath(script) != os.path.realpath(on_path) else None
+    return on_path, direct
+
+
+def cli_python(script: Optional[str]) -> str:
+    """The interpreter a console script runs under (its #! line), else ours."""
+    if script:
+        try:
+            with open(script, "rb") as handle:
+                first = handle.readline().decode("utf-8", "replace").strip()
+            if first.startswith("#!") and "python" in first and "bash" not in first and " " not in first[2:].strip():
+                exe = first[2:].strip()
+                if os.path.exists(exe):
+                    return exe
+        except OSError:
+            pass
+    return sys.executable
+
+
+def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -> List[Cmd]:
+    source = vp_report.collector_source()
+    stem = vp_report._cache_stem(source)
+    payload_cached = b"\n" + stem.encode() + b"\n" + source
+    payload_nocache = b"\n\n" + source
+    cmds = [
+        Cmd("baseline", "X -c pass  (baseline)", [python, "-c", "pass"]),
+        Cmd("site", "X -m site", [python, "-m", "site"]),
+        Cmd("pip_inspect", "X -m pip inspect", [python, "-m", "pip", "inspect", "--disable-pip-version-check"]),
+    ]
+    if vp_cmd:
+        shim = " (PATH: pyenv shim)" if "/shims/" in vp_cmd else ""
+        cmds.append(Cmd("cli", "venvprobe report --python X -f json" + (" (shim)" if shim else ""),
+                        [vp_cmd, "report", "--python", python, "--format", "json"]))
+    if vp_direct:
+        cmds.append(Cmd("cli_direct", "  same, console script direct (no shim)",
+                        [vp_direct, "report", "--python", python, "--format", "json"]))
+    cli_exe = vp_direct or vp_cmd
+    if cli_exe:
+        cmds.append(Cmd("cli_version", "  venvprobe --version (CLI start-up only)", [cli_exe, "--version"]))
+        cli_py = cli_python(cli_exe)
+        cmds.append(Cmd("cli_python_bare", "  CLI's interpreter bare: %s -c pass" % os.path.basename(cli_py), [cli_py, "-c", "pass"]))
+    cmds += [
+        Cmd("collector", "collector alone: X -c <bootstrap>", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_cached),
+        Cmd("collector_nocache", "  same, no bytecode cache (compiles)", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_nocache),
+        Cmd("collect_foreign", "collect_foreign(X) in-process", func=lambda: vp_report.collect_foreign(python)),
+    ]
+    return cmds
+
+
+def summarize(samples: Sequence[Tuple[float, float]]) -> Dict[str, float]:
+    ms = sorted(w * 1000.0 for w, _ in samples)
+    cpu = sorted(c * 1000.0 for _, c in samples)
+    q = statistics.quantiles(ms, n=4) if len(ms) >= 2 else [ms[0], ms[0], ms[0]]
+    return {"median_ms": statistics.median(ms), "p25_ms": q[0], "p75_ms": q[2], "min_ms": ms[0],
+            "cpu_median_ms": statistics.median(cpu), "n": len(ms)}
+
+
+def run_benchmark(venvs: Dict[int, str], vp_cmd, vp_direct, repeat: int, warmup: int, env, seed: int):
+    """Interleave every (size, command) pair in a fresh random order each round."""
+    plan = [(size, cmd) for size, python in venvs.items() for cmd in commands_for(python, vp_cmd, vp_direct)]
+    samples: Dict[Tuple[int, str], List[Tuple[float, float]]] = {(s, c.key): [] for s, c in plan}
+    rng = random.Random(seed)
+    for rnd in range(warmup + repeat):
+        order = plan[:]
+        rng.shuffle(order)
+        t0 = time.perf_counter()
+        for size, cmd in order:
+            sample = cmd.run(env)
+            if rnd >= warmup:
+                samples[(size, cmd.key)].append(sample)
+        log("  round %d/%d%s: %.1f s, load %.2f" % (rnd + 1, warmup + repeat, " (warm-up)" if rnd < warmup else "",
+                                                  time.perf_counter() - t0, os.getloadavg()[0]))
+    labels = {}
+    for _, cmd in plan:
+        labels.setdefault(cmd.key, cmd.label)
+    results = {size: {} for size in venvs}
+    for (size, key), vals in samples.items():
+        results[size][key] = dict(summarize(vals), samples_ms=[round(w * 1000, 3) for w, _ in vals],
+                                  cpu_samples_ms=[round(c * 1000, 3) for _, c in vals])
+    return results, labels
+
+
+# ---------------------------------------------------------------------------
+# profiling: where the time goes
+
+
+# Each timed item is [wall s, cpu s]; cpu = this process + waited-for children,
+# which other load on the machine disturbs far less than wall time.
+_CLOCK = r"""
+import time, resource
+def C():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), time.process_time() + r.ru_utime + r.ru_stime
+def since(c0):
+    c1 = C()
+    return [c1[0] - c0[0], c1[1] - c0[1]]
+"""
+
+_SECTION_SCRIPT = _CLOCK + r"""
+import sys, os, marshal
+t_all = C()
+out = {}
+with open(sys.argv[1], 'rb') as f:
+    src = f.read()
+t = C(); code = compile(src, '<venvprobe collector>', 'exec'); out['compile collector source'] = since(t)
+blob = marshal.dumps(code)
+t = C(); code = marshal.loads(blob); out['marshal.loads cached code'] = since(t)
+g = {'__name__': '__venvprobe_collect__'}
+t = C(); exec(code, g); out['exec collector module'] = since(t)
+c = g['Collector']({'foreign': True, 'use_psutil': False})
+report = {}
+t = C(); g['_iso_now'](); out['header (_iso_now)'] = since(t)
+for name in %(sections)r:
+    t = C()
+    try:
+        report[name] = getattr(c, name)()
+    except Exception as exc:
+        report[name] = {'error': repr(exc)}
+    out['section ' + name] = since(t)
+t = C(); data = g['dumps'](report).encode('utf-8', 'surrogatepass'); out['dumps + encode'] = since(t)
+out['_bytes'] = len(data)
+with open(os.devnull, 'wb') as f:
+    t = C(); f.write(data); out['write stdout'] = since(t)
+out['total in-process'] = since(t_all)
+# finer, on a cold collector; each step guarded: collector internals change
+site = max((p for p in sys.path if p and os.path.isdir(p)), key=lambda p: len(os.listdir(p)))
+c2 = g['Collector']({'foreign': True, 'use_psutil': False})
+def step(label, func):
+    t = C()
+    try:
+        func()
+        out[label] = since(t)
+    except Exception as exc:
+        out['_failed ' + label] = repr(exc)
+listing = g['_list_entry'](site)
+out['_site_entries'] = len(listing.names)
+metas = [os.path.join(site, n) for n in listing.names if n.endswith('.dist-info') and n in listing.dirs]
+out['_dist_infos'] = len(metas)
+step('detail: _list_entry(site-packages)', lambda: g['_list_entry'](site))
+step('detail: read METADATA name/version, all dists', lambda: [g['_read_name_version'](m + '/METADATA') for m in metas])
+step('detail: read INSTALLER, all dists', lambda: [g['_first_line'](m + '/INSTALLER') for m in metas])
+step('detail: os.path.exists(direct_url.json), all dists', lambda: [os.path.exists(m + '/direct_url.json') for m in metas])
+step('detail: _record (read + parse RECORD), all dists', lambda: [c2._record(m, site, listing) for m in metas])
+step('detail: _canonical(name), all dists', lambda: [g['_canonical'](d.get('name') or '') for d in report.get('distributions_cache') or []])
+# what-ifs, measured on this very report
+t = C(); import json; out['what-if: import json (C encoder) in X'] = since(t)
+step('what-if: json.dumps(report) (C encoder) + encode', lambda: json.dumps(report).encode('utf-8', 'surrogatepass'))
+slim = dict(report)
+slim['distributions_cache'] = [{k: v for k, v in d.items() if k not in ('location', 'metadata_path')}
+                               for d in report.get('distributions_cache') or []]
+out['_bytes without per-dist location/metadata_path'] = len(g['dumps'](slim))
+step('what-if: dumps of that slimmer report', lambda: g['dumps'](slim).encode('utf-8', 'surrogatepass'))
+print(repr(out))
+"""
+
+_CPROFILE_SCRIPT = r"""
+import sys, os, cProfile, pstats
+with open(sys.argv[1], 'rb') as f:
+    src = f.read()
+g = {'__name__': '__venvprobe_collect__'}
+code = compile(src, '<venvprobe collector>', 'exec')
+exec(code, g)
+devnull = open(os.devnull, 'w')
+real = sys.stdout
+sys.stdout = devnull
+prof = cProfile.Profile()
+prof.enable()
+g['_main_foreign'](None)
+prof.disable()
+sys.stdout = real
+st = pstats.Stats(prof)
+rows = []
+for (fn, line, func), (cc, nc, tt, ct, callers) in st.stats.items():
+    rows.append((os.path.basename(fn) if fn != '<venvprobe collector>' else 'collector', line, func, nc, tt, ct))
+print(repr({'total': st.total_tt, 'rows': rows}))
+"""
+
+# Runs under the CLI's interpreter: the real `venvprobe._cli.main`, with its
+# stages wrapped by timers (nothing in venvprobe is changed on disk).
+_CLI_STAGES_SCRIPT = _CLOCK + r"""
+import sys, os
+t_all = C()
+out = {}
+seen = []
+def add(label, d):
+    old = out.get(label, [0.0, 0.0])
+    out[label] = [old[0] + d[0], old[1] + d[1]]
+def wrap(mod, name, label):
+    orig = getattr(mod, name)
+    def timed(*a, **k):
+        t = C()
+        try:
+            return orig(*a, **k)
+        finally:
+            add(label, since(t))
+    setattr(mod, name, timed)
+t = C(); import venvprobe._cli as cli; out['import venvprobe._cli (+commands, catalog)'] = since(t)
+orig_build = cli.build_parser
+def build_parser():
+    t = C(); p = orig_build(); out['build_parser (imports every command module)'] = since(t)
+    import venvprobe.commands.report as cr
+    t = C(); import venvprobe.report as rep; out['import venvprobe.report (+subprocess, pathlib)'] = since(t)
+    import json, subprocess
+    wrap(rep, 'collector_source', 'read collector source')
+    wrap(rep, '_cache_stem', '_cache_stem (hashlib, sha256, mkdir)')
+    wrap(subprocess, 'run', 'subprocess.run X -c <bootstrap> (the collector in X)')
+    wrap(json, 'loads', 'json.loads of the report')
+    wrap(rep, 'analyze', 'analyze (findings)')
+    wrap(cr, 'render', 'render json (json.dumps indent=2)')
+    real_render = cr.render
+    def keep(report, *a, **k):
+        seen.append(report)
+        return real_render(report, *a, **k)
+    cr.render = keep
+    wrap(cr, 'write_output', 'write output')
+    return p
+cli.build_parser = build_parser
+sys.stdout = open(os.devnull, 'w')
+t = C(); rc = cli.main(sys.argv[1:]); out['main() total'] = since(t)
+inner = [v for k, v in out.items() if not k.startswith(('import venvprobe._cli', 'main()'))]
+out['other inside main (argparse, glue)'] = [out['main() total'][i] - sum(v[i] for v in inner) for i in (0, 1)]
+out['total in-process'] = since(t_all)
+sys.stdout = sys.__stdout__
+if seen:
+    import json
+    t = C(); json.dumps(seen[0], ensure_ascii=True, default=str); out['what-if: json.dumps without indent (C encoder)'] = since(t)
+    t = C(); json.dumps(seen[0], indent=2, ensure_ascii=True, default=str); out['what-if: json.dumps indent=2 again'] = since(t)
+print(repr(out))
+"""
+
+
+def _run_py(python: str, code: str, args: Sequence[str], env, stdin=None, extra=()) -> subprocess.CompletedProcess:
+    proc = subprocess.run([python, *extra, "-c", code, *args], input=stdin, capture_output=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError("profile script failed under %s:\n%s" % (python, proc.stderr.decode("utf-8", "replace")[-2000:]))
+    return proc
+
+
+def _median_dicts(dicts: List[dict]) -> dict:
+    """Per key: the median (scalars) or the per-component medians ([wall, cpu] pairs), in ms for pairs."""
+    keys = []
+    for d in dicts:
+        for k in d:
+            if k not in keys:
+                keys.append(k)
+    out = {}
+    for k in keys:
+        vals = [d[k] for d in dicts if k in d]
+        if isinstance(vals[0], (list, tuple)):
+            out[k] = [statistics.median(v[i] for v in vals) * 1000.0 for i in range(len(vals[0]))]
+        elif isinstance(vals[0], (int, float)):
+            out[k] = statistics.median(vals)
+        else:
+            out[k] = vals[0]
+    return out
+
+
+def parse_importtime(stderr: str) -> List[dict]:
+    """-X importtime lines, in print order, with depth and parent (the importer)."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        parts = line[len("import time:"):].split("|")
+        if len(parts) != 3:
+            continue
+        raw = parts[2].rstrip()
+        stripped = raw.lstrip()
+        depth = (len(raw) - len(stripped) - 1) // 2
+        try:
+            rows.append({"name": stripped, "self_us": int(parts[0]), "cum_us": int(parts[1]), "depth": depth})
+        except ValueError:
+            continue
+    # children are printed before their parent: the parent is the next row with a smaller depth
+    for i, row in enumerate(rows):
+        row["parent"] = None
+        for later in rows[i + 1:]:
+            if later["depth"] < row["depth"]:
+                row["parent"] = later["name"]
+                break
+    return rows
+
+
+def importtime_profile(cli_py: str, python: str, runs: int, env) -> dict:
+    per_run = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            [cli_py, "-X", "importtime", "-m", "venvprobe._cli", "report", "--python", python, "--format", "json"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir(),
+        )
+        if proc.returncode != 0:
+            raise RuntimeError("importtime run failed: " + proc.stderr.decode()[-1000:])
+        per_run.append(parse_importtime(proc.stderr.decode("utf-8", "replace")))
+    # bare start-up of the same interpreter, to separate site/.pth imports from venvprobe's
+    bare = subprocess.run([cli_py, "-X", "importtime", "-c", "pass"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, env=env, cwd=tempfile.gettempdir())
+    bare_names = {r["name"] for r in parse_importtime(bare.stderr.decode("utf-8", "replace"))}
+    last = per_run[-1]
+    med = {}
+    for row in last:
+        vals = [next((r for r in run if r["name"] == row["name"]), None) for run in per_run]
+        vals = [v for v in vals if v]
+        med[row["name"]] = dict(row, self_us=statistics.median(v["self_us"] for v in vals),
+                                cum_us=statistics.median(v["cum_us"] for v in vals))
+    rows = [med[r["name"]] for r in last]
+    extra = [r for r in rows if r["name"] not in bare_names]
+    top = [r for r in extra if r["parent"] is None or r["parent"] in bare_names]
+    top.sort(key=lambda r: -r["cum_us"])
+
+    def chain(name):
+        out, cur = [], med.get(name)
+        while cur is not None and len(out) < 8:
+            out.append(cur["name"])
+            cur = med.get(cur["parent"]) if cur["parent"] else None
+        return out
+
+    groups = {}
+    for r in extra:
+        root = r["name"].split(".")[0]
+        groups[root] = groups.get(root, 0) + r["self_us"]
+    watch = {}
+    for name in ("tabulate", "wcwidth", "flask", "werkzeug", "jinja2", "psutil", "importlib.metadata", "email.message",
+                 "packaging", "tomllib", "ssl", "http.client", "urllib.request", "socket", "logging", "dataclasses",
+                 "inspect", "typing", "json", "subprocess", "pathlib", "hashlib", "html", "argparse"):
+        r = med.get(name)
+        watch[name] = None if r is None else {"cum_ms": r["cum_us"] / 1000, "imported_via": chain(name)[1:4],
+                                              "at_bare_startup": name in bare_names}
+    site_row = med.get("site")
+    return {
+        "modules_total": len(rows),
+        "modules_beyond_bare_startup": len(extra),
+        "self_ms_beyond_bare_startup": sum(r["self_us"] for r in extra) / 1000,
+        "site_cum_ms": site_row["cum_us"] / 1000 if site_row else None,
+        "site_children": sorted(({"name": r["name"], "cum_ms": r["cum_us"] / 1000} for r in rows if r["parent"] == "site"),
+                                key=lambda r: -r["cum_ms"])[:6],
+        "top_level_imports": [{"name": r["name"], "cum_ms": r["cum_us"] / 1000} for r in top[:14]],
+        "self_ms_by_package": dict(sorted(((k, v / 1000) for k, v in groups.items()), key=lambda kv: -kv[1])[:14]),
+        "watch": watch,
+        "forbidden_for_json": {n: watch[n] is not None for n in ("tabulate", "flask", "psutil")},
+        "importtime_runs": runs,
+    }
+
+
+def collector_importtime(python: str, env) -> dict:
+    """Modules the collector imports inside X beyond bare start-up."""
+    source = vp_report.collector_source()
+    stem = vp_report._cache_stem(source)
+    proc = subprocess.run([python, "-X", "importtime", "-c", vp_report._BOOTSTRAP], input=b"\n" + stem.encode() + b"\n" + source,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    bare = subprocess.run([python, "-X", "importtime", "-c", "pass"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    bare_names = {r["name"] for r in parse_importtime(bare.stderr.decode())}
+    rows = [r for r in parse_importtime(proc.stderr.decode()) if r["name"] not in bare_names]
+    top = [r for r in rows if r["parent"] is None or r["parent"] in bare_names]
+    return {"modules": len(rows), "self_ms": sum(r["self_us"] for r in rows) / 1000,
+            "top": [{"name": r["name"], "cum_ms": r["cum_us"] / 1000} for r in sorted(top, key=lambda r: -r["cum_us"])]}
+
+
+def profile(python: str, size: int, cli_exe: Optional[str], workdir: str, runs: int, env) -> dict:
+    log("profiling the %d-distribution venv (%d fresh processes per measurement)..." % (size, runs))
+    src_path = os.path.join(workdir, "collector_source.py")
+    with open(src_path, "wb") as handle:
+        handle.write(vp_report.collector_source())
+    sections = [eval(_run_py(python, _SECTION_SCRIPT % {"sections": SECTIONS}, [src_path], env).stdout.decode())
+                for _ in range(runs)]
+    prof = eval(_run_py(python, _CPROFILE_SCRIPT, [src_path], env).stdout.decode())
+    rows = prof["rows"]
+    top_tt = sorted(rows, key=lambda r: -r[4])[:15]
+    out = {
+        "size": size,
+        "collector_sections_ms": _median_dicts([{k: v for k, v in d.items() if not k.startswith("_failed")} for d in sections]),
+        "collector_detail_failures": sorted({k[8:] + ": " + v for d in sections for k, v in d.items() if k.startswith("_failed")}),
+        "collector_cprofile": {
+            "total_s_under_profiler": prof["total"],
+            "top_tottime": [{"where": "%s:%d %s" % (r[0], r[1], r[2]), "calls": r[3], "tottime_ms": r[4] * 1000,
+                             "cumtime_ms": r[5] * 1000} for r in top_tt],
+        },
+        "collector_imports_in_X": collector_importtime(python, env),
+    }
+    cli_py = cli_python(cli_exe)
+    out["cli_python"] = cli_py
+    stages = []
+    for _ in range(runs):
+        proc = _run_py(cli_py, _CLI_STAGES_SCRIPT, ["report", "--python", python, "--format", "json"], env)
+        stages.append(eval(proc.stdout.decode().strip().splitlines()[-1]))
+    med = _median_dicts(stages)
+    # whole processes, interleaved: the interpreter alone and two import sets
+    procs = [
+        ("process: python -c pass (the CLI's interpreter)", [cli_py, "-c", "pass"]),
+        ("process: python -S -c pass (no site, no .pth hooks)", [cli_py, "-S", "-c", "pass"]),
+        ("process: imports now (_cli, build_parser(), report)",
+         [cli_py, "-c", "import venvprobe._cli as c; c.build_parser(); import venvprobe.report"]),
+        ("process: what-if only argparse, json, subprocess, commands, report",
+         [cli_py, "-c", "import argparse, json, subprocess, venvprobe.commands, venvprobe.report"]),
+    ]
+    samples = {label: [] for label, _ in procs}
+    for _ in range(runs):
+        for label, argv in procs:
+            samples[label].append(Cmd("p", label, argv).run(env))
+    for label, vals in samples.items():
+        med[label] = [statistics.median(v[0] for v in vals) * 1000.0, statistics.median(v[1] for v in vals) * 1000.0]
+    out["cli_stages_ms"] = med
+    out["cli_importtime"] = importtime_profile(cli_py, python, max(3, runs // 2), env)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# output
+
+
+def target_ratio(n: int) -> float:
+    (n1, r1), (n2, r2) = TARGET_SMALL, TARGET_LARGE
+    if n <= n1:
+        return r1
+    if n >= n2:
+        return r2
+    return r1 + (r2 - r1) * (n - n1) / float(n2 - n1)
+
+
+def analyse(results, counts: Dict[int, int]) -> dict:
+    sizes = sorted(results)
+    ratios, checks = {}, []
+    for size in sizes:
+        r = results[size]
+        base, pip = r["baseline"], r.get("pip_inspect")
+        ratios[size] = {}
+        for key in r:
+            if key == "baseline":
+                continue
+            ratios[size][key] = {
+                "vs_baseline": r[key]["median_ms"] / base["median_ms"],
+                "vs_pip_inspect": r[key]["median_ms"] / pip["median_ms"] if pip else None,
+                "cpu_vs_baseline": r[key]["cpu_median_ms"] / base["cpu_median_ms"] if base["cpu_median_ms"] else None,
+                "cpu_vs_pip_inspect": r[key]["cpu_median_ms"] / pip["cpu_median_ms"] if pip and pip["cpu_median_ms"] else None,
+            }
+        for key in ("cli", "cli_direct"):
+            if key not in r:
+                continue
+            want = target_ratio(counts[size])
+            for metric, limit in (("vs_baseline", want), ("vs_pip_inspect", TARGET_VS_PIP)):
+                value = ratios[size][key][metric]
+                if value is not None:
+                    checks.append({"size": size, "what": key, "metric": metric, "value": value,
+                                   "cpu_value": ratios[size][key]["cpu_" + metric],
+                                   "target": "<= %.1fx" % limit, "ok": value <= limit})
+    marginal = []
+    for a, b in zip(sizes, sizes[1:]):
+        dn = counts[b] - counts[a]
+        if dn <= 0:
+            continue
+        row = {"from": counts[a], "to": counts[b], "us_per_dist": {}, "cpu_us_per_dist": {}}
+        for key in results[a]:
+            if key in results[b]:
+                row["us_per_dist"][key] = (results[b][key]["median_ms"] - results[a][key]["median_ms"]) * 1000.0 / dn
+                row["cpu_us_per_dist"][key] = (results[b][key]["cpu_median_ms"] - results[a][key]["cpu_median_ms"]) * 1000.0 / dn
+        marginal.append(row)
+    return {"ratios": ratios, "checks": checks, "marginal": marginal}
+
+
+_METRIC_LABEL = {"vs_baseline": "vs X -c pass", "vs_pip_inspect": "vs pip inspect"}
+
+
+def print_table(meta, results, labels, counts, analysis, prof) -> None:
+    sizes = sorted(results)
+    p = print
+    p("")
+    p("venvprobe report benchmark: %d interleaved rounds; wall ms median (p25-p75), and median CPU ms (user+sys, incl. children)"
+      % meta["repeat"])
+    p("  X = venv from %s (Python %s); CLI on PATH: %s" % (meta["base_python"], meta["base_version"], meta["venvprobe_cmd"]))
+    if meta.get("venvprobe_direct"):
+        p("  console script: %s" % meta["venvprobe_direct"])
+    p("  venvprobe %s @ %s%s, collector sha256 %s; host %s, %d CPUs, load %s -> %s" % (
+        meta["venvprobe_version"], meta["git_head"], " (+uncommitted venvprobe/ changes)" if meta["git_dirty"] else "",
+        meta["collector_sha256"], meta["host"], meta["cpus"], meta["loadavg_start"], meta["loadavg_end"]))
+    p("  bytecode: %s" % ("warm .pyc via PYTHONPYCACHEPREFIX=%s" % meta["PYTHONPYCACHEPREFIX"] if meta["bytecode"] == "prefix"
+                         else "caller's environment (PYTHONDONTWRITEBYTECODE=%s)" % meta["PYTHONDONTWRITEBYTECODE"]))
+    p("")
+    head = "%-47s" % "command"
+    for s in sizes:
+        head += " | %-29s" % ("%d dists: wall (IQR)   cpu" % counts[s])
+    if analysis["marginal"]:
+        head += " | %-13s" % "us/dist  cpu"
+    p(head)
+    p("-" * len(head))
+    for key, label in labels.items():
+        line = "%-47s" % label[:47]
+        for s in sizes:
+            r = results[s].get(key)
+            line += " | %29s" % ("%7.1f (%6.1f-%6.1f) %6.1f" % (r["median_ms"], r["p25_ms"], r["p75_ms"], r["cpu_median_ms"]) if r else "-")
+        if analysis["marginal"]:
+            m = analysis["marginal"][-1]
+            w, c = m["us_per_dist"].get(key), m["cpu_us_per_dist"].get(key)
+            line += " | %13s" % ("%6.0f %6.0f" % (w, c) if w is not None else "-")
+        p(line)
+    p("")
+    p("%-47s" % "Ratios of medians: wall (cpu)" + "".join(" | %15s" % ("%d dists" % counts[s]) for s in sizes) + " | target")
+    rows = [
+        ("cli", "vs_baseline", "venvprobe report / X -c pass",
+         "<= %.0fx @%d, <= %.0fx @%d" % (TARGET_SMALL[1], TARGET_SMALL[0], TARGET_LARGE[1], TARGET_LARGE[0])),
+        ("cli_direct", "vs_baseline", "  console script direct / X -c pass", "same"),
+        ("cli_version", "vs_baseline", "  venvprobe --version / X -c pass", "-"),
+        ("collect_foreign", "vs_baseline", "collect_foreign() in-process / X -c pass", "-"),
+        ("collector", "vs_baseline", "collector alone / X -c pass", "-"),
+        ("site", "vs_baseline", "X -m site / X -c pass", "-"),
+        ("pip_inspect", "vs_baseline", "pip inspect / X -c pass", "-"),
+        ("cli", "vs_pip_inspect", "venvprobe report / pip inspect", "<= %.1fx (beat it widely)" % TARGET_VS_PIP),
+        ("cli_direct", "vs_pip_inspect", "  console script direct / pip inspect", "same"),
+        ("collector", "vs_pip_inspect", "collector alone / pip inspect", "-"),
+    ]
+    for key, metric, label, target in rows:
+        if not any(key in analysis["ratios"][s] for s in sizes):
+            continue
+        line = "%-47s" % label
+        for s in sizes:
+            r = analysis["ratios"][s].get(key, {})
+            v, c = r.get(metric), r.get("cpu_" + metric)
+            line += " | %15s" % ("%6.2fx (%5.2fx)" % (v, c) if v is not None and c is not None else "-")
+        p(line + " | " + target)
+    p("")
+    p("Targets (judged on wall-clock medians; cpu ratio in brackets):")
+    for c in analysis["checks"]:
+        p("  %-4s %5d dists  %-10s %-15s %6.2fx (%5.2fx)  target %s" % (
+            "OK" if c["ok"] else "MISS", counts[c["size"]], c["what"], _METRIC_LABEL[c["metric"]], c["value"],
+            c["cpu_value"] or float("nan"), c["target"]))
+    for m in analysis["marginal"]:
+        u, cu = m["us_per_dist"], m["cpu_us_per_dist"]
+        p("  marginal cost %d -> %d dists, us per distribution, wall (cpu):" % (m["from"], m["to"]))
+        p("      venvprobe %.0f (%.0f), console script %.0f (%.0f), collector alone %.0f (%.0f), pip inspect %.0f (%.0f), X -c pass %.0f (%.0f)" % tuple(
+            x for k in ("cli", "cli_direct", "collector", "pip_inspect", "baseline") for x in (u.get(k, float("nan")), cu.get(k, float("nan")))))
+    if len(analysis["marginal"]) >= 2:
+        a, b = analysis["marginal"][0]["cpu_us_per_dist"].get("cli"), analysis["marginal"][-1]["cpu_us_per_dist"].get("cli")
+        if a and b:
+            p("  linearity: venvprobe cpu marginal cost, last / first interval = %.2f (1.0 = linear, >1 = superlinear)" % (b / a))
+    else:
+        p("  linearity: only two sizes measured; run --sizes 100,1000,2000 to compare marginal cost per interval")
+    if prof:
+        print_profile(prof)
+
+
+def print_profile(prof) -> None:
+    p = print
+    p("")
+    p("Where the time goes, %d-distribution venv (medians over fresh processes)" % prof["size"])
+    p("  A. collector inside X, section by section (in collect() order; caches shared as in a real run):")
+    sec = prof["collector_sections_ms"]
+    p("     %-56s %9s %9s" % ("", "wall ms", "cpu ms"))
+    for k, v in sec.items():
+        if isinstance(v, list):
+            p("     %-56s %9.2f %9.2f" % (k, v[0], v[1]))
+    p("     (report %d bytes, %d without per-dist location/metadata_path; site-packages has %d entries, %d dist-info)" % (
+        sec.get("_bytes", 0), sec.get("_bytes without per-dist location/metadata_path", 0), sec.get("_site_entries", 0), sec.get("_dist_infos", 0)))
+    for failure in prof.get("collector_detail_failures") or ():
+        p("     (detail not measured, collector changed: %s)" % failure)
+    ci = prof["collector_imports_in_X"]
+    p("  B. modules the collector imports in X beyond bare start-up: %d, %.2f ms self: %s" % (
+        ci["modules"], ci["self_ms"], ", ".join("%s %.2f" % (r["name"], r["cum_ms"]) for r in ci["top"][:8])))
+    cp = prof["collector_cprofile"]
+    p("  C. cProfile of the collector in X (total %.0f ms under the profiler), top by own time:" % (cp["total_s_under_profiler"] * 1000))
+    for r in cp["top_tottime"][:12]:
+        p("     %-58s %7d calls %8.2f ms own %8.2f ms cum" % (r["where"][:58], r["calls"], r["tottime_ms"], r["cumtime_ms"]))
+    st = prof["cli_stages_ms"]
+    p("  D. CLI process stages (%s, real venvprobe._cli.main with timers):" % prof["cli_python"])
+    p("     %-66s %9s %9s" % ("", "wall ms", "cpu ms"))
+    for k, v in st.items():
+        if isinstance(v, list):
+            p("     %-66s %9.2f %9.2f" % (k, v[0], v[1]))
+    it = prof["cli_importtime"]
+    p("  E. CLI -X importtime (median of %d runs): %d modules, %d beyond `python -c pass`, %.1f ms self beyond it; site %.1f ms cum" % (
+        it["importtime_runs"], it["modules_total"], it["modules_beyond_bare_startup"], it["self_ms_beyond_bare_startup"], it["site_cum_ms"] or 0))
+    p("     site (start-up .pth hooks of the CLI's interpreter) children: " + ", ".join(
+        "%s %.1f" % (r["name"], r["cum_ms"]) for r in it["site_children"]))
+    p("     forbidden for --format json: " + ", ".join("%s %s" % (k, "IMPORTED" if v else "not imported") for k, v in it["forbidden_for_json"].items()))
+    p("     top-level imports beyond bare start-up (cumulative ms):")
+    for r in it["top_level_imports"]:
+        p("       %-40s %7.2f" % (r["name"], r["cum_ms"]))
+    p("     own import time by package (ms): " + ", ".join("%s %.1f" % kv for kv in it["self_ms_by_package"].items()))
+    p("     watched modules (cumulative ms, imported via):")
+    for name, w in it["watch"].items():
+        if w is None:
+            p("       %-20s not imported" % name)
+        else:
+            p("       %-20s %6.2f  %s%s" % (name, w["cum_ms"], " <- ".join(w["imported_via"]) or "-",
+                                         "  (already at bare start-up)" if w["at_bare_startup"] else ""))
+
+
+# ---------------------------------------------------------------------------
+
+
+def _git(*args) -> str:
+    try:
+        return subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100,2000", help="distribution counts per venv, comma-separated (default 100,2000)")
+    ap.add_argument("--repeat", type=int, default=15, help="timed rounds (default 15); every command runs once per round")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed rounds first (default 2: page cache, bytecode caches)")
+    ap.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
+    ap.add_argument("--save", metavar="FILE", help="also write the JSON results to FILE")
+    ap.add_argument("--render", metavar="FILE", help="print the table for JSON results saved earlier, run nothing")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary venvs (path printed on stderr)")
+    ap.add_argument("--workdir", help="build/reuse venvs here instead of a fresh temp dir (implies --keep)")
+    ap.add_argument("--base-python", help="interpreter that creates the venvs (default /usr/bin/python3, else this one)")
+    ap.add_argument("--venvprobe", help="venvprobe command to time (default: `venvprobe` on PATH)")
+    ap.add_argument("--no-profile", action="store_true", help="skip the where-the-time-goes section")
+    ap.add_argument("--profile-runs", type=int, default=7, help="fresh processes per profile measurement (default 7)")
+    ap.add_argument("--seed", type=int, default=12345, help="seed for the interleaving order")
+    ap.add_argument("--bytecode", choices=("prefix", "asis"), default="prefix",
+                    help="prefix (default): every timed process may write bytecode, into PYTHONPYCACHEPREFIX under the "
+                         "work dir (warm .pyc as on a normal install, nothing written elsewhere); asis: keep the "
+                         "caller's environment, e.g. PYTHONDONTWRITEBYTECODE=1, which makes the CLI compile "
+                         "uncompiled (editable) venvprobe modules on every run")
+    args = ap.parse_args(argv)
+    if args.render:
+        with open(args.render) as handle:
+            data = json.load(handle)
+        ints = lambda d: {int(k): v for k, v in d.items()}
+        analysis = dict(data["analysis"], ratios=ints(data["analysis"]["ratios"]))
+        analysis["checks"] = [dict(c, size=int(c["size"])) for c in analysis["checks"]]
+        print_table(data["meta"], ints(data["results"]), data["labels"], ints(data["meta"]["distributions"]),
+                    analysis, data["profile"])
+        return 0
+
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    base_python = args.base_python or ("/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable)
+    vp_cmd, vp_direct = resolve_venvprobe(args.venvprobe)
+    if not vp_cmd and not vp_direct:
+        log("warning: no `venvprobe` command found; timing the collector only")
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    env.pop("VIRTUAL_ENV", None)
+
+    workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="venvprobe-bench-"))
+    keep = args.keep or bool(args.workdir)
+    os.makedirs(workdir, exist_ok=True)
+    if args.bytecode == "prefix":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(workdir, "pycache")
+    try:
+        venvs, counts = {}, {}
+        for size in sizes:
+            python, count, took = build_venv(base_python, os.path.join(workdir, "venv-%d" % size), size)
+            venvs[size], counts[size] = python, count
+            log("venv with %d distributions: %s (%s)" % (count, python, "built in %.1f s" % took if took else "reused"))
+        base_version = subprocess.run([base_python, "-c", "import platform; print(platform.python_version())"],
+                                      capture_output=True, text=True).stdout.strip()
+        meta = {
+            "base_python": base_python, "base_version": base_version,
+            "venvprobe_cmd": vp_cmd, "venvprobe_direct": vp_direct,
+            "venvprobe_version": getattr(sys.modules.get("venvprobe"), "__version__", "?"),
+            "collector_sha256": hashlib.sha256(vp_report.collector_source()).hexdigest()[:16],
+            "git_head": _git("rev-parse", "--short", "HEAD"), "git_dirty": bool(_git("status", "--porcelain", "--", "venvprobe")),
+            "host": platform.node(), "cpus": os.cpu_count(), "loadavg_start": "%.2f %.2f %.2f" % os.getloadavg(),
+            "repeat": args.repeat, "warmup": args.warmup, "sizes": sizes, "distributions": counts,
+            "bench_python": sys.executable, "workdir": workdir if keep else None,
+            "bytecode": args.bytecode, "PYTHONDONTWRITEBYTECODE": env.get("PYTHONDONTWRITEBYTECODE"),
+            "PYTHONPYCACHEPREFIX": env.get("PYTHONPYCACHEPREFIX"),
+        }
+        log("timing %d rounds (+%d warm-up), commands interleaved in random order..." % (args.repeat, args.warmup))
+        results, labels = run_benchmark(venvs, vp_cmd, vp_direct, args.repeat, args.warmup, env, args.seed)
+        meta["loadavg_end"] = "%.2f %.2f %.2f" % os.getloadavg()
+        analysis = analyse(results, counts)
+        prof = None
+        if not args.no_profile:
+            biggest = sizes[-1]
+            prof = profile(venvs[biggest], counts[biggest], vp_direct or vp_cmd, workdir, args.profile_runs, env)
+        data = {"meta": meta, "labels": labels, "results": results, "analysis": analysis, "profile": prof}
+        if args.save:
+            with open(args.save, "w") as handle:
+                json.dump(data, handle, indent=2, default=str)
+        if args.json:
+            json.dump(data, sys.stdout, indent=2, default=str)
+            print()
+        else:
+            print_table(meta, results, labels, counts, analysis, prof)
+    finally:
+        if keep:
+            log("kept venvs in %s" % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
