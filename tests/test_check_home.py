@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
 from offline_helpers import codes, finding, run_cli, run_json
-from venvprobe.offline import access, embed, home
+from venvprobe.offline import access, home
 
 PYENV = "/root/.pyenv/versions"
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="checking as www-data needs root")

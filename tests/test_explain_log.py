@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from offline_helpers import DATA, codes, expand_log, finding, run_cli, run_json
-from venvprobe.offline import error_log, pathconfig
+from offline_helpers import codes, expand_log, finding, run_cli, run_json
+from venvprobe.offline import pathconfig
 
 PYENV_311 = "/root/.pyenv/versions/3.11.7/bin/python3"
 

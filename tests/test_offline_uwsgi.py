@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 import servers
-from offline_helpers import codes, finding, run_cli, run_json, save_fixture, write_app
+from offline_helpers import finding, run_cli, run_json, save_fixture, write_app
 from venvprobe.offline import uwsgi_config as uc
 
 

@@ -61,6 +61,9 @@ _PATTERNS: Dict[str, "re.Pattern[str]"] = {
     "uwsgi_version": re.compile(r"^Python version: (\d+\.\d+\.\d+)"),
     "uwsgi_setuid": re.compile(r"^setuid\(\) to (\d+)$"),
 }
+# Every pattern above contains one of these words.
+_HINT = re.compile(r"mod_wsgi|Python|WSGI|cannot occur|Invalid command|Syntax error|PyO3|subinterpreter|more than once"
+                   r"|Interpreter change|setuid")
 _BIN_PYTHON = re.compile(r"/(?:bin|Scripts)/python[\d.]*$")
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python\d+\.\d+(?:/(?:site|dist)-packages)?$")
 MAX_EVIDENCE = 8
@@ -109,6 +112,8 @@ def scan(text: str, source: str = "<log>") -> LogFacts:
     last_init_pid: Optional[int] = None
     init_at: List[Tuple[int, int]] = []  # (line, pid) of "Initializing Python."
     for number, raw in enumerate(lines, 1):
+        if not _HINT.search(raw):
+            continue  # most lines of a busy log are about something else: one cheap test
         m = _APACHE.match(raw)
         msg = m.group("msg") if m else raw
         pid = int(m.group("pid")) if m else None
