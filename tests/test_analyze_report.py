@@ -180,3 +180,20 @@ def test_probe_own_script_is_not_an_app() -> None:
     r["modules"]["wsgi_scripts"] = [{"module": "_mod_wsgi_p", "file": "/srv/probe.wsgi"}]
     f = [x for x in analyze(r) if x["code"] == "probe-alone"][0]
     assert f["evidence"] == ["WSGI scripts loaded here: none"]
+
+
+def test_install_scheme_dir_not_created_yet_is_not_a_finding() -> None:
+    """Debian's /usr/local/lib/python3.X/dist-packages before the first pip install:
+    site.py adds it as soon as it exists."""
+    r = mini_report()
+    purelib = "/usr/local/lib/python3.11/dist-packages"
+    r["interpreter"].update(in_venv=False, prefix="/usr", pyvenv_cfg=None,
+                            site_packages=[purelib, "/usr/lib/python3/dist-packages"])
+    r["interpreter"]["sysconfig_paths"].update(purelib=purelib, platlib=purelib)
+    r["interpreter"]["install_dirs_exist"] = {"purelib": False, "platlib": False}
+    assert "install-scheme-not-on-path" not in codes(analyze(r))
+    r["interpreter"]["install_dirs_exist"] = {"purelib": True, "platlib": True}  # exists, yet not on sys.path
+    assert "install-scheme-not-on-path" in codes(analyze(r))
+    r["interpreter"]["install_dirs_exist"] = {"purelib": False, "platlib": False}
+    r["interpreter"]["flags"] = {"no_site": 1}  # -S: never added
+    assert "install-scheme-not-on-path" in codes(analyze(r))

@@ -472,11 +472,22 @@ class Collector(object):
             key: _text(paths.get(key)) if paths.get(key) is not None else None
             for key in ("stdlib", "platstdlib", "purelib", "platlib", "scripts", "data", "include")
         }
+        info["install_dirs_exist"] = {
+            key: os.path.isdir(info["sysconfig_paths"][key]) if info["sysconfig_paths"].get(key) else None
+            for key in ("purelib", "platlib")
+        }
         try:
             info["sysconfig_scheme"] = sysconfig.get_default_scheme()
         except Exception:
             info["sysconfig_scheme"] = None
         info["user_site"] = self._user_site()
+        try:
+            import site
+
+            # Where site.py adds site-packages (the ones that exist) at start-up.
+            info["site_packages"] = [_text(p) for p in site.getsitepackages()]
+        except Exception:  # older virtualenv's site.py had no getsitepackages
+            info["site_packages"] = None
         flags = sys.flags
         info["flags"] = {
             name: int(getattr(flags, name))

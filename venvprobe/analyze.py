@@ -291,8 +291,15 @@ def _check_scheme(a: _Analysis) -> None:
     paths = a.interp.get("sysconfig_paths") or {}
     on_path = {posixpath.normpath(e.get("abs_path") or e.get("path") or "") for e in a.entries}
     on_path |= {posixpath.normpath(e.get("real_path") or "") for e in a.entries}
+    flags = a.interp.get("flags") or {}
+    # A site-packages that does not exist yet (Debian's /usr/local/... before
+    # the first pip install) is added by site.py once it does: not a problem.
+    candidates = {posixpath.normpath(p) for p in a.interp.get("site_packages") or [] if isinstance(p, str)}
     for key in ("purelib", "platlib"):
         target = paths.get(key)
+        if target and posixpath.normpath(target) in candidates and not flags.get("no_site") \
+                and (a.interp.get("install_dirs_exist") or {}).get(key) is False:
+            continue
         if target and posixpath.normpath(target) not in on_path:
             a.add("install-scheme-not-on-path",
                   f"`pip install` with this interpreter writes to {key} = {target}, which is not on sys.path",
