@@ -33,6 +33,7 @@ def test_live_probe_under_gunicorn(gunicorn_factory, shared_tmp, monkeypatch):
     # TTL 0: every request builds a fresh report, so each sample shows its worker as it is now.
     gu = gunicorn_factory(venv, "venvprobe.wsgi:application", workers=3,
                           env={"VENVPROBE_TOKEN": TOKEN, "VENVPROBE_TTL": "0"})
+    workers_up = time.time() if len(gu.wait_for_workers(3)) == 3 else time.time() + 5
     url = gu.url + "/"
     exp = shared_tmp / "expectations.toml"
 
@@ -64,9 +65,13 @@ def test_live_probe_under_gunicorn(gunicorn_factory, shared_tmp, monkeypatch):
     # it imported before the change.
     pids = gu.wait_for_workers(3)
     assert len(pids) == 3
+    # The collector flags a source file only when it changed more than a
+    # second after the process started (start times are approximate).
+    time.sleep(max(0.0, workers_up + 2.0 - time.time()))
     init = next(Path(venv.site_packages).glob("venvprobe/__init__.py"))
     now = time.time()
     os.utime(init, (now, now))
+    time.sleep(0.2)  # the replacements start clearly after the change
     old = pids[0]
     for pid in pids[1:]:
         os.kill(pid, signal.SIGTERM)  # workers of the gunicorn this test started
@@ -86,7 +91,7 @@ def test_live_probe_under_gunicorn(gunicorn_factory, shared_tmp, monkeypatch):
     rc, out, _ = result
     target = json.loads(out)["targets"][0]
     assert len(target["workers"]) == 3, target["workers"]
-    assert rc == 1
+    assert rc == 1, out
     checks = {c["check"]: c for c in target["checks"]}
     identical = checks["workers.identical"]
     assert identical["status"] == "fail"

@@ -444,7 +444,11 @@ def worker_key(report: dict) -> Tuple[Any, ...]:
 
 
 def distinct_workers(reports: Sequence[dict]) -> List[Worker]:
-    """The distinct workers among *reports*, in order of first sighting, with unique labels."""
+    """The distinct workers among *reports*, oldest process first (then by pid), with unique labels.
+
+    Samples arrive concurrently, so sighting order is noise; start order is
+    stable and puts a worker left over from before a reload first.
+    """
     found: Dict[Tuple[Any, ...], Worker] = {}
     for report in reports:
         key = worker_key(report)
@@ -458,7 +462,7 @@ def distinct_workers(reports: Sequence[dict]) -> List[Worker]:
         if any(w.label == label for w in found.values()):
             label += f"#{len(found) + 1}"
         found[key] = Worker(label, key, report)
-    return list(found.values())
+    return sorted(found.values(), key=lambda w: (w.started, w.key[0] if isinstance(w.key[0], int) else 0))
 
 
 def fingerprint(report: dict) -> Dict[str, Any]:
