@@ -29,6 +29,9 @@ class Table:
     headers: Sequence[str]
     rows: List[Sequence[Any]] = field(default_factory=list)
     note: str = ""
+    # Plain text only: wrap these columns (None = never) so a finding's
+    # message and fix stay readable in an 80-160 column terminal.
+    wrap: Optional[Sequence[Optional[int]]] = None
 
 
 def _kv(section: str, title: str, pairs: Iterable[tuple], note: str = "") -> Table:
@@ -95,7 +98,7 @@ def _findings_tables(report: dict) -> List[Table]:
     note = f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
     if not findings:
         note = "no findings"
-    return [Table("findings", "Findings", ("severity", "code", "what", "fix"), rows, note)]
+    return [Table("findings", "Findings", ("severity", "code", "what", "fix"), rows, note, wrap=(None, None, 72, 56))]
 
 
 def _identity_tables(report: dict) -> List[Table]:
@@ -253,7 +256,8 @@ def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown
             out.append(("_" + table.note + "_") if markdown else table.note)
         if table.rows:
             rows = [[_cell(c, markdown) for c in row] for row in table.rows]
-            out.append(tabulate(rows, headers=list(table.headers), tablefmt=fmt, disable_numparse=True))
+            extra = {"maxcolwidths": list(table.wrap)} if table.wrap and not markdown else {}
+            out.append(tabulate(rows, headers=list(table.headers), tablefmt=fmt, disable_numparse=True, **extra))
         out.append("")
     return "\n".join(out)
 
