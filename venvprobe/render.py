@@ -12,8 +12,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from tabulate import tabulate
-
 from venvprobe.analyze import summarize
 
 FORMATS = ("text", "markdown", "json", "html")
@@ -248,6 +246,9 @@ def _header_line(report: dict) -> str:
 
 def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown: bool = False) -> str:
     """Plain-text (tabulate) or Markdown rendering."""
+    # tabulate (with wcwidth) costs ~40 ms to import: only text formats pay it.
+    from tabulate import tabulate
+
     fmt = "github" if markdown else "simple"
     out = [("# " if markdown else "") + _header_line(report), ""]
     for table in report_tables(report, sections):
