@@ -106,6 +106,7 @@ def test_hostile_sys_path_entries(tmp_path: Path, py311: str) -> None:
                          {str(loop_a)!r}, {str(dangling)!r}, {str(fifo_entry)!r}, {str(by_hand)!r},
                          os.fsdecode({latin!r}), {str(broken)!r}])
         sys.path.append(b"/bytes/entry")
+        sys.path.append("/tmp/embedded\\x00nul")
         sys.path.append({str(missing)!r})
     """
     started = time.monotonic()
@@ -141,6 +142,8 @@ def test_hostile_sys_path_entries(tmp_path: Path, py311: str) -> None:
     fifo_pth = [p for p in report["sys_path"]["pth_files"] if p["file"].endswith("evil.pth")][0]
     assert fifo_pth["lines"] == [] and "error" not in fifo_pth  # read as empty, never blocked on
 
+    nul = [e for e in entries(report) if "\x00" in e["path"]]
+    assert len(nul) == 1 and nul[0]["exists"] is False and nul[0]["error"].startswith("ValueError")
     missing_msgs = [f["message"] for f in findings(report, "sys-path-missing")]
     assert any(str(loop_a) in m for m in missing_msgs) and any(str(dangling) in m for m in missing_msgs)
     dup = [f for f in findings(report, "sys-path-duplicate") if str(missing) in f["message"]]
@@ -230,3 +233,14 @@ def test_directory_with_100000_entries(tmp_path: Path, fast_tmp: Path, py311: st
     assert e["entries"] == 100_000 and e["origin"]["kind"] == "pythonpath"
     assert elapsed < 10.0, f"collector took {elapsed:.1f}s on a 100,000-entry directory"
     assert codes(report) == codes(base)  # nothing invented from the noise
+
+
+def test_deleted_current_directory(tmp_path: Path, py311: str) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    report = collect_in(py311, "import os; os.rmdir(os.getcwd())", cwd=work)
+    first = entries(report)[0]
+    assert first["path"] == "" and first["exists"] is False
+    assert report["process"]["cwd"] is None
+    assert "error" not in report["sys_path"] and "error" not in report["distributions"]
+    _renders_everywhere(report)

@@ -289,6 +289,9 @@ def _list_entry(path):
     listing = _Listing()
     try:
         st = os.stat(path)
+    except ValueError as exc:  # an embedded NUL byte: no such path can exist
+        listing.error = "ValueError: %s" % exc
+        return listing
     except OSError as exc:
         listing.error = "%s: %s" % (type(exc).__name__, _text(exc.strerror or str(exc)))
         if isinstance(exc, PermissionError):
@@ -641,14 +644,14 @@ class Collector(object):
         venv_sites, base_sites, user_site = self._site_sets()
         pythonpath = []
         if not sys.flags.ignore_environment and os.environ.get("PYTHONPATH"):
-            cwd = os.getcwd()
+            cwd = _cwd()
             pythonpath = [
                 os.path.normpath(os.path.join(cwd, p)) for p in os.environ["PYTHONPATH"].split(os.pathsep) if p
             ]
         self._pth_index = pth_index = self._pth_files()
         zipname = "python%d%d.zip" % sys.version_info[:2]
         first_real = {}
-        cwd = os.getcwd()
+        cwd = _cwd()
         for index, raw in enumerate(list(sys.path)):
             item = {"index": index, "path": _text(raw)}
             if not isinstance(raw, str):
@@ -661,14 +664,17 @@ class Collector(object):
             item["abs_path"] = _text(absolute)
             try:
                 real = os.path.realpath(absolute)
-            except (OSError, RuntimeError):  # symlink loops on old Pythons
+            except (OSError, RuntimeError, ValueError):  # symlink loops on old Pythons, NUL bytes
                 real = absolute
             item["real_path"] = _text(real)
             listing = self._listing(absolute)
             item["exists"] = listing.kind not in ("missing",)
             item["is_dir"] = listing.kind == "dir"
             item["is_zip"] = listing.kind == "zip"
-            item["readable"] = os.access(absolute, os.R_OK | (os.X_OK if listing.kind == "dir" else 0)) if item["exists"] else False
+            try:
+                item["readable"] = os.access(absolute, os.R_OK | (os.X_OK if listing.kind == "dir" else 0)) if item["exists"] else False
+            except ValueError:
+                item["readable"] = False
             if listing.error:
                 item["error"] = listing.error
                 item["readable"] = False
@@ -773,7 +779,7 @@ class Collector(object):
         for index, raw in enumerate(list(sys.path)):
             if not isinstance(raw, str):
                 continue
-            entry = os.path.normpath(raw) if raw else os.getcwd()
+            entry = os.path.normpath(raw) if raw else _cwd()
             listing = self._listing(entry)
             if listing.kind == "zip":
                 dists.extend(self._zip_dists(index, entry, listing))
@@ -958,7 +964,7 @@ class Collector(object):
         for index, raw in enumerate(list(sys.path)):
             if not isinstance(raw, str):
                 continue
-            entry = os.path.normpath(raw) if raw else os.getcwd()
+            entry = os.path.normpath(raw) if raw else _cwd()
             listing = self._listing(entry)
             if listing.kind not in ("dir", "zip"):
                 continue
@@ -1420,6 +1426,14 @@ def _editable_finder(sitedir, pth_name, line):
                 out["error"] = _error(exc)["error"]
             break
     return out
+
+
+def _cwd():
+    """The current directory, or a path that cannot exist when it was deleted."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return "/(current directory was deleted)"
 
 
 def _has_python_code(path, depth=2):
