@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from packaging.utils import canonicalize_name
 
-from venvprobe.expectations import GLOBAL_GROUP, Expectations, FieldRule, PathPattern, show
+from venvprobe.expectations import GLOBAL_GROUP, Expectations, FieldRule, show
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 COMPARE_FORMATS = ("table", "json", "junit", "tap")
@@ -599,7 +599,7 @@ def render_junit(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
                 attrs["file"] = _xml(source)
             if r.line:
                 attrs["line"] = str(r.line)
-            case = ET.SubElement(suite, "testcase", **attrs)
+            case = ET.SubElement(suite, "testcase", attrs)
             counts["tests"] += 1
             if r.status == FAIL:
                 msg = f"expected {r.expected}, got {r.actual}"

@@ -145,7 +145,8 @@ def diff_reports(a: dict, b: dict) -> Dict[str, Any]:
         ident = _section(report, "identity") or {}
         proc = _section(report, "process") or {}
         out = {k: ident.get(k) for k in _IDENTITY_FIELDS}
-        server = ident.get("server") if isinstance(ident.get("server"), dict) else {}
+        server = ident.get("server") if isinstance(ident.get("server"), dict) else None
+        server = server or {}
         # worker_pid/arbiter_pid change with every restart.
         out.update({f"server.{k}": v for k, v in server.items() if k not in ("worker_pid", "arbiter_pid", "worker_id")})
         out.update({f"process.{k}": proc.get(k) for k in _PROCESS_FIELDS})
@@ -184,15 +185,18 @@ def _v(value: Any) -> str:
     return str(value) if value != "" else '""'
 
 
-def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List[Tuple[str, Sequence[str], List[Sequence[str]]]]:
+Table = Tuple[str, Sequence[str], List[Sequence[Any]]]
+
+
+def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List[Table]:
     """(title, headers, rows) for every section that differs."""
-    out: List[Tuple[str, Sequence[str], List[Sequence[str]]]] = []
+    out: List[Table] = []
     for section, title in (("interpreter", "Interpreter"), ("identity", "Identity")):
         if d[section]:
             out.append((title, ("field", a_name, b_name), [(c["field"], _v(c["a"]), _v(c["b"])) for c in d[section]]))
     sp = d["sys_path"]
     if not sp["same"]:
-        rows = []
+        rows: List[Sequence[Any]] = []
         for line in sp["lines"]:
             mark = {"=": " ", "-": "-", "+": "+"}[line["op"]] + (" (moved)" if line.get("moved") else "")
             rows.append((mark, _v(line["a_index"]), _v(line["b_index"]), line["path"], _v(line["origin"])))

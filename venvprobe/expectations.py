@@ -546,14 +546,14 @@ class _Validator:
                                                 alias_global=(key == "application_group")))
         if "fields" in data:
             section = self.expect(("fields",), data["fields"], dict, 'e.g. [fields] "interpreter.prefix" = "/srv/venv"')
-            for key, value in self.flatten(section, ("fields",)):
-                dotted = ".".join(str(k) for k in key)
+            for keys, value in self.flatten(section, ("fields",)):
+                dotted = ".".join(str(k) for k in keys)
                 parts: Tuple[Union[str, int], ...] = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
                 if parts[0] not in _REPORT_SECTIONS:
-                    raise self.fail(("fields",) + key, f"{dotted!r} does not start with a report section",
+                    raise self.fail(("fields",) + keys, f"{dotted!r} does not start with a report section",
                                     "sections: " + ", ".join(_REPORT_SECTIONS))
-                matcher = self.matcher(("fields",) + key, value, "any")
-                exp.fields.append(FieldRule(dotted, parts, matcher, self.line(("fields",) + key)))
+                matcher = self.matcher(("fields",) + keys, value, "any")
+                exp.fields.append(FieldRule(dotted, parts, matcher, self.line(("fields",) + keys)))
         if "sys_path" in data:
             exp.sys_path = self.sys_path(self.section(data, "sys_path"))
         if "distributions" in data:

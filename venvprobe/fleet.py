@@ -31,9 +31,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
-
-from packaging.utils import canonicalize_name
+from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
 
 TOKEN_ENV = "VENVPROBE_TOKEN"
 DEFAULT_TIMEOUT = 10.0
@@ -344,13 +342,6 @@ def fetch_report(url: str, options: FetchOptions) -> dict:
     return validate_report(fetch_json(url, options), url)
 
 
-def identity_url(url: str) -> str:
-    """The probe's cheap ``<base>/identity`` endpoint (pid and interpreter only)."""
-    parts = urllib.parse.urlsplit(url)
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return urllib.parse.urlunsplit(parts._replace(path=path + "identity", query=""))
-
-
 # ---------------------------------------------------------------------------
 # targets
 
@@ -438,9 +429,13 @@ class Worker:
 
 def worker_key(report: dict) -> Tuple[Any, ...]:
     """(pid, interpreter id, process start): a pid reused after a restart is another worker."""
-    ident = report.get("identity") if isinstance(report.get("identity"), dict) else {}
-    proc = report.get("process") if isinstance(report.get("process"), dict) else {}
+    ident = _dict(report.get("identity"))
+    proc = _dict(report.get("process"))
     return (ident.get("pid"), ident.get("interpreter_id"), proc.get("create_time"))
+
+
+def _dict(value: Any) -> Dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def distinct_workers(reports: Sequence[dict]) -> List[Worker]:
@@ -478,9 +473,9 @@ def fingerprint(report: dict) -> Dict[str, Any]:
         value = report.get(name)
         return value if isinstance(value, (dict, list)) and not (isinstance(value, dict) and set(value) == {"error"}) else None
 
-    interp = sec("interpreter") or {}
-    ident = sec("identity") or {}
-    server = ident.get("server") if isinstance(ident.get("server"), dict) else {}
+    interp = _dict(sec("interpreter"))
+    ident = _dict(sec("identity"))
+    server = _dict(ident.get("server"))
     entries = (sec("sys_path") or {}).get("entries") or []
     from venvprobe.compare import winning_distributions
 
@@ -491,7 +486,7 @@ def fingerprint(report: dict) -> Dict[str, Any]:
         "interpreter": {k: interp.get(k) for k in ("executable", "prefix", "base_prefix", "version", "in_venv", "implementation")},
         "identity": {"server": server.get("kind"), "mode": server.get("mode"), "process_group": server.get("process_group"),
                      "application_group": server.get("application_group"), "main_interpreter": ident.get("main_interpreter"),
-                     "user": (sec("process") or {}).get("user")},
+                     "user": _dict(sec("process")).get("user")},
         "sys_path": [e.get("path") for e in entries if isinstance(e, dict)],
         "distributions": {k: d.get("version") for k, d in sorted(winning_distributions(report).items())},
         "findings": sorted({str(f.get("code")) for f in report.get("findings") or [] if isinstance(f, dict)}),
@@ -657,6 +652,6 @@ def gather(targets: Sequence[Target], options: FetchOptions, progress: Optional[
 
 __all__ = [
     "FetchError", "FetchOptions", "Target", "TargetResult", "Worker", "Progress", "TOKEN_ENV",
-    "resolve_token", "token_warnings", "is_url", "fetch_json", "fetch_report", "validate_report", "identity_url",
+    "resolve_token", "token_warnings", "is_url", "fetch_json", "fetch_report", "validate_report",
     "parse_targets", "load_target", "gather", "distinct_workers", "worker_differences", "worker_key", "fingerprint",
 ]

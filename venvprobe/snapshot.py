@@ -107,7 +107,8 @@ def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:
     """Expectations TOML pinning *report*'s current state; *source* is named in the header."""
     interp = _section(report, "interpreter") or {}
     ident = _section(report, "identity") or {}
-    server = ident.get("server") if isinstance(ident.get("server"), dict) else {}
+    raw_server = ident.get("server")
+    server: Dict[str, Any] = raw_server if isinstance(raw_server, dict) else {}
     kind = server.get("kind")
     in_server = kind in _SERVERS
     sp = _section(report, "sys_path") or {}
@@ -146,7 +147,7 @@ def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:
     if in_server:
         if isinstance(ident.get("main_interpreter"), bool):
             pins.append("main_interpreter = " + toml_value(ident["main_interpreter"]))
-        pins.append("server = " + toml_string(kind))
+        pins.append("server = " + toml_string(str(kind)))
         if kind == "mod_wsgi":
             for key in ("mode", "process_group"):
                 if isinstance(server.get(key), str):
@@ -164,7 +165,7 @@ def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:
     # -- sys.path shape
     if entries:
         pins = []
-        venv_paths = [e.get("path") for e in entries
+        venv_paths = [str(e["path"]) for e in entries
                       if (e.get("origin") or {}).get("kind") in ("venv_site", "runtime_venv_site") and isinstance(e.get("path"), str)]
         if venv_paths:
             pins.append("include = " + toml_value([glob_escape(p) for p in dict.fromkeys(venv_paths)]))
