@@ -429,7 +429,8 @@ def test_samples_find_workers_and_the_one_that_differs(server, report, exp_file,
     url = server.url("/workers")
     rc, out, _ = cli("compare", str(exp_file), url, "--samples", "6")
     assert rc == 1
-    assert f"== {url}  (3 workers in 6 samples: " in out
+    assert f"== {url}  (3 workers in 6 samples: pid 4101, pid 4102, pid 4103)" in out
+    assert "note: pid 4101 differs from the other workers: distributions: demo-app 1.3.0 (others: 1.4.2)" in out
     row = next(l for l in out.splitlines() if l.startswith("workers.identical"))
     assert "pid 4101 differs: distributions: demo-app 1.3.0 (others: 1.4.2)" in row and row.endswith("NOT MET")
     row = next(l for l in out.splitlines() if l.startswith("distributions.require: demo-app"))

@@ -8,7 +8,7 @@ from typing import List
 from venvprobe.commands import UsageError, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
 from venvprobe.compare import COMPARE_FORMATS, TargetOutcome, compare_workers, exit_code, render
-from venvprobe.fleet import FetchError, parse_targets
+from venvprobe.fleet import FetchError, parse_targets, worker_differences
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
@@ -52,12 +52,17 @@ def run(args: argparse.Namespace) -> int:
         if result.error:
             outcomes.append(TargetOutcome(result.target.label, error=result.error, samples=result.samples))
             continue
+        workers = result.workers
+        notes = result.notes()
+        # Shown even without a [workers] rule: an odd worker out is news.
+        for label, parts in worker_differences(workers, ignore=expectations.workers.ignore).items():
+            notes.append(f"{label} differs from the other workers: {'; '.join(parts)}")
         outcomes.append(TargetOutcome(
             result.target.label,
             results=compare_workers(expectations, result.reports),
-            workers=[w.label for w in result.workers],
+            workers=[w.label for w in workers],
             samples=result.samples,
-            notes=result.notes(),
+            notes=notes,
         ))
     write_output(render(outcomes, args.format, expectations.source, args.only_failures), args.output)
     return exit_code(outcomes)
