@@ -201,6 +201,7 @@ def test_allow_needs_a_reason():
     ]
     """
     err = error_of(text)
+    assert err.line == 4
     assert "'sys-path-duplicate' has no reason" in err.message
     assert err.hint == "say why it is acceptable: reviewers read this"
 
@@ -297,6 +298,9 @@ def test_key_locator_handles_dotted_quoted_and_array_tables():
     assert loc.line_of(("fields", "identity", "server", "kind")) == 4
     assert loc.line_of(("distributions", "require", "zope.interface")) == 7
     assert loc.line_of(("extra", 1, "name")) == 12
+    allow = KeyLocator('[findings]\nallow = [{ code = "a", reason = "r" },\n  { code = "b" },\n]\n')
+    assert allow.line_of(("findings", "allow", 0)) == 2
+    assert allow.line_of(("findings", "allow", 1)) == 3
     assert loc.line_of(("nothing", "here")) is None
 
 

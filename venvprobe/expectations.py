@@ -418,6 +418,16 @@ class KeyLocator:
         # Keys inside an inline table or multi-line array: look further along.
         consumed = len(_split_key(self.lines[key_line - 1].split("=", 1)[0]) or [])
         line = key_line
+        after = rest[rest.index(names[consumed - 1]) + 1:] if 0 < consumed <= len(names) else ()
+        if after and isinstance(after[0], int):
+            # The n-th inline table of an array written one item per line.
+            seen = -1
+            for number in range(key_line, last):
+                text = self.lines[number - 1]
+                seen += (text.split("=", 1)[1] if number == key_line else text).count("{")
+                if seen >= after[0]:
+                    return number
+            return key_line
         for name in names[consumed:]:
             pattern = re.compile(r'(^|[\s{,])("%s"|\'%s\'|%s)\s*=' % ((re.escape(name),) * 3))
             for number in range(line, last):
