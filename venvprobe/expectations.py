@@ -367,6 +367,7 @@ class KeyLocator:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+        self._key_cache: Dict[int, Tuple[Dict[Tuple[str, ...], int], Dict[str, int]]] = {}
         # (header parts, line number, is array-of-tables)
         self.headers: List[Tuple[Tuple[str, ...], int, bool]] = []
         for number, line in enumerate(self.lines, 1):
@@ -375,6 +376,25 @@ class KeyLocator:
                 parts = _split_key(m.group(2))
                 if parts is not None:
                     self.headers.append((tuple(parts), number, m.group(1) == "[["))
+
+    def _keys(self, start: int) -> Tuple[Dict[Tuple[str, ...], int], Dict[str, int]]:
+        """{key parts: first line} and {first part: first line} of the block at *start* (cached:
+        a snapshot pins thousands of distributions, and a scan per key would be quadratic)."""
+        cached = self._key_cache.get(start)
+        if cached is None:
+            first, last = self._block(start)
+            full: Dict[Tuple[str, ...], int] = {}
+            heads: Dict[str, int] = {}
+            for number in range(first, last):
+                text = self.lines[number - 1]
+                if "=" not in text or text.lstrip().startswith("#"):
+                    continue
+                parts = _split_key(text.split("=", 1)[0])
+                if parts:
+                    full.setdefault(tuple(parts), number)
+                    heads.setdefault(parts[0], number)
+            cached = self._key_cache[start] = (full, heads)
+        return cached
 
     def _block(self, start: int) -> Tuple[int, int]:
         """Lines [start, end) of the table opened at line *start* (0 = top level)."""
@@ -403,16 +423,14 @@ class KeyLocator:
         if not rest:
             return start or None
         first, last = self._block(start)
-        key_line = None
         names = [p for p in rest if isinstance(p, str)]
-        for number in range(first, last):
-            text = self.lines[number - 1]
-            if "=" not in text or text.lstrip().startswith("#"):
-                continue
-            parts = _split_key(text.split("=", 1)[0])
-            if parts and parts[: len(names)] == names[: len(parts)] and parts[0] == names[0]:
-                key_line = number
-                break
+        if not names:
+            return start or None
+        full, heads = self._keys(start)
+        # A dotted key that is a prefix of the path ("a.b" = {...} for a.b.c),
+        # else any key starting with the first name (a.b.c = ... for "a").
+        key_line = next((full[tuple(names[:k])] for k in range(len(names), 0, -1) if tuple(names[:k]) in full),
+                        heads.get(names[0]))
         if key_line is None:
             return start or None
         # Keys inside an inline table or multi-line array: look further along.
