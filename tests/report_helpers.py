@@ -329,13 +329,18 @@ def make_editable_project(root: Path, name: str, version: str, package: str, sty
         code = root / "src" / package
         editable = {f"__editable__.{safe}-{version}.pth": str(root / "src") + "\n"}
     elif style == "finder":
-        from setuptools.command.editable_wheel import _finder_template  # the real template
-
         code = root / "code"
         finder = f"__editable___{safe}_{version.replace('.', '_')}_finder"
+        # setuptools' own template, generated in a subprocess: importing
+        # setuptools into the test process fights with its distutils hack.
+        gen = subprocess.run(
+            [sys.executable, "-c", "import sys, json; from setuptools.command.editable_wheel import _finder_template; "
+             "sys.stdout.write(_finder_template(sys.argv[1], json.loads(sys.argv[2]), {}))",
+             finder, json.dumps({package: str(code)})],
+            capture_output=True, text=True, check=True)
         editable = {
             f"__editable__.{safe}-{version}.pth": f"import {finder}; {finder}.install()\n",
-            f"{finder}.py": _finder_template(finder, {package: str(code)}, {}),
+            f"{finder}.py": gen.stdout,
         }
     else:
         raise ValueError(style)
