@@ -106,12 +106,15 @@ WSGIScriptAlias /sub {shared_tmp}/collect.wsgi process-group=g application-group
 
 
 @pytest.mark.servers
-def test_embedded_mode_without_home(apache_factory, shared_tmp: Path) -> None:
+@pytest.mark.parametrize("home", [None, "/usr"])
+def test_embedded_mode_home(apache_factory, shared_tmp: Path, home) -> None:
     if (os.stat(COLLECT_SRC).st_mode & 0o004) == 0:
         pytest.skip("the checkout is not readable by www-data")
     (shared_tmp / "collect.wsgi").write_text(COLLECT_WSGI)
     servers.make_world_readable(shared_tmp)
+    directive = f"WSGIPythonHome {home}" if home else ""
     apache = apache_factory(f"""
+{directive}
 WSGIScriptAlias /e {shared_tmp}/collect.wsgi application-group=%{{GLOBAL}}
 <Directory {shared_tmp}>
     Require all granted
@@ -125,6 +128,13 @@ WSGIScriptAlias /e {shared_tmp}/collect.wsgi application-group=%{{GLOBAL}}
     assert it["real_executable"] == os.path.realpath(servers.apache_binary())
     got = {f["code"]: f for f in report["findings"]}
     assert got["no-venv"]["severity"] == "warning"
+    if home:
+        # WSGIPythonHome without a pyvenv.cfg: mod_wsgi calls Py_SetPythonHome, read back via ctypes.
+        assert it["home"]["initialised_with"] == home
+        assert it["home"]["source"] == "Py_SetPythonHome (embedding server)"
+        assert "prefix-from-path-search" not in got
+        return
+    assert it["home"]["initialised_with"] is None
     assert "WSGIPythonHome" in got["prefix-from-path-search"]["fix"]
     assert got["prefix-from-path-search"]["message"].startswith(
         "no python-home was given to the mod_wsgi interpreter: it derived prefix /usr")

@@ -529,8 +529,16 @@ class Collector(object):
                 import ctypes
 
                 api = ctypes.pythonapi
+                config_get = getattr(api, "PyConfig_Get", None)  # 3.14+ (PEP 741)
                 getter = getattr(api, "Py_GetPythonHome", None)
-                if getter is not None:
+                if config_get is not None:
+                    config_get.restype = ctypes.py_object
+                    config_get.argtypes = [ctypes.c_char_p]
+                    value = config_get(b"home")
+                    if value:
+                        home["initialised_with"] = _text(value)
+                        home["source"] = home["source"] or "PyConfig.home (embedding server)"
+                elif getter is not None:
                     getter.restype = ctypes.c_wchar_p
                     value = getter()
                     if value:
