@@ -12,28 +12,38 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from venvprobe import __version__
-
-# Order is the order shown in --help.
-COMMAND_MODULES = [
-    "venvprobe.commands.report",
-    "venvprobe.commands.serve",
-    "venvprobe.commands.compare",
-    "venvprobe.commands.snapshot",
-    "venvprobe.commands.fetch",
-    "venvprobe.commands.diff",
-    "venvprobe.commands.check_home",
-    "venvprobe.commands.check_apache",
-    "venvprobe.commands.check_uwsgi",
-    "venvprobe.commands.explain_log",
-]
-
 from venvprobe.commands import EXIT_ERROR, EXIT_OK, UsageError
 
+# name -> (module, one-line help).  Order is the order shown in --help.  Only
+# the module of the command being run is imported: start-up time is part of
+# every `venvprobe report --python X` and of every deploy check.
+COMMANDS: Dict[str, Tuple[str, str]] = {
+    "report": ("venvprobe.commands.report", "report on an interpreter: prefix, venv, sys.path, shadowing, findings"),
+    "serve": ("venvprobe.commands.serve", "serve the probe for this interpreter on 127.0.0.1"),
+    "compare": ("venvprobe.commands.compare", "check reports, probe URLs or interpreters against an expectations file"),
+    "snapshot": ("venvprobe.commands.snapshot", "write an expectations file from a known-good report"),
+    "fetch": ("venvprobe.commands.fetch", "fetch a report from a probe URL and save it"),
+    "diff": ("venvprobe.commands.diff", "show what differs between two reports"),
+    "check-home": ("venvprobe.commands.check_home", "check a python-home / venv before mod_wsgi or uWSGI uses it"),
+    "check-apache": ("venvprobe.commands.check_apache", "check an Apache configuration's mod_wsgi directives per app"),
+    "check-uwsgi": ("venvprobe.commands.check_uwsgi", "check a uWSGI ini file's Python settings"),
+    "explain-log": ("venvprobe.commands.explain_log", "explain Python start-up failures in an Apache/uWSGI error log"),
+}
+COMMAND_MODULES = [module for module, _ in COMMANDS.values()]
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _chosen(argv: Sequence[str]) -> Optional[str]:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
+    """The CLI parser; with *argv*, only the chosen command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="venvprobe",
         description="Which Python, venv and sys.path does this (WSGI) interpreter really use?",
@@ -41,20 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"venvprobe {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # command not built yet in this checkout
-            raise
+    chosen = _chosen(argv) if argv is not None else None
+    for name, (module_name, help_text) in COMMANDS.items():
+        if argv is not None and name != chosen:
+            sub.add_parser(name, help=help_text, add_help=False)
+            continue
+        module = importlib.import_module(module_name)
         command = module.add_parser(sub)
         command.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
