@@ -31,7 +31,7 @@ def line_of(text: str, needle: str) -> int:
 # shipped examples
 
 
-@pytest.mark.parametrize("path", ["examples/expectations.example.toml"])
+@pytest.mark.parametrize("path", ["docs/expectations.example.toml"])
 def test_shipped_example_loads_and_uses_every_section(path):
     exp = load_file(str(REPO / path))
     assert exp.version == 1
