@@ -387,8 +387,8 @@ def wrap(mod, name, label):
     setattr(mod, name, timed)
 t = C(); import venvprobe._cli as cli; out['import venvprobe._cli (+commands, catalog)'] = since(t)
 orig_build = cli.build_parser
-def build_parser():
-    t = C(); p = orig_build(); out['build_parser (imports every command module)'] = since(t)
+def build_parser(*a, **k):
+    t = C(); p = orig_build(*a, **k); out['build_parser (imports the command modules it needs)'] = since(t)
     import venvprobe.commands.report as cr
     t = C(); import venvprobe.report as rep; out['import venvprobe.report (+subprocess, pathlib)'] = since(t)
     import json, subprocess
@@ -546,6 +546,15 @@ def collector_importtime(python: str, env) -> dict:
             "top": [{"name": r["name"], "cum_ms": r["cum_us"] / 1000} for r in sorted(top, key=lambda r: -r["cum_us"])]}
 
 
+def _guard(func, *args):
+    """Run one profiling step; a failure (venvprobe internals change under us) is reported, not fatal."""
+    try:
+        return func(*args)
+    except Exception as exc:
+        log("profiling step %s failed: %s" % (func.__name__, exc))
+        return {"error": "%s: %s" % (type(exc).__name__, exc)}
+
+
 def profile(python: str, size: int, cli_exe: Optional[str], workdir: str, runs: int, env) -> dict:
     log("profiling the %d-distribution venv (%d fresh processes per measurement)..." % (size, runs))
     src_path = os.path.join(workdir, "collector_source.py")
@@ -565,7 +574,7 @@ def profile(python: str, size: int, cli_exe: Optional[str], workdir: str, runs: 
             "top_tottime": [{"where": "%s:%d %s" % (r[0], r[1], r[2]), "calls": r[3], "tottime_ms": r[4] * 1000,
                              "cumtime_ms": r[5] * 1000} for r in top_tt],
         },
-        "collector_imports_in_X": collector_importtime(python, env),
+        "collector_imports_in_X": _guard(collector_importtime, python, env),
     }
     cli_py = cli_python(cli_exe)
     out["cli_python"] = cli_py
@@ -578,8 +587,9 @@ def profile(python: str, size: int, cli_exe: Optional[str], workdir: str, runs: 
     procs = [
         ("process: python -c pass (the CLI's interpreter)", [cli_py, "-c", "pass"]),
         ("process: python -S -c pass (no site, no .pth hooks)", [cli_py, "-S", "-c", "pass"]),
-        ("process: imports now (_cli, build_parser(), report)",
-         [cli_py, "-c", "import venvprobe._cli as c; c.build_parser(); import venvprobe.report"]),
+        ("process: imports of `report` now (_cli, build_parser, report)",
+         [cli_py, "-c", "import venvprobe._cli as c, venvprobe.report\n"
+                        "try:\n c.build_parser(['report'])\nexcept TypeError:\n c.build_parser()"]),
         ("process: what-if only argparse, json, subprocess, commands, report",
          [cli_py, "-c", "import argparse, json, subprocess, venvprobe.commands, venvprobe.report"]),
     ]
@@ -590,7 +600,7 @@ def profile(python: str, size: int, cli_exe: Optional[str], workdir: str, runs: 
     for label, vals in samples.items():
         med[label] = [statistics.median(v[0] for v in vals) * 1000.0, statistics.median(v[1] for v in vals) * 1000.0]
     out["cli_stages_ms"] = med
-    out["cli_importtime"] = importtime_profile(cli_py, python, max(3, runs // 2), env)
+    out["cli_importtime"] = _guard(importtime_profile, cli_py, python, max(3, runs // 2), env)
     return out
 
 
@@ -730,6 +740,9 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
 def print_profile(prof) -> None:
     p = print
     p("")
+    if "error" in prof:
+        p("Profile failed: %s" % prof["error"])
+        return
     p("Where the time goes, %d-distribution venv (medians over fresh processes)" % prof["size"])
     p("  A. collector inside X, section by section (in collect() order; caches shared as in a real run):")
     sec = prof["collector_sections_ms"]
@@ -742,8 +755,11 @@ def print_profile(prof) -> None:
     for failure in prof.get("collector_detail_failures") or ():
         p("     (detail not measured, collector changed: %s)" % failure)
     ci = prof["collector_imports_in_X"]
-    p("  B. modules the collector imports in X beyond bare start-up: %d, %.2f ms self: %s" % (
-        ci["modules"], ci["self_ms"], ", ".join("%s %.2f" % (r["name"], r["cum_ms"]) for r in ci["top"][:8])))
+    if "error" in ci:
+        p("  B. collector imports in X: failed: %s" % ci["error"])
+    else:
+        p("  B. modules the collector imports in X beyond bare start-up: %d, %.2f ms self: %s" % (
+            ci["modules"], ci["self_ms"], ", ".join("%s %.2f" % (r["name"], r["cum_ms"]) for r in ci["top"][:8])))
     cp = prof["collector_cprofile"]
     p("  C. cProfile of the collector in X (total %.0f ms under the profiler), top by own time:" % (cp["total_s_under_profiler"] * 1000))
     for r in cp["top_tottime"][:12]:
@@ -755,6 +771,9 @@ def print_profile(prof) -> None:
         if isinstance(v, list):
             p("     %-66s %9.2f %9.2f" % (k, v[0], v[1]))
     it = prof["cli_importtime"]
+    if "error" in it:
+        p("  E. CLI -X importtime: failed: %s" % it["error"])
+        return
     p("  E. CLI -X importtime (median of %d runs): %d modules, %d beyond `python -c pass`, %.1f ms self beyond it; site %.1f ms cum" % (
         it["importtime_runs"], it["modules_total"], it["modules_beyond_bare_startup"], it["self_ms_beyond_bare_startup"], it["site_cum_ms"] or 0))
     p("     site (start-up .pth hooks of the CLI's interpreter) children: " + ", ".join(
@@ -852,11 +871,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         results, labels = run_benchmark(venvs, vp_cmd, vp_direct, args.repeat, args.warmup, env, args.seed)
         meta["loadavg_end"] = "%.2f %.2f %.2f" % os.getloadavg()
         analysis = analyse(results, counts)
+        data = {"meta": meta, "labels": labels, "results": results, "analysis": analysis, "profile": None}
+        if args.save:  # the timings are safe even if profiling fails below
+            with open(args.save, "w") as handle:
+                json.dump(data, handle, indent=2, default=str)
         prof = None
         if not args.no_profile:
             biggest = sizes[-1]
-            prof = profile(venvs[biggest], counts[biggest], vp_direct or vp_cmd, workdir, args.profile_runs, env)
-        data = {"meta": meta, "labels": labels, "results": results, "analysis": analysis, "profile": prof}
+            prof = _guard(profile, venvs[biggest], counts[biggest], vp_direct or vp_cmd, workdir, args.profile_runs, env)
+        data["profile"] = prof
         if args.save:
             with open(args.save, "w") as handle:
                 json.dump(data, handle, indent=2, default=str)
