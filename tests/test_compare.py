@@ -278,7 +278,7 @@ def test_section_not_collected_fails_with_the_reason(reports):
 
 
 def test_results_carry_the_line_of_their_rule(reports):
-    text = Path(__file__).resolve().parents[1].joinpath("examples", "expectations.example.toml").read_text()
+    text = Path(__file__).resolve().parents[1].joinpath("docs", "expectations.example.toml").read_text()
     results = {r.check: r for r in compare(loads(text, "example.toml"), reports["plain"])}
     lines = text.splitlines()
     assert all(r.line for r in results.values())

@@ -39,7 +39,7 @@ def test_live_probe_under_gunicorn(gunicorn_factory, shared_tmp, monkeypatch):
 
     # Without the token the probe answers 404: could not check.
     monkeypatch.delenv("VENVPROBE_TOKEN", raising=False)
-    rc, out, _ = cli("compare", str(REPO / "examples" / "expectations.example.toml"), url, "--retries", "0")
+    rc, out, _ = cli("compare", str(REPO / "docs" / "expectations.example.toml"), url, "--retries", "0")
     assert rc == 2 and "HTTP 404" in out
 
     monkeypatch.setenv("VENVPROBE_TOKEN", TOKEN)
