@@ -5,8 +5,8 @@ Small wrappers around ``tests/servers.py`` (which is the harness; nothing
 here replaces it):
 
 * :func:`probe_house` — a wheelhouse = the harness's wheelhouse + Django
-  (for the django-middleware example), plus a venvprobe wheel that really
-  contains the probe (see :func:`repo_wheel_problem`).
+  (for the django-middleware example); :func:`repo_wheel_problem` says
+  whether the repo's wheel really contains the probe.
 * :func:`copy_example` — copy a ``deploy_examples/<name>`` folder into a
   private root and replace ``/srv/example`` with that root.
 * :func:`uwsgi_ini_options` — turn an example ``uwsgi.ini`` into
@@ -66,41 +66,13 @@ def _missing_from_wheel(wheel: Path) -> List[str]:
 def repo_wheel_problem() -> Optional[str]:
     """Why the harness's venvprobe wheel cannot serve the probe, or None.
 
-    (At the time of writing pyproject.toml says ``packages = ["venvprobe"]``,
-    which leaves out the sub-packages ``venvprobe.probe`` and
-    ``venvprobe.commands``: ``pip install venvprobe`` gives no probe.)
+    (pyproject.toml once said ``packages = ["venvprobe"]``, which left out
+    the sub-packages ``venvprobe.probe`` and ``venvprobe.commands``: ``pip
+    install venvprobe`` gave no probe.  The servers then fail to import it;
+    this names the cause.)
     """
     probe_house()
     return _WHEEL_PROBLEM
-
-
-def _build_fixed_repo_wheel(out: Path) -> Path:
-    """Build venvprobe from a copy of the tree with every sub-package listed.
-
-    Only used when the real wheel is incomplete, so that the probe's
-    behaviour can still be tested; ``test_repo_wheel_contains_the_probe``
-    keeps failing until pyproject.toml is fixed.
-    """
-    with tempfile.TemporaryDirectory(prefix="vp-fixwheel-") as src:
-        srcp = Path(src)
-        for name in ("pyproject.toml", "README.md", "LICENSE"):
-            if (REPO / name).is_file():
-                shutil.copy2(REPO / name, srcp / name)
-        shutil.copytree(REPO / "venvprobe", srcp / "venvprobe",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        pkgs = sorted(
-            ".".join(p.parent.relative_to(srcp).parts)
-            for p in (srcp / "venvprobe").rglob("__init__.py")
-        )
-        text = (srcp / "pyproject.toml").read_text()
-        new = re.sub(r"(?m)^packages\s*=\s*\[.*\]\s*$", "packages = " + repr(pkgs).replace("'", '"'), text)
-        (srcp / "pyproject.toml").write_text(new)
-        res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                              "--wheel-dir", str(out), str(srcp)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if res.returncode != 0:
-            raise RuntimeError("building a complete venvprobe wheel failed:\n" + res.stdout)
-    return sorted(out.glob("venvprobe-*.whl"))[-1]
 
 
 def _extra_wheels() -> Path:
@@ -127,7 +99,7 @@ def _extra_wheels() -> Path:
 
 
 def probe_house() -> Path:
-    """The harness's wheelhouse + Django, with a venvprobe wheel that has the probe.
+    """The harness's wheelhouse + Django (hard links; one directory per process).
 
     Memoised per process, like the harness's own wheelhouse.
     """
@@ -142,17 +114,12 @@ def probe_house() -> Path:
     missing = _missing_from_wheel(wheel)
     extra = _extra_wheels()
     out = Path(tempfile.mkdtemp(prefix="probe-house-", dir=str(servers.shared_dir("wheels"))))
-    for whl in house.glob("*.whl"):
-        if whl.name.startswith("venvprobe-") and missing:
-            continue
-        os.link(whl, out / whl.name)
-    for whl in extra.glob("*.whl"):
+    for whl in list(house.glob("*.whl")) + list(extra.glob("*.whl")):
         if not (out / whl.name).exists():
             os.link(whl, out / whl.name)
     if missing:
         _WHEEL_PROBLEM = (f"{wheel.name} built from the repo lacks {', '.join(missing)} "
-                          "(pyproject.toml: [tool.setuptools] packages = [\"venvprobe\"] omits sub-packages)")
-        _build_fixed_repo_wheel(out)
+                          "(check the package list in pyproject.toml)")
     servers.make_world_readable(out)
     _prune_probe_houses(keep=out)
     _HOUSE = out
@@ -328,7 +295,9 @@ class NetnsPair:
 
     def __init__(self, tag: Optional[str] = None, server_addr: str = "10.200.0.1",
                  client_addr: str = "10.200.0.2", prefixlen: int = 24):
-        tag = tag or f"{os.getpid() % 100000}"
+        # pid + random: unique among concurrent runs, and never the name of a
+        # namespace left behind by a crashed earlier run.
+        tag = tag or f"{os.getpid() % 100000}{os.urandom(2).hex()}"
         self.server_ns = f"vp-s{tag}"
         self.client_ns = f"vp-c{tag}"
         self.server_addr, self.client_addr, self.prefixlen = server_addr, client_addr, prefixlen
