@@ -139,14 +139,20 @@ def parse_wrk(output: str) -> Dict[str, Any]:
 
 
 def run_wrk(url: str, duration: float, concurrency: int, threads: int) -> Dict[str, Any]:
+    # A request slower than this counts as a wrk "timeout" error; it must be
+    # shorter than the run, or a stalled server would show 0 requests, 0 errors.
+    timeout = max(1, min(5, int(duration / 2)))
     cmd = [shutil.which("wrk") or "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{int(duration)}s",
-           "--timeout", "10s", "--latency", url]
+           "--timeout", f"{timeout}s", "--latency", url]
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          timeout=duration + 60)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stdout}")
     out = parse_wrk(res.stdout)
     out["cmd"] = " ".join(cmd)
+    if out["requests"] == 0:
+        out["errors"] += 1  # nothing completed at all: a stall is an error
+        out["stalled"] = True
     return out
 
 
