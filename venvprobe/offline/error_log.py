@@ -210,6 +210,10 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
     failures = [b for b in facts.blocks if b.fatal]
     clean = [b for b in failures if b.values and not b.garbled
              and (b.home is None or b.values.get("sys.base_prefix") in (None, b.home))]
+    if any(b.home for b in clean):
+        # Interleaving can drop a dump's PYTHONHOME line without garbling the rest; such a
+        # home-less fragment beside dumps that do name homes is a piece of one of them.
+        clean = [b for b in clean if b.home or _BIN_PYTHON.search(b.program_name or "")]
     if clean:
         # The daemon respawns, so clean dumps repeat: those lost or garbled in interleaving
         # with another process's output add nothing but noise.
