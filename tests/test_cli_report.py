@@ -139,3 +139,18 @@ def test_current_interpreter_report_runs(tmp_path: Path) -> None:
     assert report["collector"]["in_process"] is True
     assert report["process"]["source"] in ("psutil", "/proc")
     assert report["identity"]["pid"] == report["process"]["pid"]
+
+
+def test_nested_name_value_secrets_are_masked_by_the_cli_too():
+    """Servers pass NAME=value pairs inside values (GUNICORN_CMD_ARGS, --env=...): the collector masks them."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, GUNICORN_CMD_ARGS="--env DB_PASSWORD=pw-nested-1 --workers 2",
+               PYTHONWARNINGS="ignore")
+    for fmt in ("json", "text", "markdown", "html"):
+        out = subprocess.run([sys.executable, "-m", "venvprobe._cli", "report", "-f", fmt, "--section", "environment",
+                              "--section", "process", "--section", "interpreter"],
+                             env=env, capture_output=True, text=True, check=True).stdout
+        assert "pw-nested-1" not in out, fmt
+        assert "DB_PASSWORD=" in out and "--workers 2" in out

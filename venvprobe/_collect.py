@@ -187,11 +187,47 @@ class _Masker(object):
         return out
 
     def assignment(self, text):
-        """Mask ``--password=x`` / ``TOKEN=x`` style arguments."""
-        name, sep, value = text.partition("=")
-        if sep and value and _looks_secret_name(name.lstrip("-")):
-            return name + sep + self.mark(value)
-        return self.url(text)
+        """Mask ``--password=x`` / ``TOKEN=x`` arguments and URL credentials in *text*.
+
+        Also nested pairs inside a value, which servers pass through: uWSGI's
+        ``env = SECRET_KEY=x``, ``GUNICORN_CMD_ARGS="--env DB_PASSWORD=x"``,
+        ``--env=API_TOKEN=x``.  A value runs to the next whitespace.
+        """
+        text = self.url(text)
+        if "=" not in text:
+            return text
+        out = []
+        for token in _split_keep_space(text):
+            pos = token.find("=")
+            while pos > 0:
+                start = pos
+                while start > 0 and (token[start - 1].isalnum() or token[start - 1] in "_.-"):
+                    start -= 1
+                name = token[start:pos].lstrip("-.")
+                value = token[pos + 1:]
+                if name and value and _looks_secret_name(name) and not value.startswith("[secret:"):
+                    token = token[:pos + 1] + self.mark(value)
+                    break
+                pos = token.find("=", pos + 1)
+            out.append(token)
+        return "".join(out)
+
+
+def _split_keep_space(text):
+    """Split *text* into runs of non-space and space characters (no ``re``)."""
+    parts = []
+    current = []
+    in_space = None
+    for ch in text:
+        space = ch.isspace()
+        if in_space is not None and space != in_space:
+            parts.append("".join(current))
+            current = []
+        current.append(ch)
+        in_space = space
+    if current:
+        parts.append("".join(current))
+    return parts
 
 
 # --------------------------------------------------------------------------
@@ -1227,7 +1263,7 @@ class Collector(object):
                     for v in values:
                         v = _text(v) if isinstance(v, (bytes, str)) else v
                         if isinstance(v, str):
-                            v = self.masker.mark(v) if _looks_secret_name(key) else self.masker.url(v)
+                            v = self.masker.mark(v) if _looks_secret_name(key) else self.masker.assignment(v)
                         shown.append(v)
                     opts[key] = shown if isinstance(value, list) else shown[0]
                 server["options"] = opts
@@ -1354,7 +1390,7 @@ class Collector(object):
                 if _looks_secret_name(name) and name not in ("PYTHONPATH",):
                     shown[name] = self.masker.mark(value)
                 else:
-                    shown[name] = self.masker.url(_text(value))
+                    shown[name] = self.masker.assignment(_text(value))
         return {"variables": dict(sorted(shown.items())), "policy": "allowlist; secret-looking values masked with a keyed hash"}
 
 

@@ -12,7 +12,6 @@ module state) for ``ttl`` seconds; identity is always live.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 import time
@@ -133,7 +132,6 @@ class Probe:
         main = _interpreter_id().get("main_interpreter") is not False
         key = redact_key or self.config.redact_key or _process_key()
         report = collect({"redact_key": key, "use_psutil": main})
-        _harden(report, key)
         report["probe"] = {"mount": self.mount, "version": __version__, "own_scripts": self._own_scripts()}
         report["findings"] = analyze(report)
         return report
@@ -169,7 +167,6 @@ class Probe:
                             "executable": sys.executable},
             "probe": {"mount": self.mount},
         }
-        _harden(data, key)
         return data
 
     # -- request handling ----------------------------------------------------------
@@ -275,73 +272,6 @@ def _log(environ: Mapping[str, object], message: str) -> None:
             stream.flush()  # type: ignore[attr-defined]
     except Exception:
         pass
-
-
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*)=")
-_MARK = re.compile(r"^\[secret:[0-9a-f]{10}\]$")
-
-
-def _harden(data: dict, key: str) -> None:
-    """Mask secrets the collector lets through, in place (defence in depth).
-
-    The collector masks secret-named variables and URL passwords, but not
-    ``NAME=value`` pairs nested inside a value: uWSGI's ``env = SECRET_KEY=...``
-    (identity.server.options), ``GUNICORN_CMD_ARGS="--env DB_PASSWORD=..."``
-    (an allowlisted variable), ``--env=API_TOKEN=...`` on a command line.
-    Every format and every sub-resource is rendered from this data, so
-    masking here covers them all.
-    """
-    from venvprobe._collect import _looks_secret_name, _Masker
-
-    masker = _Masker(key)
-
-    def clean(text: object) -> object:
-        if not isinstance(text, str) or _MARK.match(text):
-            return text
-        return _mask_assignments(masker.url(text), masker.mark)
-
-    ident = data.get("identity")
-    server = ident.get("server") if isinstance(ident, dict) else None
-    options = server.get("options") if isinstance(server, dict) else None
-    if isinstance(options, dict):
-        def option(name: str, value: object) -> object:
-            if isinstance(value, list):
-                return [option(name, v) for v in value]
-            if isinstance(value, str) and _looks_secret_name(name) and not _MARK.match(value):
-                return masker.mark(value)
-            return clean(value)
-
-        server["options"] = {name: option(str(name), value) for name, value in options.items()}
-    env = data.get("environment")
-    variables = env.get("variables") if isinstance(env, dict) else None
-    if isinstance(variables, dict):
-        env["variables"] = {name: clean(value) for name, value in variables.items()}
-    for section, field in (("process", "cmdline"), ("interpreter", "orig_argv")):
-        holder = data.get(section)
-        if isinstance(holder, dict) and isinstance(holder.get(field), list):
-            holder[field] = [clean(arg) for arg in holder[field]]
-
-
-def _mask_assignments(text: str, mark: Callable[[str], str]) -> str:
-    """Mask the value of every secret-named ``NAME=value`` in *text*, also nested
-    ones (``--env=API_TOKEN=x``); a value runs to the next whitespace."""
-    if "=" not in text:
-        return text
-    out = []
-    for token in re.split(r"(\s+)", text):
-        for match in _ASSIGNMENT.finditer(token):
-            value = token[match.end():]
-            if value and _looks_secret(match.group(1)) and not _MARK.match(value):
-                token = token[:match.end()] + mark(value)
-                break
-        out.append(token)
-    return "".join(out)
-
-
-def _looks_secret(name: str) -> bool:
-    from venvprobe._collect import _looks_secret_name
-
-    return bool(_looks_secret_name(name))
 
 
 _PROCESS_KEY: Dict[str, str] = {}
