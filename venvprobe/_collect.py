@@ -43,6 +43,9 @@ _SECRET_WORDS = (
     "AUTH", "COOKIE", "SESSION", "PRIVATE", "SIGNATURE", "DSN", "APIKEY",
 )
 _PROCESS_START = None
+# Module names mod_wsgi and uWSGI give the WSGI script files they load
+# (uWSGI: wsgi-file / mount = /x=file.wsgi).
+WSGI_SCRIPT_PREFIXES = ("_mod_wsgi_", "uwsgi_file_")
 
 
 # --------------------------------------------------------------------------
@@ -1168,7 +1171,7 @@ class Collector(object):
                 filename = getattr(module, "__file__", None)
             except Exception:
                 filename = None
-            if name.startswith("_mod_wsgi_"):
+            if name.startswith(WSGI_SCRIPT_PREFIXES):
                 wsgi_scripts.append({"module": name, "file": _text(filename) if filename else None})
                 continue
             if filename and isinstance(filename, str) and filename.endswith(tuple(suffixes)):
@@ -1289,7 +1292,7 @@ class Collector(object):
         suffixes = _ext_suffixes()
         third, scripts = [], []
         for name, module in list(sys.modules.items()):
-            if name.startswith("_mod_wsgi_"):
+            if name.startswith(WSGI_SCRIPT_PREFIXES):
                 scripts.append(name)
                 continue
             try:

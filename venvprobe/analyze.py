@@ -429,15 +429,18 @@ def _check_modules(a: _Analysis) -> None:
                   + ", ".join(m["name"] for m in changed[:8]),
                   [m["file"] for m in changed[:20]])
     ident = _section(a.report, "identity") or {}
+    probe = a.report.get("probe") if isinstance(a.report.get("probe"), dict) else {}
     if ident.get("main_interpreter") is False:
         third = [x for x in mods.get("extensions") or [] if _third_party_file(x.get("file"), a.interp)]
+        if probe.get("mount") in _PROBE_OWN_FLASK:
+            # The standalone probe is a Flask app: MarkupSafe's speedups are its own, not the app's.
+            third = [x for x in third if not str(x.get("module", "")).startswith(_PROBE_DEPENDENCY_EXTENSIONS)]
         if third:
             a.add("c-extension-in-subinterpreter",
                   f"{len(third)} third-party C extensions are loaded in sub-interpreter {ident.get('interpreter_id')}: "
                   + ", ".join(x["module"] for x in third[:8]),
                   [x["file"] for x in third[:20]])
     scripts = [s for s in mods.get("wsgi_scripts") or [] if isinstance(s, dict)]
-    probe = a.report.get("probe") if isinstance(a.report.get("probe"), dict) else {}
     # The probe's own one-line script is not an app: leave it out when the
     # probe says which scripts are its own.
     own = probe.get("own_scripts")
@@ -451,12 +454,31 @@ def _check_modules(a: _Analysis) -> None:
               f"{len(scripts)} WSGI scripts share interpreter {ident.get('interpreter_id')}: "
               + ", ".join(s.get("file") or s.get("module") for s in scripts),
               [s.get("file") or s.get("module") for s in scripts])
+    server = ident.get("server") or {}
     if a.server == "mod_wsgi" and probe.get("mount") == "wsgi-script" and alone:
-        server = ident.get("server") or {}
         a.add("probe-alone",
               f"no other WSGI script is loaded in this interpreter (process group {server.get('process_group')!r}, "
               f"application group {server.get('application_group')!r}): this is probably not your app's interpreter",
               [f"WSGI scripts loaded here: {', '.join(s.get('file') or '?' for s in scripts) or 'none'}"])
+    elif a.server == "uwsgi" and probe.get("mount") == "wsgi-script" and alone and not _uwsgi_single_interpreter(server):
+        # Without single-interpreter every uWSGI mount gets an interpreter of its own,
+        # so a probe mounted beside the app never shares the app's.
+        a.add("probe-alone",
+              f"the probe is its own uWSGI mount in interpreter {ident.get('interpreter_id')} "
+              f"(single-interpreter is off): each mount has its own interpreter, so this is not your app's",
+              [f"WSGI scripts loaded here: {', '.join(s.get('file') or '?' for s in scripts) or 'none'}",
+               "uWSGI option single-interpreter: not set"])
+
+
+_PROBE_OWN_FLASK = ("wsgi-script", "serve")
+_PROBE_DEPENDENCY_EXTENSIONS = ("markupsafe.",)
+
+
+def _uwsgi_single_interpreter(server: dict) -> bool:
+    options = server.get("options") if isinstance(server.get("options"), dict) else {}
+    value = options.get("single-interpreter")
+    values = value if isinstance(value, list) else [value]
+    return any(str(v).lower() in ("true", "1", "yes", "on", "") for v in values if v is not None)
 
 
 CHECKS: List[Callable[[_Analysis], None]] = [

@@ -137,14 +137,16 @@ class Probe:
         return report
 
     def _own_scripts(self) -> List[str]:
-        """Files of the mod_wsgi script modules whose ``application`` is this probe's own app.
+        """Files of the mod_wsgi/uWSGI script modules whose ``application`` is this probe's own app.
 
         Lets the analysis tell the probe's one-line script (``from venvprobe.wsgi
         import application``) from the app's scripts in the same interpreter.
         """
+        from venvprobe._collect import WSGI_SCRIPT_PREFIXES
+
         own = []
         for name, module in list(sys.modules.items()):
-            if not name.startswith("_mod_wsgi_") or module is None:
+            if not name.startswith(WSGI_SCRIPT_PREFIXES) or module is None:
                 continue
             app = getattr(module, "application", None)
             extensions = getattr(app, "extensions", None)
