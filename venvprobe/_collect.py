@@ -46,6 +46,9 @@ _PROCESS_START = None
 # Module names mod_wsgi and uWSGI give the WSGI script files they load
 # (uWSGI: wsgi-file / mount = /x=file.wsgi).
 WSGI_SCRIPT_PREFIXES = ("_mod_wsgi_", "uwsgi_file_")
+# {dist-info path: (directory mtime_ns, parsed facts)}; module state is per
+# interpreter, so each sub-interpreter keeps its own.
+_DIST_INFO_CACHE = {}
 
 
 # --------------------------------------------------------------------------
@@ -910,7 +913,11 @@ class Collector(object):
                 metafile = metadir
             else:
                 metafile = metadir + ("/METADATA" if fmt == "dist-info" else "/PKG-INFO")
-            name, version = _read_name_version(metafile)
+            if fmt == "dist-info":
+                cached = self._dist_info_cached(metadir)
+                name, version = cached["name"], cached["version"]
+            else:
+                name, version = _read_name_version(metafile)
             if not name:
                 base = os.path.basename(metadir).rsplit(".", 1)[0]
                 name, _, version_guess = base.partition("-")
@@ -919,23 +926,12 @@ class Collector(object):
             dist["name"] = name
             dist["version"] = version
             if fmt == "dist-info":
-                dist["installer"] = _first_line(metadir + "/INSTALLER")
-                top, missing, record_files, mentions_direct = self._record(metadir, entry, listing)
-                dist["editable"] = False
-                # pip and uv list direct_url.json in RECORD: skip a stat per
-                # distribution unless RECORD names it (or there is no RECORD).
-                direct = metadir + "/direct_url.json"
-                if mentions_direct or record_files == 0:
-                    try:
-                        text = _read_text(direct, 64 * 1024)
-                    except OSError:
-                        text = None
-                    if text is not None:
-                        compact = text.replace(" ", "")
-                        dist["editable"] = '"editable":true' in compact
-                        dist["direct_url"] = self.masker.url(_extract_json_str(text, "url") or "")
-                dist["top_level"] = top
-                dist["record_files"] = record_files
+                parsed = self._dist_info_cached(metadir)
+                for key in ("installer", "editable", "direct_url", "top_level", "record_files"):
+                    if key in parsed:
+                        dist[key] = parsed[key]
+                present = listing.name_set()
+                missing = sorted(name for name in parsed["record_tops"] if name not in present)
                 if missing:
                     dist["missing_files"] = missing
             else:
@@ -949,18 +945,56 @@ class Collector(object):
             dist.setdefault("name", os.path.basename(metadir))
         return dist
 
-    def _record(self, metadir, entry, listing):
-        """Top-level names from RECORD and those no longer present on disk.
+    def _dist_info_cached(self, metadir):
+        """Parsed facts of one .dist-info directory, cached per interpreter.
 
-        Only top-level names are checked (against the directory listing we
-        already have): a stat per file would cost too much at 2,000 dists.
+        A probe rebuilds its report every few seconds in a long-lived process;
+        re-reading METADATA, INSTALLER and RECORD of every distribution was
+        half of that cost.  pip and uv replace a .dist-info directory's files
+        on every (re)install, which changes the directory's mtime, so one stat
+        validates the entry.
+        """
+        try:
+            stamp = os.stat(metadir).st_mtime_ns
+        except OSError:
+            stamp = None
+        cached = _DIST_INFO_CACHE.get(metadir)
+        if cached is not None and stamp is not None and cached[0] == stamp:
+            return cached[1]
+        name, version = _read_name_version(metadir + "/METADATA")
+        parsed = {"name": name, "version": version, "installer": _first_line(metadir + "/INSTALLER"),
+                  "editable": False}
+        top, tops, record_files, mentions_direct = self._record(metadir)
+        # pip and uv list direct_url.json in RECORD: skip a stat per
+        # distribution unless RECORD names it (or there is no RECORD).
+        if mentions_direct or record_files == 0:
+            try:
+                text = _read_text(metadir + "/direct_url.json", 64 * 1024)
+            except OSError:
+                text = None
+            if text is not None:
+                parsed["editable"] = '"editable":true' in text.replace(" ", "")
+                parsed["direct_url"] = self.masker.url(_extract_json_str(text, "url") or "")
+        parsed["top_level"] = top
+        parsed["record_tops"] = tops
+        parsed["record_files"] = record_files
+        if stamp is not None and not self.options.get("foreign"):
+            if len(_DIST_INFO_CACHE) > 50000:
+                _DIST_INFO_CACHE.clear()
+            _DIST_INFO_CACHE[metadir] = (stamp, parsed)
+        return parsed
+
+    def _record(self, metadir):
+        """Top-level names from RECORD: (module names, every top-level entry, line count, names direct_url.json).
+
+        Only top-level names are later checked against the directory listing
+        we already have: a stat per file would cost too much at 2,000 dists.
         """
         record = metadir + "/RECORD"
         try:
             text = _read_text(record, MAX_RECORD_BYTES)
         except OSError:
             return [], [], 0, False
-        present = listing.name_set()
         metaname = os.path.basename(metadir)
         tops = {}
         count = 0
@@ -977,7 +1011,6 @@ class Collector(object):
                     tops.setdefault(head, False)
                 continue
             tops.setdefault(head, True)
-        missing = sorted(name for name in tops if name not in present)
         modules = []
         for name, counts in tops.items():
             if not counts:
@@ -985,7 +1018,7 @@ class Collector(object):
             mod = _module_name(name, "." not in name, _ext_suffixes())
             if mod is not None:
                 modules.append(mod[0])
-        return sorted(set(modules)), missing, count, "direct_url.json" in text
+        return sorted(set(modules)), sorted(tops), count, "direct_url.json" in text
 
     def _egg_link(self, index, entry, name):
         path = os.path.join(entry, name)
@@ -1593,8 +1626,18 @@ def _same_file(loaded, expected):
         return False
 
 
+_INTERPRETER_ID = []
+
+
 def _interpreter_id():
-    """The id of this (sub-)interpreter, from whichever module the version has."""
+    """The id of this (sub-)interpreter, cached: this module's state is per interpreter."""
+    if not _INTERPRETER_ID:
+        _INTERPRETER_ID.append(_lookup_interpreter_id())
+    return dict(_INTERPRETER_ID[0])
+
+
+def _lookup_interpreter_id():
+    """Ask whichever interpreters module this version has (two imports fail on 3.11)."""
     for modname in ("concurrent.interpreters", "_interpreters", "_xxsubinterpreters"):
         try:
             module = __import__(modname, fromlist=["_"])
