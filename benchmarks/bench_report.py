@@ -230,6 +230,12 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
         cmds.append(Cmd("cli_version", "  venvprobe --version (CLI start-up only)", [cli_exe, "--version"]))
         cli_py = cli_python(cli_exe)
         cmds.append(Cmd("cli_python_bare", "  CLI's interpreter bare: %s -c pass" % os.path.basename(cli_py), [cli_py, "-c", "pass"]))
+        # The same CLI code without site-packages and its .pth hooks (editable-install finder and the
+        # like): what the CLI itself costs.  Works because report -f json needs no third-party module.
+        pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(vp_report.__file__)))
+        boot = "import sys; sys.path.insert(0, %r); from venvprobe._cli import main; sys.exit(main())" % pkg_root
+        cmds.append(Cmd("cli_nosite", "  same CLI code under python -S (no .pth hooks)",
+                        [cli_py, "-S", "-c", boot, "report", "--python", python, "--format", "json"]))
     cmds += [
         Cmd("collector", "collector alone: X -c <bootstrap>", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_cached),
         Cmd("collector_nocache", "  same, no bytecode cache (compiles)", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_nocache),
@@ -330,11 +336,23 @@ out['_dist_infos'] = len(metas)
 step('detail: _list_entry(site-packages)', lambda: g['_list_entry'](site))
 step('detail: read METADATA name/version, all dists', lambda: [g['_read_name_version'](m + '/METADATA') for m in metas])
 step('detail: read INSTALLER, all dists', lambda: [g['_first_line'](m + '/INSTALLER') for m in metas])
-step('detail: os.path.exists(direct_url.json), all dists', lambda: [os.path.exists(m + '/direct_url.json') for m in metas])
-step('detail: _record (read + parse RECORD), all dists', lambda: [c2._record(m, site, listing) for m in metas])
+def record_all():
+    try:
+        return [c2._record(m, site, listing) for m in metas]
+    except TypeError:  # newer collectors: _record(metadir)
+        return [c2._record(m) for m in metas]
+step('detail: _record (read + parse RECORD), all dists', record_all)
+if hasattr(c2, '_dist_info_cached'):
+    c3 = g['Collector']({'foreign': True, 'use_psutil': False})
+    step('detail: _dist_info_cached (METADATA+INSTALLER+RECORD) once per dist', lambda: [c3._dist_info_cached(m) for m in metas])
 step('detail: _canonical(name), all dists', lambda: [g['_canonical'](d.get('name') or '') for d in report.get('distributions_cache') or []])
 # what-ifs, measured on this very report
-t = C(); import json; out['what-if: import json (C encoder) in X'] = since(t)
+def c_encoder():  # the C encoder json uses, without importing json (and re, enum...)
+    import _json
+    enc = _json.make_encoder(None, str, _json.encode_basestring_ascii, None, ':', ',', False, False, True)
+    return ''.join(enc(report, 0)).encode('ascii')
+step('what-if: import _json + its C encoder (no re import)', c_encoder)
+t = C(); import json; out['what-if: import json (+re, enum...) in X'] = since(t)
 step('what-if: json.dumps(report) (C encoder) + encode', lambda: json.dumps(report).encode('utf-8', 'surrogatepass'))
 slim = dict(report)
 slim['distributions_cache'] = [{k: v for k, v in d.items() if k not in ('location', 'metadata_path')}
@@ -699,6 +717,7 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
          "<= %.0fx @%d, <= %.0fx @%d" % (TARGET_SMALL[1], TARGET_SMALL[0], TARGET_LARGE[1], TARGET_LARGE[0])),
         ("cli_direct", "vs_baseline", "  console script direct / X -c pass", "same"),
         ("cli_version", "vs_baseline", "  venvprobe --version / X -c pass", "-"),
+        ("cli_nosite", "vs_baseline", "  CLI under python -S / X -c pass", "-"),
         ("collect_foreign", "vs_baseline", "collect_foreign() in-process / X -c pass", "-"),
         ("collector", "vs_baseline", "collector alone / X -c pass", "-"),
         ("site", "vs_baseline", "X -m site / X -c pass", "-"),
@@ -746,10 +765,10 @@ def print_profile(prof) -> None:
     p("Where the time goes, %d-distribution venv (medians over fresh processes)" % prof["size"])
     p("  A. collector inside X, section by section (in collect() order; caches shared as in a real run):")
     sec = prof["collector_sections_ms"]
-    p("     %-56s %9s %9s" % ("", "wall ms", "cpu ms"))
+    p("     %-66s %9s %9s" % ("", "wall ms", "cpu ms"))
     for k, v in sec.items():
         if isinstance(v, list):
-            p("     %-56s %9.2f %9.2f" % (k, v[0], v[1]))
+            p("     %-66s %9.2f %9.2f" % (k, v[0], v[1]))
     p("     (report %d bytes, %d without per-dist location/metadata_path; site-packages has %d entries, %d dist-info)" % (
         sec.get("_bytes", 0), sec.get("_bytes without per-dist location/metadata_path", 0), sec.get("_site_entries", 0), sec.get("_dist_infos", 0)))
     for failure in prof.get("collector_detail_failures") or ():
