@@ -68,6 +68,15 @@ def test_pythonhome_from_environment(tmp_path):
     assert codes(res) == ["pythonhome-from-env"]
 
 
+def test_pythonhome_from_environment_in_a_character_interleaved_log(tmp_path):
+    """A real capture: the daemon's and an Apache child's dumps mixed character by character,
+    the daemon's PYTHONHOME line lost. sys.prefix still names the home (prefix == PYTHONHOME)."""
+    rc, res = _explain(tmp_path, "pythonhome-env-garbled.log")
+    f = finding(res, "pythonhome-from-env")
+    assert "PYTHONHOME=/opt/nowhere " in f["message"] and f"python-home={tmp_path}/venv" in f["message"]
+    assert codes(res) == ["pythonhome-from-env"]
+
+
 def test_interleaved_dumps_are_split_and_attributed(tmp_path):
     text = expand_log("interleaved.log", tmp_path)
     blocks = pathconfig.parse(text.splitlines())

@@ -156,6 +156,24 @@ def scan(text: str, source: str = "<log>") -> LogFacts:
     return facts
 
 
+def _block_home(block) -> Optional[str]:
+    """The home a failed start-up used, repaired where interleaving damaged the dump.
+
+    With PYTHONHOME set (by the environment or Py_SetPythonHome), CPython's
+    prefix *is* the home.  So a home that is a strict start of the prefix was
+    cut short by another process writing into the same log, and a dump whose
+    PYTHONHOME line was lost (not "(not set)": missing) still names it as
+    sys.prefix.
+    """
+    home = _norm(block.home)
+    prefix = _norm(block.values.get("sys.prefix"))
+    if home and prefix and prefix != home and prefix.startswith(home) and ":" not in home:
+        return prefix
+    if not home and "PYTHONHOME" not in block.values and prefix and not block.program_name:
+        return prefix
+    return home
+
+
 def _norm(path: Optional[str]) -> Optional[str]:
     return os.path.normpath(path) if path else None
 
@@ -210,10 +228,10 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
     failures = [b for b in facts.blocks if b.fatal]
     clean = [b for b in failures if b.values and not b.garbled
              and (b.home is None or b.values.get("sys.base_prefix") in (None, b.home))]
-    if any(b.home for b in clean):
+    if any(_block_home(b) for b in clean):
         # Interleaving can drop a dump's PYTHONHOME line without garbling the rest; such a
         # home-less fragment beside dumps that do name homes is a piece of one of them.
-        clean = [b for b in clean if b.home or _BIN_PYTHON.search(b.program_name or "")]
+        clean = [b for b in clean if _block_home(b) or _BIN_PYTHON.search(b.program_name or "")]
     if clean:
         # The daemon respawns, so clean dumps repeat: those lost or garbled in interleaving
         # with another process's output add nothing but noise.
@@ -224,7 +242,7 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
             if key in b.values:
                 evidence.append(f"  {key} = {b.values[key]!r}" if b.values[key] is not None else f"  {key} = (not set)")
         evidence.append(_evidence(facts, b.end_line, (b.fatal or "") + (f" / {b.exception}" if b.exception else "")))
-        home = _norm(b.home)
+        home = _block_home(b)
         prog = b.program_name or ""
         venv_prog = bool(_BIN_PYTHON.search(prog)) and prog not in ("python3", "python")
         prog_root = os.path.dirname(os.path.dirname(prog)) if venv_prog else None
