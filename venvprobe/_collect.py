@@ -251,7 +251,22 @@ def _escape_table():
 
 
 def dumps(obj):
-    """Serialise plain report data (dict/list/str/int/float/bool/None) as JSON."""
+    """Serialise plain report data (dict/list/str/int/float/bool/None) as JSON.
+
+    Uses CPython's C encoder from ``_json`` directly (``import json`` would
+    pull in ``re`` and cost more than encoding); falls back to pure Python.
+    """
+    try:
+        import _json
+
+        encoder = _json.make_encoder(
+            None, _text, _json.encode_basestring_ascii, None, ":", ",", False, False, False)
+        return "".join(encoder(obj, 0))
+    except Exception:  # no C accelerator (PyPy) or a value it refuses: the slow path
+        return _dumps_python(obj)
+
+
+def _dumps_python(obj):
     table = _escape_table()
     parts = []
     append = parts.append
@@ -913,9 +928,10 @@ class Collector(object):
                 metafile = metadir
             else:
                 metafile = metadir + ("/METADATA" if fmt == "dist-info" else "/PKG-INFO")
+            parsed = None
             if fmt == "dist-info":
-                cached = self._dist_info_cached(metadir)
-                name, version = cached["name"], cached["version"]
+                parsed = self._dist_info_cached(metadir)
+                name, version = parsed["name"], parsed["version"]
             else:
                 name, version = _read_name_version(metafile)
             if not name:
@@ -925,8 +941,7 @@ class Collector(object):
                 version = version or version_guess.split("-")[0] or None
             dist["name"] = name
             dist["version"] = version
-            if fmt == "dist-info":
-                parsed = self._dist_info_cached(metadir)
+            if parsed is not None:
                 for key in ("installer", "editable", "direct_url", "top_level", "record_files"):
                     if key in parsed:
                         dist[key] = parsed[key]

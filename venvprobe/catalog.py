@@ -10,24 +10,33 @@ Codes are kebab-case and never renamed once released; add new ones instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 
 
-@dataclass(frozen=True)
 class Diagnosis:
-    """A kind of problem: what it is called and how to fix it per server."""
+    """A kind of problem: what it is called and how to fix it per server.
 
-    code: str
-    severity: str
-    title: str
-    fix: str
-    fix_mod_wsgi: str = ""
-    fix_uwsgi: str = ""
-    fix_gunicorn: str = ""
+    A plain class rather than a dataclass: ``dataclasses`` imports
+    ``inspect``, which costs every ``venvprobe`` invocation ~9 ms.
+    """
+
+    __slots__ = ("code", "severity", "title", "fix", "fix_mod_wsgi", "fix_uwsgi", "fix_gunicorn")
+
+    def __init__(self, code: str, severity: str, title: str, fix: str,
+                 fix_mod_wsgi: str = "", fix_uwsgi: str = "", fix_gunicorn: str = ""):
+        self.code = code
+        self.severity = severity
+        self.title = title
+        self.fix = fix
+        self.fix_mod_wsgi = fix_mod_wsgi
+        self.fix_uwsgi = fix_uwsgi
+        self.fix_gunicorn = fix_gunicorn
+
+    def __repr__(self) -> str:
+        return f"Diagnosis({self.code!r}, {self.severity!r})"
 
     def fix_for(self, server: Optional[str]) -> str:
         """The fix in the terms of *server* (mod_wsgi, uwsgi, gunicorn), else the general one."""

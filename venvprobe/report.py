@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 from typing import Any, Dict, Optional
 
 from venvprobe import _collect
@@ -66,12 +65,13 @@ def build_report(options: Optional[dict] = None) -> Report:
 
 def collector_source() -> bytes:
     """The collector's source, as sent to a foreign interpreter."""
-    return Path(_collect.__file__).read_bytes()
+    with open(_collect.__file__, "rb") as handle:
+        return handle.read()
 
 
 def _cache_stem(source: bytes) -> str:
     """Path prefix for cached collector bytecode, or "" when no private cache dir is usable."""
-    import hashlib
+    import zlib
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     directory = os.path.join(base, "venvprobe")
@@ -83,7 +83,9 @@ def _cache_stem(source: bytes) -> str:
             return ""
     except OSError:
         return ""
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    # Names a cache entry after the exact source (and its size); the directory is
+    # private, so this only has to tell versions apart, not resist forgery.
+    digest = "%08x%x" % (zlib.crc32(source) & 0xFFFFFFFF, len(source))
     return os.path.join(directory, f"collector-{digest}-")
 
 
