@@ -37,18 +37,19 @@ class Table:
 
 
 def _kv(section: str, title: str, pairs: Iterable[tuple], note: str = "") -> Table:
-    return Table(section, title, ("field", "value"), [(k, _fmt(v)) for k, v in pairs], note)
+    return Table(section, title, ("field", "value"), [(k, format_value(v)) for k, v in pairs], note)
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """One table cell as text: None as "-", booleans as yes/no, lists and dicts joined."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_fmt(v) for v in value) if value else "-"
+        return ", ".join(format_value(v) for v in value) if value else "-"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) if value else "-"
+        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) if value else "-"
     return str(value)
 
 
@@ -260,15 +261,16 @@ def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown
         if table.note:
             out.append(("_" + table.note + "_") if markdown else table.note)
         if table.rows:
-            rows = [[_cell(c, markdown) for c in row] for row in table.rows]
+            rows = [[format_cell(c, markdown) for c in row] for row in table.rows]
             extra = {"maxcolwidths": list(table.wrap)} if table.wrap and not markdown else {}
             out.append(tabulate(rows, headers=list(table.headers), tablefmt=fmt, disable_numparse=True, **extra))
         out.append("")
     return "\n".join(out)
 
 
-def _cell(value: Any, markdown: bool) -> str:
-    text = _fmt(value)
+def format_cell(value: Any, markdown: bool) -> str:
+    """A cell for a text or Markdown table (Markdown: pipes, backslashes and tags escaped)."""
+    text = format_value(value)
     if markdown:
         # A pipe or newline in a path must not break the Markdown table.
         text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
@@ -326,7 +328,7 @@ def render_html(report: dict, sections: Optional[Sequence[str]] = None) -> str:
             css = ""
             if table.section == "findings" and row and row[0] in ("error", "warning", "info"):
                 css = f" class=\"{e(str(row[0]))}\""
-            parts.append(f"<tr{css}>" + "".join(f"<td>{e(_fmt(c))}</td>" for c in row) + "</tr>")
+            parts.append(f"<tr{css}>" + "".join(f"<td>{e(format_value(c))}</td>" for c in row) + "</tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "\n".join(parts)

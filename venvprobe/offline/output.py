@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from tabulate import tabulate
 
 from venvprobe.analyze import summarize
+from venvprobe.render import format_cell, format_value  # one cell format for every report table
 from venvprobe.catalog import sort_findings
 
 SCHEMA = {"name": "venvprobe.offline", "version": 1}
@@ -38,7 +39,7 @@ class OfflineTable:
 
 def kv_table(title: str, pairs: Sequence[Tuple[str, Any]], note: str = "") -> OfflineTable:
     """A field/value table, dropping empty values."""
-    return OfflineTable(title, ("field", "value"), [(k, _fmt(v)) for k, v in pairs if v not in (None, "", [])], note)
+    return OfflineTable(title, ("field", "value"), [(k, format_value(v)) for k, v in pairs if v not in (None, "", [])], note)
 
 
 def make_result(command: str, target: str, findings: List[dict], facts: Optional[dict] = None,
@@ -72,25 +73,6 @@ def dedupe(findings: List[dict]) -> List[dict]:
     return out
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_fmt(v) for v in value) if value else "-"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) if value else "-"
-    return str(value)
-
-
-def _cell(value: Any, markdown: bool) -> str:
-    text = _fmt(value)
-    if markdown:
-        text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-    return text
-
-
 def render(result: dict, fmt: str = "text") -> str:
     """Render *result* as text, markdown or json."""
     if fmt == "json":
@@ -107,8 +89,8 @@ def render(result: dict, fmt: str = "text") -> str:
     if findings:
         note = f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
         out.append(f"_{note}_" if md else note)
-        rows = [[_cell(f.get("severity"), md), _cell(f.get("code"), md), _cell(f.get("message"), md),
-                 _cell(f.get("fix"), md)] for f in findings]
+        rows = [[format_cell(f.get("severity"), md), format_cell(f.get("code"), md), format_cell(f.get("message"), md),
+                 format_cell(f.get("fix"), md)] for f in findings]
         out.append(tabulate(rows, headers=["severity", "code", "what", "fix"], tablefmt=tablefmt,
                             disable_numparse=True))
         out.append("")
@@ -119,7 +101,7 @@ def render(result: dict, fmt: str = "text") -> str:
                 continue
             out.append(f"* `{f.get('code')}`" if md else f"[{f.get('code')}] {f.get('message')}")
             for e in ev[:12]:
-                out.append(f"    - `{_cell(e, md)}`" if md else f"    {e}")
+                out.append(f"    - `{format_cell(e, md)}`" if md else f"    {e}")
             if len(ev) > 12:
                 out.append(f"    ... {len(ev) - 12} more")
     else:
@@ -130,7 +112,7 @@ def render(result: dict, fmt: str = "text") -> str:
         if table.get("note"):
             out.append(f"_{table['note']}_" if md else table["note"])
         if table.get("rows"):
-            rows = [[_cell(c, md) for c in row] for row in table["rows"]]
+            rows = [[format_cell(c, md) for c in row] for row in table["rows"]]
             out.append(tabulate(rows, headers=list(table["headers"]), tablefmt=tablefmt, disable_numparse=True))
         out.append("")
     return "\n".join(out)
