@@ -264,7 +264,7 @@ def _check_user_site(a: _Analysis) -> None:
     if user.get("ENABLE_USER_SITE") and user_entries:
         a.add("user-site-active",
               f"user site-packages {user_entries[0]['path']} is on sys.path (HOME={user.get('HOME')})",
-              [f"site.ENABLE_USER_SITE = True", f"sys.path[{user_entries[0]['index']}] = {user_entries[0]['path']}"],
+              ["site.ENABLE_USER_SITE = True", f"sys.path[{user_entries[0]['index']}] = {user_entries[0]['path']}"],
               severity="warning" if _in_server(a.report) else "info")
 
 

@@ -82,6 +82,21 @@ def write_output(text: str, path: Optional[str]) -> None:
         raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 
 
+def add_output_args(parser, formats=("text", "markdown", "json"), fail_on_default: str = "warning") -> None:
+    """--format, --output and --fail-on, the same on every checking command."""
+    parser.add_argument("--format", "-f", choices=formats, default=formats[0])
+    parser.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=fail_on_default,
+                        help=f"exit 1 when a finding at or above this severity exists (default: {fail_on_default})")
+
+
+def add_prediction_args(parser) -> None:
+    """Opt-outs of the offline checks that run programs (the embedding Python, test(1) as a user)."""
+    parser.add_argument("--no-predict", action="store_true", help="do not run the embedding Python to predict start-up")
+    parser.add_argument("--no-confirm", action="store_true",
+                        help="do not confirm permissions by running test(1) as the user")
+
+
 def fails_on(findings: list, threshold: Optional[str]) -> bool:
     """True when any finding is at or above severity *threshold* (None: never)."""
     if not threshold or threshold == "never":

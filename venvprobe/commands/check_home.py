@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -27,12 +27,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p.add_argument("--server", choices=("mod_wsgi", "uwsgi"), default=None,
                    help="how the home is applied (default: mod_wsgi, or uwsgi with --uwsgi-plugin)")
     p.add_argument("--user", metavar="NAME", help="user the server runs Python as (default: Apache's User, www-data)")
-    p.add_argument("--no-predict", action="store_true", help="do not run the embedding Python to predict start-up")
-    p.add_argument("--no-confirm", action="store_true", help="do not confirm permissions by running test(1) as the user")
-    p.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
-    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=FAIL_ON_DEFAULT,
-                   help=f"exit 1 when a finding at or above this severity exists (default: {FAIL_ON_DEFAULT})")
+    add_prediction_args(p)
+    add_output_args(p, fail_on_default=FAIL_ON_DEFAULT)
     return p
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -25,13 +25,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
                    help="uWSGI binary, used when no python plugin is loaded (default: /usr/bin/uwsgi)")
     p.add_argument("--user", metavar="NAME", help="user Python runs as (default: the ini's uid, else the current user)")
     p.add_argument("--no-homes", action="store_true", help="do not check the home directory")
-    p.add_argument("--no-predict", action="store_true", help="do not run the embedding Python to predict start-up")
-    p.add_argument("--no-confirm", action="store_true", help="do not confirm permissions by running test(1) as the user")
+    add_prediction_args(p)
     p.add_argument("--expectations", metavar="DIR", help="write one expectations file per app into DIR (for venvprobe compare)")
-    p.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
-    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=FAIL_ON_DEFAULT,
-                   help=f"exit 1 when a finding at or above this severity exists (default: {FAIL_ON_DEFAULT})")
+    add_output_args(p, fail_on_default=FAIL_ON_DEFAULT)
     return p
 
 

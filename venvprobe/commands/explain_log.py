@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, read_input, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, fails_on, read_input, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -29,10 +29,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     emb.add_argument("--mod-wsgi", metavar="SO", help="mod_wsgi module (default: Debian's)")
     p.add_argument("--user", metavar="NAME", help="user for homes whose daemon uid the log does not show "
                    "(default: Apache's User, www-data)")
-    p.add_argument("--format", "-f", choices=("text", "markdown", "json"), default="text")
-    p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    p.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=FAIL_ON_DEFAULT,
-                   help=f"exit 1 when a finding at or above this severity exists (default: {FAIL_ON_DEFAULT})")
+    add_output_args(p, fail_on_default=FAIL_ON_DEFAULT)
     return p
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, load_report, write_output
 from venvprobe.render import FORMATS, SECTIONS, render
