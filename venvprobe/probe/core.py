@@ -247,15 +247,22 @@ class Probe:
 
     # -- WSGI --------------------------------------------------------------------------
 
-    def wsgi(self, environ: dict, start_response: Callable, subpath: str) -> List[bytes]:
-        """Run :meth:`handle` as a WSGI call; a failure is a 500 from the probe only."""
+    def respond(self, environ: Mapping[str, object], subpath: str) -> Response:
+        """:meth:`handle` with the security headers every answer carries; a failure is a 500 from the probe only.
+
+        Every adapter (WSGI middleware, Flask) answers through this one method.
+        """
         try:
             resp = self.handle(environ, subpath)
         except Exception:
             _log(environ, "venvprobe: internal error\n" + traceback.format_exc())
             resp = _plain("500 Internal Server Error", b"venvprobe: internal error (details in the server log)\n")
-        headers = resp.headers + [h for h in _BASE_HEADERS]
-        headers.append(("Content-Length", str(len(resp.body))))
+        return Response(resp.status, resp.headers + list(_BASE_HEADERS), resp.body)
+
+    def wsgi(self, environ: dict, start_response: Callable, subpath: str) -> List[bytes]:
+        """Run :meth:`respond` as a WSGI call."""
+        resp = self.respond(environ, subpath)
+        headers = resp.headers + [("Content-Length", str(len(resp.body)))]
         start_response(resp.status, headers)
         if environ.get("REQUEST_METHOD") == "HEAD":
             return [b""]
