@@ -145,6 +145,19 @@ def traversal_dirs(path: str) -> List[str]:
     return needed
 
 
+def _stat_or_block(result: AccessResult, path: str) -> Optional[os.stat_result]:
+    """stat *path*; when that fails, record in *result* where and why access is blocked."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        result.ok, result.exists, result.blocked_at = False, False, path
+        result.reason = f"{path} does not exist"
+    except OSError as exc:
+        result.ok, result.blocked_at = False, path
+        result.reason = f"cannot stat {path}: {exc.strerror or exc}"
+    return None
+
+
 def check_access(path: str, user: User, want: str = "r") -> AccessResult:
     """Can *user* reach *path* and use it as *want* ("r", "x", "rx" or "" for reach only)?
 
@@ -155,15 +168,8 @@ def check_access(path: str, user: User, want: str = "r") -> AccessResult:
     result = AccessResult(path=path, ok=True)
     for d in traversal_dirs(path):
         result.checked.append(d)
-        try:
-            st = os.stat(d)
-        except FileNotFoundError:
-            result.ok, result.exists, result.blocked_at = False, False, d
-            result.reason = f"{d} does not exist"
-            return result
-        except OSError as exc:
-            result.ok, result.blocked_at = False, d
-            result.reason = f"cannot stat {d}: {exc.strerror or exc}"
+        st = _stat_or_block(result, d)
+        if st is None:
             return result
         if not stat.S_ISDIR(st.st_mode):
             result.ok, result.blocked_at = False, d
@@ -173,15 +179,8 @@ def check_access(path: str, user: User, want: str = "r") -> AccessResult:
             result.ok, result.blocked_at = False, d
             result.reason = f"{user.name} cannot traverse {_describe(d, st)}"
             return result
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        result.ok, result.exists, result.blocked_at = False, False, path
-        result.reason = f"{path} does not exist"
-        return result
-    except OSError as exc:
-        result.ok, result.blocked_at = False, path
-        result.reason = f"cannot stat {path}: {exc.strerror or exc}"
+    st = _stat_or_block(result, path)
+    if st is None:
         return result
     for w in want:
         if not permitted(st, user, w):
