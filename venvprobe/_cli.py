@@ -72,7 +72,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return int(args._run(args) or 0)
     except UsageError as exc:
-        print(f"venvprobe {args.command}: {exc}", file=sys.stderr)
+        from venvprobe.textsafe import one_line
+
+        # The message may quote a remote error body or a hostile file name.
+        print(f"venvprobe {args.command}: {one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("venvprobe: interrupted", file=sys.stderr)

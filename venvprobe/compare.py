@@ -521,19 +521,21 @@ def render_table(outcomes: Sequence[TargetOutcome], source: str = "", only_failu
     """Human table per target, then (for several targets) which targets fail which checks."""
     from tabulate import tabulate
 
+    from venvprobe.textsafe import escape_controls as safe
+
     out: List[str] = []
     for o in outcomes:
         head = o.target
         if len(o.workers) > 1 or o.samples > 1:
             head += f"  ({len(o.workers)} worker{'s' if len(o.workers) != 1 else ''} in {o.samples} samples: {', '.join(o.workers)})"
-        out.append(f"== {head}")
+        out.append(f"== {safe(head)}")
         for note in o.notes:
-            out.append(f"   note: {note}")
+            out.append(f"   note: {safe(note)}")
         if o.error:
-            out.append(f"   could not check: {o.error}")
+            out.append(f"   could not check: {safe(o.error)}")
             out.append("")
             continue
-        rows = [(r.check, _clip(r.expected, width), _clip(r.actual, width), _STATUS_WORD[r.status])
+        rows = [(safe(r.check), _clip(safe(r.expected), width), _clip(safe(r.actual), width), _STATUS_WORD[r.status])
                 for r in o.results if not only_failures or r.status == FAIL]
         if rows:
             out.append(tabulate(rows, headers=("check", "expected", "actual", "result"), tablefmt="simple"))
@@ -546,7 +548,7 @@ def render_table(outcomes: Sequence[TargetOutcome], source: str = "", only_failu
         out.append(f"== summary: {len(outcomes)} targets, {states.count(PASS)} met all, "
                    f"{states.count(FAIL)} not met, {states.count('error')} could not be checked")
         if summary:
-            out.append(tabulate([(check, _clip(", ".join(where), 100)) for check, where in summary],
+            out.append(tabulate([(safe(check), _clip(safe(", ".join(where)), 100)) for check, where in summary],
                                 headers=("check", "not met on"), tablefmt="simple"))
     return "\n".join(out).rstrip("\n") + "\n"
 

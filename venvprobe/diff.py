@@ -229,17 +229,24 @@ def render_diff(d: Dict[str, Any], fmt: str = "text", a_name: str = "A", b_name:
         return json.dumps(dict(d, a=a_name, b=b_name), indent=2, ensure_ascii=False) + "\n"
     from tabulate import tabulate
 
+    from venvprobe.render import format_cell
+    from venvprobe.textsafe import escape_controls, md_code
+
     tablefmt = "github" if fmt == "markdown" else "simple"
+    md = fmt == "markdown"
     out: List[str] = []
-    if fmt == "markdown":
-        out.append(f"## venvprobe diff: `{a_name}` vs `{b_name}`\n")
+    if md:
+        out.append(f"## venvprobe diff: {md_code(a_name)} vs {md_code(b_name)}\n")
     else:
-        out.append(f"venvprobe diff: A = {a_name}\n                B = {b_name}")
+        out.append(f"venvprobe diff: A = {escape_controls(a_name)}\n                B = {escape_controls(b_name)}")
     if d["same"]:
         out.append("No differences (pids, timestamps and other per-process values are not compared).")
         return "\n".join(out) + "\n"
     for title, headers, rows in _tables(d, "A" if fmt != "markdown" else a_name, "B" if fmt != "markdown" else b_name):
         out.append(("### " if fmt == "markdown" else "\n== ") + title + ("\n" if fmt == "markdown" else ""))
+        # Every cell comes from the reports (or their names): escaped here, once.
+        rows = [[format_cell(c, md) for c in row] for row in rows]
+        headers = [format_cell(h, md) for h in headers]
         out.append(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))
         if fmt == "markdown":
             out.append("")

@@ -11,6 +11,7 @@ import json
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from venvprobe.analyze import summarize
+from venvprobe.textsafe import escape_controls, md_cell, md_text
 
 FORMATS = ("text", "markdown", "json", "html")
 SECTIONS = ("findings", "interpreter", "identity", "path", "shadowed", "distributions", "modules", "process", "environment")
@@ -255,11 +256,12 @@ def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown
     from tabulate import tabulate
 
     fmt = "github" if markdown else "simple"
-    out = [("# " if markdown else "") + _header_line(report), ""]
+    safe = md_text if markdown else escape_controls
+    out = [("# " if markdown else "") + safe(_header_line(report)), ""]
     for table in report_tables(report, sections):
-        out.append(("## " if markdown else "== ") + table.title + ("" if markdown else " =="))
+        out.append(("## " if markdown else "== ") + safe(table.title) + ("" if markdown else " =="))
         if table.note:
-            out.append(("_" + table.note + "_") if markdown else table.note)
+            out.append(("_" + safe(table.note) + "_") if markdown else safe(table.note))
         if table.rows:
             rows = [[format_cell(c, markdown) for c in row] for row in table.rows]
             extra = {"maxcolwidths": list(table.wrap)} if table.wrap and not markdown else {}
@@ -269,12 +271,10 @@ def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown
 
 
 def format_cell(value: Any, markdown: bool) -> str:
-    """A cell for a text or Markdown table (Markdown: pipes, backslashes and tags escaped)."""
-    text = format_value(value)
-    if markdown:
-        # A pipe or newline in a path must not break the Markdown table.
-        text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-    return text
+    """A cell for a text or Markdown table: controls made visible, Markdown markup escaped."""
+    # Values come from the inspected host: a package name or path may carry
+    # ESC sequences, bidi overrides, newlines, `[x](javascript:...)` or HTML.
+    return md_cell(format_value(value)) if markdown else escape_controls(format_value(value))
 
 
 def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:

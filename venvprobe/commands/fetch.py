@@ -37,7 +37,9 @@ def add_fetch_options(p: argparse.ArgumentParser, samples: bool = True) -> None:
 
 def warn(command: str, message: str) -> None:
     """One warning line on stderr."""
-    print(f"venvprobe {command}: warning: {message}", file=sys.stderr)
+    from venvprobe.textsafe import one_line
+
+    print(f"venvprobe {command}: warning: {one_line(message)}", file=sys.stderr)
 
 
 def options_from_args(args: argparse.Namespace, urls: Sequence[str] = ()) -> FetchOptions:
@@ -118,10 +120,13 @@ def run(args: argparse.Namespace) -> int:
         reports = [redact_report(r, key=key) for r in reports]
     differing = worker_differences(workers) if len(workers) > 1 else {}
     if options.samples > 1:
+        from venvprobe.textsafe import one_line
+
         print(f"venvprobe fetch: {len(workers)} distinct worker(s) in {len(result.reports)} samples: "
-              + ", ".join(f"{w.label} (x{w.seen})" for w in workers), file=sys.stderr)
+              + one_line(", ".join(f"{w.label} (x{w.seen})" for w in workers)), file=sys.stderr)
         for label, parts in differing.items():
-            print(f"venvprobe fetch: {label} differs from the others: {'; '.join(parts)}", file=sys.stderr)
+            print(f"venvprobe fetch: {one_line(label)} differs from the others: {one_line('; '.join(parts))}",
+                  file=sys.stderr)
     if args.output_dir:
         try:
             os.makedirs(args.output_dir, exist_ok=True)

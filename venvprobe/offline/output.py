@@ -18,6 +18,7 @@ from tabulate import tabulate
 from venvprobe.analyze import summarize
 from venvprobe.render import format_cell, format_value  # one cell format for every report table
 from venvprobe.catalog import sort_findings
+from venvprobe.textsafe import escape_controls, md_code, md_text
 
 SCHEMA = {"name": "venvprobe.offline", "version": 1}
 FORMATS = ("text", "markdown", "json")
@@ -82,8 +83,9 @@ def render(result: dict, fmt: str = "text") -> str:
     md = fmt == "markdown"
     tablefmt = "github" if md else "simple"
     counts = result.get("summary") or summarize(result.get("findings") or [])
+    safe = md_text if md else escape_controls
     head = f"venvprobe {result.get('command')} — {result.get('target')}"
-    out = [("# " if md else "") + head, ""]
+    out = [("# " if md else "") + safe(head), ""]
     findings = result.get("findings") or []
     out.append(("## " if md else "== ") + "Findings" + ("" if md else " =="))
     if findings:
@@ -99,18 +101,18 @@ def render(result: dict, fmt: str = "text") -> str:
             ev = f.get("evidence") or []
             if not ev:
                 continue
-            out.append(f"* `{f.get('code')}`" if md else f"[{f.get('code')}] {f.get('message')}")
+            out.append(f"* {md_code(f.get('code'))}" if md else f"[{safe(f.get('code'))}] {safe(f.get('message'))}")
             for e in ev[:12]:
-                out.append(f"    - `{format_cell(e, md)}`" if md else f"    {e}")
+                out.append(f"    - {md_code(format_value(e))}" if md else f"    {safe(format_value(e))}")
             if len(ev) > 12:
                 out.append(f"    ... {len(ev) - 12} more")
     else:
         out.append("_no findings_" if md else "no findings")
     out.append("")
     for table in result.get("tables") or []:
-        out.append(("## " if md else "== ") + table["title"] + ("" if md else " =="))
+        out.append(("## " if md else "== ") + safe(table["title"]) + ("" if md else " =="))
         if table.get("note"):
-            out.append(f"_{table['note']}_" if md else table["note"])
+            out.append(f"_{safe(table['note'])}_" if md else safe(table["note"]))
         if table.get("rows"):
             rows = [[format_cell(c, md) for c in row] for row in table["rows"]]
             out.append(tabulate(rows, headers=list(table["headers"]), tablefmt=tablefmt, disable_numparse=True))
