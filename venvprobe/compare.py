@@ -457,6 +457,8 @@ class TargetOutcome:
     workers: List[str] = field(default_factory=list)  # labels of distinct workers seen
     samples: int = 1
     notes: List[str] = field(default_factory=list)
+    seconds: Optional[float] = None  # fetching and checking it took
+    checked_at: Optional[str] = None  # ISO 8601, when fetching started
 
     @property
     def status(self) -> str:
@@ -475,6 +477,7 @@ class TargetOutcome:
     def to_dict(self) -> Dict[str, Any]:
         return {"target": self.target, "status": self.status, "error": self.error, "samples": self.samples,
                 "workers": self.workers, "notes": self.notes, "counts": self.counts(),
+                "seconds": None if self.seconds is None else round(self.seconds, 3), "checked_at": self.checked_at,
                 "checks": [r.to_dict() for r in self.results]}
 
 
@@ -572,41 +575,85 @@ def _xml(text: Any) -> str:
     return _XML_BAD.sub("?", str(text))
 
 
-def render_junit(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
-    """JUnit XML: one <testsuite> per target, one <testcase> per check.
+def _seconds(value: Optional[float]) -> str:
+    # junit-10.xsd's SUREFIRE_TIME: digits, at most 3 decimals.
+    return f"{max(0.0, value or 0.0):.3f}"
 
+
+def target_hostname(target: str) -> Optional[str]:
+    """The host a target's report came from, when the target says so.
+
+    A URL names its host; ``python:PATH`` was collected on this machine; a
+    saved report file may come from anywhere, so it gets none.
+    """
+    if is_url_target(target):
+        from urllib.parse import urlsplit
+
+        try:
+            return urlsplit(target).hostname
+        except ValueError:
+            return None
+    if target.startswith("python:"):
+        import socket
+
+        return socket.gethostname()
+    return None
+
+
+def is_url_target(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def failure_message(target: str, r: CheckResult) -> str:
+    """One line naming the target and the check: CI dashboards list failures of many targets together."""
+    return f"{target}: {r.check}: expected {r.expected}, got {r.actual}"
+
+
+def render_junit(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
+    """JUnit XML valid against junit-10.xsd: one <testsuite> per target, one <testcase> per check.
+
+    junit-10.xsd is the schema of Jenkins' xUnit plugin (the strictest common
+    reader): it has no ``testcase@file``/``@line`` and no ``testsuites@skipped``,
+    so the rule's place in the expectations file goes in the failure text.
     A target that could not be checked is a suite with one errored test case,
     so CI dashboards show it instead of silently counting zero tests.
     """
     import xml.etree.ElementTree as ET
 
     root = ET.Element("testsuites", name="venvprobe compare")
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    total_time = 0.0
     for o in outcomes:
         suite = ET.SubElement(root, "testsuite", name=_xml(o.target))
+        host = target_hostname(o.target)
+        if host:
+            suite.set("hostname", _xml(host))
+        if o.checked_at:
+            suite.set("timestamp", o.checked_at)
+        if source:
+            suite.set("file", _xml(source))
         props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="target", value=_xml(o.target))
         ET.SubElement(props, "property", name="expectations", value=_xml(source))
         ET.SubElement(props, "property", name="samples", value=str(o.samples))
         ET.SubElement(props, "property", name="workers", value=_xml(", ".join(o.workers)))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         if o.error:
-            case = ET.SubElement(suite, "testcase", classname="venvprobe.target", name="report can be read")
-            err = ET.SubElement(case, "error", message=_xml(o.error), type="could-not-check")
-            err.text = _xml(o.error)
+            case = ET.SubElement(suite, "testcase", classname="venvprobe.target", name="report can be read",
+                                 time=_seconds(o.seconds))
+            err = ET.SubElement(case, "error", message=_xml(f"{o.target}: could not check: {o.error}"),
+                                type="could-not-check")
+            err.text = _xml(f"target:   {o.target}\nerror:    {o.error}")
             counts["tests"] += 1
             counts["errors"] += 1
         for r in o.results:
-            attrs = {"classname": f"venvprobe.{r.section}", "name": _xml(r.check)}
-            if source:
-                attrs["file"] = _xml(source)
-            if r.line:
-                attrs["line"] = str(r.line)
-            case = ET.SubElement(suite, "testcase", attrs)
+            case = ET.SubElement(suite, "testcase", classname=f"venvprobe.{r.section}", name=_xml(r.check))
             counts["tests"] += 1
             if r.status == FAIL:
-                msg = f"expected {r.expected}, got {r.actual}"
-                fail = ET.SubElement(case, "failure", message=_xml(_clip(msg, 500)), type="not-met")
+                fail = ET.SubElement(case, "failure", message=_xml(_clip(failure_message(o.target, r), 500)),
+                                     type="not-met")
                 fail.text = _xml("\n".join(x for x in (
+                    f"target:   {o.target}", f"check:    {r.check}",
                     f"expected: {r.expected}", f"actual:   {r.actual}",
                     f"detail:   {r.detail}" if r.detail else "",
                     f"workers:  {', '.join(r.workers)}" if r.workers else "",
@@ -620,10 +667,15 @@ def render_junit(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
                 out.text = _xml(f"expected: {r.expected}\nactual:   {r.actual}")
         for key, value in counts.items():
             suite.set(key, str(value))
-            totals[key] += value
-        suite.set("time", "0")
+            if key in totals:
+                totals[key] += value
+        suite.set("time", _seconds(o.seconds))
+        total_time += o.seconds or 0.0
     for key, value in totals.items():
         root.set(key, str(value))
+    # Targets are fetched concurrently: the sum over-states wall time, but it is
+    # what readers add up when they check the totals.
+    root.set("time", _seconds(total_time))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -633,21 +685,37 @@ def _yaml_str(text: Any) -> str:
     return json.dumps(str(text), ensure_ascii=False)
 
 
+def tap_escape(text: Any) -> str:
+    """A TAP description or directive reason: one line, ``\\`` and ``#`` escaped (TAP 14).
+
+    An unescaped ``#`` starts a directive, so a target or check holding
+    ``# SKIP`` would otherwise turn a failure into a skip.
+    """
+    one_line = " ".join(str(text).splitlines()) or "-"
+    return one_line.replace("\\", "\\\\").replace("#", "\\#")
+
+
 def render_tap(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
-    """TAP version 13, one test point per check (and per unreadable target)."""
+    """TAP version 13 (and valid TAP 14): one test point per check and per unreadable target.
+
+    Failures carry a YAML diagnostics block with the exact, unescaped target
+    and check, what was expected and what was found.
+    """
     points: List[str] = []
     for o in outcomes:
         if o.error:
-            points.append(f"not ok {{n}} - {o.target}: report can be read\n  ---\n  message: {_yaml_str(o.error)}\n"
+            points.append(f"not ok {{n}} - {tap_escape(o.target + ': report can be read')}\n  ---\n"
+                          f"  target: {_yaml_str(o.target)}\n  message: {_yaml_str(o.error)}\n"
                           f"  severity: could-not-check\n  ...")
         for r in o.results:
-            name = f"{o.target}: {r.check}".replace("#", "\\#")
+            name = tap_escape(f"{o.target}: {r.check}")
             if r.status == SKIP:
-                points.append(f"ok {{n}} - {name} # SKIP {r.detail or r.actual}")
+                points.append(f"ok {{n}} - {name} # SKIP {tap_escape(r.detail or r.actual)}")
             elif r.status == PASS:
                 points.append(f"ok {{n}} - {name}")
             else:
-                block = [f"  expected: {_yaml_str(r.expected)}", f"  actual: {_yaml_str(r.actual)}"]
+                block = [f"  target: {_yaml_str(o.target)}", f"  check: {_yaml_str(r.check)}",
+                         f"  expected: {_yaml_str(r.expected)}", f"  actual: {_yaml_str(r.actual)}"]
                 if r.detail:
                     block.append(f"  detail: {_yaml_str(r.detail)}")
                 if r.workers:

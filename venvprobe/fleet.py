@@ -553,6 +553,8 @@ class TargetResult:
     reports: List[dict] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
     samples: int = 1
+    started: Optional[float] = None  # time.time() when its first sample started
+    seconds: float = 0.0  # from its first sample's start to its last one's end
 
     @property
     def error(self) -> Optional[str]:
@@ -620,6 +622,17 @@ def gather(targets: Sequence[Target], options: FetchOptions, progress: Optional[
     lock = threading.Lock()
 
     def run(index: int, target: Target) -> None:
+        began, t0 = time.time(), time.monotonic()
+        try:
+            _run(index, target)
+        finally:
+            with lock:
+                result = results[index]
+                if result.started is None or began < result.started:
+                    result.started = began
+                result.seconds = max(result.seconds, began - result.started + time.monotonic() - t0)
+
+    def _run(index: int, target: Target) -> None:
         try:
             report = load_target(target, options, stdin_text)
             if reanalyze and target.kind != "python":

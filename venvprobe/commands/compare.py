@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import List
+import datetime
+from typing import List, Optional
 
 from venvprobe.commands import UsageError, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
@@ -33,6 +34,12 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     return p
 
 
+def _iso(when: Optional[float]) -> Optional[str]:
+    if when is None:
+        return None
+    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
 def run(args: argparse.Namespace) -> int:
     from venvprobe.expectations import ExpectationsError, load_file
 
@@ -49,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args, [t.value for t in targets])
     outcomes: List[TargetOutcome] = []
     for result in fetch_targets(targets, options):
+        timing = {"seconds": result.seconds, "checked_at": _iso(result.started)}
         if result.error:
-            outcomes.append(TargetOutcome(result.target.label, error=result.error, samples=result.samples))
+            outcomes.append(TargetOutcome(result.target.label, error=result.error, samples=result.samples, **timing))
             continue
         workers = result.workers
         notes = result.notes()
@@ -63,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             workers=[w.label for w in workers],
             samples=result.samples,
             notes=notes,
+            **timing,
         ))
     write_output(render(outcomes, args.format, expectations.source, args.only_failures), args.output)
     return exit_code(outcomes)
