@@ -18,6 +18,7 @@ Used by ``venvprobe compare``, ``fetch``, ``diff`` and ``snapshot``.
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import json
 import os
@@ -171,6 +172,102 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
+class _DeadlineRaw(io.RawIOBase):
+    """Reads from a socket, each one limited to what is left of one deadline.
+
+    http.client re-arms the plain socket timeout on every recv, so a server
+    that drips the status line, the headers or endless ``100 Continue``
+    responses one byte at a time would never time out.  Every read of the
+    response (status line, headers, body) goes through here instead.
+    """
+
+    def __init__(self, owner: "_DeadlineSocket", deadline: float) -> None:
+        super().__init__()
+        self._owner = owner
+        self._sock = owner._sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            super().close()
+            self._owner._release()
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("deadline exceeded")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """The connection's socket, whose ``makefile`` hands out deadline-bound readers."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        # Like socket.makefile(): urllib closes the socket right after the
+        # headers; the real close waits until the response's reader is closed.
+        self._readers = 0
+        self._close_wanted = False
+
+    def makefile(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "b" not in mode or "w" in mode:
+            return self._sock.makefile(mode, *args, **kwargs)
+        self._readers += 1
+        return io.BufferedReader(_DeadlineRaw(self, self._deadline))
+
+    def _release(self) -> None:
+        self._readers -= 1
+        if self._close_wanted and self._readers <= 0:
+            self._sock.close()
+
+    def close(self) -> None:
+        self._close_wanted = True
+        if self._readers <= 0:
+            self._sock.close()
+
+    def sendall(self, data: Any, *args: Any) -> Any:
+        self._sock.settimeout(max(self._deadline - time.monotonic(), 0.001))
+        return self._sock.sendall(data, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _deadline_connection(base: type, deadline: float) -> type:
+    class Connection(base):  # type: ignore[misc, valid-type]
+        def connect(self) -> None:
+            self.timeout = max(deadline - time.monotonic(), 0.001)
+            super().connect()
+            self.sock = _DeadlineSocket(self.sock, deadline)
+
+    return Connection
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: float) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_deadline_connection(http.client.HTTPConnection, self._deadline), req)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, context: ssl.SSLContext, deadline: float) -> None:
+        super().__init__(context=context)
+        self._deadline = deadline
+
+    def https_open(self, req: Any) -> Any:
+        # TLS is wrapped inside HTTPSConnection.connect(): the wrapper goes around the TLS socket.
+        return self.do_open(_deadline_connection(http.client.HTTPSConnection, self._deadline), req,
+                            context=self._context)
+
+
 def _set_timeout(resp: Any, seconds: float) -> None:
     # A slow server that sends a byte now and then would reset a plain
     # socket timeout forever; shrink it to what is left of the deadline.
@@ -237,11 +334,12 @@ def _get_once(url: str, options: FetchOptions) -> Tuple[bytes, str]:
     if options.token:
         headers["Authorization"] = f"Bearer {options.token}"
     request = urllib.request.Request(url, headers=headers)
-    handlers: List[Any] = [_RedirectHandler()]
-    if url.startswith("https://"):
-        handlers.append(urllib.request.HTTPSHandler(context=options.ssl_context()))
-    opener = urllib.request.build_opener(*handlers)
+    # One deadline for connecting, the status line, the headers and the body together.
     deadline = time.monotonic() + options.timeout
+    handlers: List[Any] = [_RedirectHandler(), _DeadlineHTTPHandler(deadline)]
+    if url.startswith("https://"):
+        handlers.append(_DeadlineHTTPSHandler(options.ssl_context(), deadline))
+    opener = urllib.request.build_opener(*handlers)
     try:
         resp = opener.open(request, timeout=options.timeout)
     except urllib.error.HTTPError as exc:
