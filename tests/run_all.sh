@@ -8,7 +8,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
   # Real servers for the integration tests (Debian's mod_wsgi and uWSGI embed /usr/bin/python3).
   apt-get install -y -qq --no-install-recommends \
-    apache2 libapache2-mod-wsgi-py3 uwsgi uwsgi-plugin-python3 python3-venv python3-pip iproute2 wrk >/dev/null
+    apache2 libapache2-mod-wsgi-py3 uwsgi uwsgi-plugin-python3 python3-venv python3-pip iproute2 wrk prometheus >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 exec python3 -m pytest -q -p no:cacheprovider "$@"

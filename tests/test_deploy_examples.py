@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -39,6 +40,7 @@ COVERED = {
     "gunicorn-venv": "test_gunicorn_venv",
     "flask-blueprint": "test_flask_blueprint",
     "django-middleware": "test_django_middleware",
+    "prometheus": "test_prometheus_rules",
 }
 
 
@@ -91,6 +93,33 @@ def test_every_example_folder_is_tested():
     assert sorted(COVERED) == ph.example_names()
     names = {n for n in globals() if n.startswith("test_")}
     assert set(COVERED.values()) <= names
+
+
+# --------------------------------------------------------------------------
+# Prometheus: the scrape config and rules pass promtool; the rules' unit tests pass.
+# (tests/test_prometheus_live.py runs them in a real Prometheus against real servers.)
+
+
+def test_prometheus_rules(tmp_path):
+    import subprocess
+
+    servers.require("promtool")
+    folder = ph.EXAMPLES / "prometheus"
+    for args in (["check", "config", "--syntax-only", "prometheus.yml"],
+                 ["check", "rules", "venvprobe-rules.yml"],
+                 ["test", "rules", "venvprobe-rules.test.yml"]):
+        proc = subprocess.run(["promtool", *args], cwd=folder, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, f"promtool {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
+        assert "SUCCESS" in proc.stdout + proc.stderr
+    # The rules' tests fail when a rule is broken: a diverging target that no longer fires.
+    broken = tmp_path / "prometheus"
+    shutil.copytree(folder, broken)
+    rules = broken / "venvprobe-rules.yml"
+    rules.write_text(rules.read_text().replace("expr: venvprobe:fingerprints:count5m > 1",
+                                               "expr: venvprobe:fingerprints:count5m > 2"))
+    proc = subprocess.run(["promtool", "test", "rules", "venvprobe-rules.test.yml"], cwd=broken,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "VenvprobeWorkersDiverge" in proc.stdout + proc.stderr
 
 
 # --------------------------------------------------------------------------

@@ -182,6 +182,7 @@ def test_metrics_exposition_format(app):
     text = body.decode()
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert "# TYPE venvprobe_info gauge" in text
+    assert "pid=" not in text  # per-process identity is a gauge, not a label (tests/test_prometheus_metrics.py)
     assert f'python_version="{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}"' in text
     for severity in ("error", "warning", "info"):
         assert f'venvprobe_findings{{severity="{severity}"}}' in text
