@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from report_helpers import REPO, clean_env, make_venv, need_python, venvprobe_cli
+from report_helpers import REPO, clean_env, make_venv, need_python, pyenv_python, venvprobe_cli
 
 
 def _tree(root: Path) -> dict:
@@ -111,10 +111,10 @@ def test_errors_are_one_line_exit_2(args, message, tmp_path: Path) -> None:
 
 
 def test_error_old_python_and_bad_reports(tmp_path: Path) -> None:
-    py27 = os.path.expanduser("~/.pyenv/versions/2.7.18/bin/python2.7")
+    py27 = pyenv_python("2.7")
     cases = []
-    if os.access(py27, os.X_OK):
-        cases.append((["--python", py27], "the collector needs Python 3.6 or newer, this is 2.7.18"))
+    if py27:
+        cases.append((["--python", py27], ("the collector needs Python 3.6 or newer, this is 2.7.",)))
     not_report = tmp_path / "list.json"
     not_report.write_text("[1, 2]")
     other = tmp_path / "other.json"

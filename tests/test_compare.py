@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_compare_helpers import BASE_PYTHON, statuses, venv_report
+from test_compare_helpers import BASE_PYTHON, PYV, base_truth, statuses, venv_report
 from venvprobe.compare import FAIL, PASS, SKIP, compare, compare_workers
 from venvprobe.expectations import loads
 from venvprobe.report import collect_foreign
@@ -18,15 +18,16 @@ from venvprobe.report import collect_foreign
 def reports(tmp_path_factory):
     base = tmp_path_factory.mktemp("cmp")
     plain = venv_report(base / "plain", dists=[("demo-app", "1.4.2"), ("helper-lib", "0.9")])
-    # A venv that sees the base installation and imports `six` from it at
+    # A venv that sees the base installation and imports a module of one of its distributions at
     # start-up (sitecustomize runs once every site dir is on sys.path).
+    truth = base_truth()
     system = venv_report(base / "system", system_site=True, dists=[("demo-app", "1.4.2")],
-                         files={"sitecustomize.py": "import six\n"})
+                         files={"sitecustomize.py": f"import {truth['dist']['module']}\n"})
     # Two copies of demo-app: the venv's wins, the one a .pth file appends loses.
     shadow = venv_report(base / "shadow", dists=[("demo-app", "1.4.2")],
                          pth={"extra.pth": str(base / "shadow" / "extra") + "\n"},
                          extra_sites={"extra": [("demo-app", "1.0.0")]})
-    return {"plain": plain, "system": system, "shadow": shadow, "base": base,
+    return {"plain": plain, "system": system, "shadow": shadow, "base": base, "truth": truth,
             "plain_again": collect_foreign(str(base / "plain" / "bin" / "python"))}
 
 
@@ -40,10 +41,10 @@ def test_interpreter_rules(reports):
     root = str(reports["base"] / "plain")
     got, results = check(f"""\
         [interpreter]
-        python = "3.11"
+        python = "{PYV}"
         prefix = "{root}"
-        base_prefix = {{ glob = "/root/.pyenv/versions/3.11.*" }}
-        version = {{ version = ">=3.11,<3.12" }}
+        base_prefix = {{ glob = "{reports['truth']['base_prefix']}*" }}
+        version = {{ version = "=={PYV}.*" }}
         implementation = {{ one_of = ["cpython", "pypy"] }}
         in_venv = true
         """, plain)
@@ -59,7 +60,7 @@ def test_interpreter_rules(reports):
         """, plain)
     assert set(got.values()) == {FAIL}
     by_id = {r.check: r for r in results}
-    assert by_id["interpreter.python"].actual == "3.11"
+    assert by_id["interpreter.python"].actual == PYV
     assert by_id["interpreter.python"].line == 2
     assert by_id["interpreter.prefix"].actual == root
     assert by_id["interpreter.version"].expected == "version ~=3.10.0"
@@ -123,10 +124,10 @@ def test_fields_rules(reports):
 
 def test_sys_path_rules(reports):
     plain, system = reports["plain"], reports["system"]
-    venv_site = "/root/.pyenv/versions/3.11.7"  # base
+    base_prefix = reports["truth"]["base_prefix"]
     text = f"""\
         [sys_path]
-        first = "{venv_site}/lib/python311.zip"
+        first = "{base_prefix}/lib/python{PYV.replace('.', '')}.zip"
         before = [["origin:venv_site", "origin:base_site"], ["origin:stdlib", "**/site-packages"]]
         include = ["{reports['base']}/*/lib/python3.*/site-packages", "origin:lib_dynload"]
         exclude = ["origin:user_site", "origin:pythonpath"]
@@ -143,7 +144,7 @@ def test_sys_path_rules(reports):
         first = "origin:venv_site"
         before = [["origin:base_site", "origin:venv_site"], ["origin:user_site", "origin:stdlib"]]
         include = ["/opt/*/site-packages"]
-        exclude = ["origin:base_site", "{venv_site}/lib/python3.11/**"]
+        exclude = ["origin:base_site", "{base_prefix}/lib/python{PYV}/**"]
         """, system)
     assert set(got.values()) == {FAIL}, results
     by_id = {r.check: r for r in results}
@@ -151,7 +152,7 @@ def test_sys_path_rules(reports):
     assert " after " in by_id["sys_path.before: origin:base_site < origin:venv_site"].actual
     assert by_id["sys_path.before: origin:user_site < origin:stdlib"].actual == "no entry matches origin:user_site"
     assert by_id["sys_path.include: /opt/*/site-packages"].actual == "no entry matches"
-    assert "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages" in by_id["sys_path.exclude: origin:base_site"].actual
+    assert any(d in by_id["sys_path.exclude: origin:base_site"].actual for d in reports["truth"]["site_dirs"])
 
 
 def test_distribution_rules(reports):
@@ -175,7 +176,7 @@ def test_distribution_rules(reports):
     assert set(got.values()) == {FAIL}
     by_id = {r.check: r for r in results}
     assert by_id["distributions.require: demo-app"].actual == "1.4.2"
-    assert by_id["distributions.require: demo-app"].detail == f"from {reports['base']}/plain/lib/python3.11/site-packages"
+    assert by_id["distributions.require: demo-app"].detail == f"from {reports['base']}/plain/lib/python{PYV}/site-packages"
     assert by_id["distributions.require: flask"].actual == "not installed (not on sys.path)"
     assert by_id["distributions.forbid: helper.lib"].actual == "0.9 installed"
 
@@ -184,7 +185,8 @@ def test_only_from_venv(reports):
     text = "[distributions]\nonly_from_venv = true\n"
     got, results = check(text, reports["system"])
     assert got["distributions.only_from_venv"] == FAIL
-    assert "six (/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/six.py)" in results[0].detail
+    dist = reports["truth"]["dist"]
+    assert f"{dist['name']} ({dist['dir']}/" in results[0].detail, results[0].detail
     got, results = check(text, collect_foreign(BASE_PYTHON))
     assert got["distributions.only_from_venv"] == FAIL
     assert results[0].actual.startswith("no venv in use")

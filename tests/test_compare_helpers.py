@@ -21,7 +21,38 @@ import probe_helpers
 from venvprobe._cli import main
 from venvprobe.report import collect_foreign
 
-BASE_PYTHON = sys.executable  # pyenv 3.11.7: its base site-packages holds six, idna, tabulate...
+#: The installation the test runner's interpreter comes from (the runner is usually a venv): venvs
+#: made here see its site-packages with ``--system-site-packages``.
+BASE_PYTHON = getattr(sys, "_base_executable", None) or sys.executable
+PYV = "%d.%d" % sys.version_info[:2]
+
+_BASE_TRUTH = r"""
+import importlib.metadata as md, json, os, site, sys
+dirs = [d for d in site.getsitepackages() if os.path.isdir(d)]
+dists = []
+for d in dirs:
+    for dist in md.distributions(path=[d]):
+        top = (dist.read_text("top_level.txt") or "").split()
+        if not top:
+            top = sorted({f.parts[0].split(".")[0] for f in (dist.files or [])
+                          if f.suffix == ".py" and len(f.parts) <= 2 and not f.parts[0].endswith(".dist-info")})
+        if top and dist.metadata["Name"]:
+            dists.append({"name": dist.metadata["Name"], "version": dist.version, "module": top[0], "dir": d})
+print(json.dumps({"base_prefix": sys.base_prefix, "site_dirs": dirs, "dists": dists}))
+"""
+
+
+def base_truth() -> dict:
+    """What the base installation holds, computed by the base interpreter itself (not by venvprobe):
+    its prefix, site directories, and one distribution with an importable top-level module, preferring
+    small pure-Python ones. Fails when the base holds none (the test command installs pip there)."""
+    out = subprocess.run([BASE_PYTHON, "-I", "-c", _BASE_TRUTH], check=True, capture_output=True, text=True).stdout
+    truth = json.loads(out)
+    by_name = {d["name"].lower(): d for d in truth["dists"]}
+    pick = next((by_name[n] for n in ("six", "idna", "packaging", "pip") if n in by_name), None)
+    assert pick or truth["dists"], f"the base installation at {truth['base_prefix']} holds no distribution"
+    truth["dist"] = pick or truth["dists"][0]
+    return truth
 
 
 def make_venv(root: Path, system_site: bool = False, python: str = BASE_PYTHON) -> Tuple[Path, Path]:

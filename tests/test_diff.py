@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from test_compare_helpers import cli, save, venv_report
+from test_compare_helpers import PYV, base_truth, cli, save, venv_report
 from venvprobe.diff import diff_reports, render_diff, summary_line
 from venvprobe.report import collect_foreign
 
@@ -44,15 +44,16 @@ def test_staging_vs_prod(reports):
         "field": "pyvenv_cfg.include_system_site_packages", "a": False, "b": True, "only_in": None}
     # sys.path: the prod venv's site-packages replaces staging's, and the base's is added after it.
     ops = [(l["op"], l["origin"]) for l in d["sys_path"]["lines"] if l["op"] != "="]
-    assert ops == [("-", "venv_site"), ("+", "venv_site"), ("+", "base_site")]
+    base_dirs = base_truth()["site_dirs"]  # Debian's base has two (/usr/local/lib/... and /usr/lib/python3/...)
+    assert ops == [("-", "venv_site"), ("+", "venv_site")] + [("+", "base_site")] * len(base_dirs)
     dists = d["distributions"]
     assert [x["name"] for x in dists["removed"]] == ["helper-lib"]
     assert "extra-lib" in [x["name"] for x in dists["added"]]
-    assert "six" in [x["name"] for x in dists["added"]]  # visible from the base installation
+    assert base_truth()["dist"]["name"] in [x["name"] for x in dists["added"]]  # visible from the base installation
     assert dists["changed"] == [{
         "name": "demo-app", "a_version": "1.4.2", "b_version": "1.5.0",
-        "a_location": str(reports["base"] / "staging" / "lib" / "python3.11" / "site-packages"),
-        "b_location": str(reports["base"] / "prod" / "lib" / "python3.11" / "site-packages"),
+        "a_location": str(reports["base"] / "staging" / "lib" / f"python{PYV}" / "site-packages"),
+        "b_location": str(reports["base"] / "prod" / "lib" / f"python{PYV}" / "site-packages"),
         "a_origin": "venv_site", "b_origin": "venv_site"}]
     assert "base-site-visible" in [f["code"] for f in d["findings"]["added"]]
     assert summary_line(d).startswith("differ: ")

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from offline_helpers import codes, expand_log, finding, run_cli, run_json
+from report_helpers import pyenv_python
 from venvprobe.offline import pathconfig
 
-PYENV_311 = "/root/.pyenv/versions/3.11.7/bin/python3"
+PYENV_311 = pyenv_python("3.11")
 
 
 def _explain(tmp_path: Path, name: str, *args: str):
@@ -126,14 +127,14 @@ def test_pyenv_venv_log_needs_the_machine(tmp_path, venv_factory):
     """The log of a pyenv-made venv is clean; the cause is found by inspecting the home it names."""
     rc, res = _explain(tmp_path, "pyenv-venv.log")
     assert rc == 0 and res["findings"] == []
-    if not os.path.exists(PYENV_311):
-        pytest.skip("no pyenv 3.11.7 on this machine")
+    if PYENV_311 is None:
+        pytest.skip("no pyenv 3.11 on this machine")
     venv = venv_factory("venv", python=PYENV_311)
     log = tmp_path / "pyenv.log"
     log.write_text(expand_log("pyenv-venv.log", venv.root.parent))
     rc, res = run_json("explain-log", str(log))
     f = finding(res, "venv-python-mismatch")
-    assert "/root/.pyenv/versions/3.11.7" in f["message"]
+    assert os.path.dirname(os.path.dirname(PYENV_311)) in f["message"]
     assert any("the log shows python-home" in e for e in f["evidence"])
     assert res["facts"]["home_checks"][0]["user"]["name"] == "www-data"  # uid=33 from "Starting process"
 

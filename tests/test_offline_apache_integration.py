@@ -23,10 +23,11 @@ import pytest
 
 import servers
 from offline_helpers import finding, run_cli, run_json, save_fixture, write_app
+from report_helpers import pyenv_python
 
 pytestmark = pytest.mark.servers
 
-PYENV_311 = "/root/.pyenv/versions/3.11.7/bin/python3"
+PYENV_311 = pyenv_python("3.11") or "pyenv-python3.11"
 DIRECTORY = """
 <Directory {tmp}>
     Require all granted
@@ -118,7 +119,7 @@ def test_venv_made_by_pyenv_python(apache_factory, venv_factory, shared_tmp):
     explained, configured, homed = _three(server.error_log_path, server.conf_path, str(venv.root),
                                           "venv-python-mismatch")
     f = finding(homed, "venv-python-mismatch")
-    assert "/root/.pyenv/versions/3.11.7" in f["message"] and "3.11.2" in f["message"]
+    assert os.path.dirname(os.path.dirname(PYENV_311)) in f["message"] and "3.11.2" in f["message"]
     assert "/usr/bin/python3 -m venv" in f["fix"]
     # check-home predicted exactly what the daemon got.
     predicted = homed["facts"]["prediction"]["values"]

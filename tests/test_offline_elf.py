@@ -11,10 +11,12 @@ import pytest
 
 from venvprobe.offline import elf, embed
 from venvprobe.offline.access import traversal_dirs
+from report_helpers import pyenv_python
 
 MOD_WSGI = "/usr/lib/apache2/modules/mod_wsgi.so"
 PLUGIN = "/usr/lib/uwsgi/plugins/python3_plugin.so"
-PYENV_BIN = "/root/.pyenv/versions/3.11.7/bin/python3.11"
+PYENV_BIN = pyenv_python("3.11") or "pyenv-python3.11"
+PYENV_PREFIX = os.path.dirname(os.path.dirname(PYENV_BIN))
 
 
 def _ldd(path: str) -> dict:
@@ -39,10 +41,10 @@ def test_libpython_matches_ldd(obj):
 
 def test_runpath_is_honoured():
     if not os.path.exists(PYENV_BIN):
-        pytest.skip("no pyenv 3.11.7")
+        pytest.skip("no pyenv 3.11")
     info = elf.read_dynamic(PYENV_BIN)
-    assert info.runpath == ["/root/.pyenv/versions/3.11.7/lib"]
-    assert elf.resolve_library("libpython3.11.so.1.0", info) == "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0"
+    assert info.runpath == [f"{PYENV_PREFIX}/lib"]
+    assert elf.resolve_library("libpython3.11.so.1.0", info) == f"{PYENV_PREFIX}/lib/libpython3.11.so.1.0"
 
 
 def test_without_section_headers_program_headers_are_used(tmp_path):
@@ -75,7 +77,7 @@ def test_embedding_installation_of_debian_mod_wsgi():
     e = embed.from_mod_wsgi(MOD_WSGI)
     assert e.prefix == "/usr" and e.version.startswith("3.11.") and e.executable.startswith("/usr/bin/python3")
     assert e.owns_home("/usr/bin") and e.owns_home("/bin")  # merged /usr
-    assert not e.owns_home("/root/.pyenv/versions/3.11.7/bin")
+    assert not e.owns_home(f"{PYENV_PREFIX}/bin")
     with pytest.raises(embed.EmbedError):
         embed.from_mod_wsgi("/nonexistent/mod_wsgi.so")
 
