@@ -114,7 +114,7 @@ def test_error_old_python_and_bad_reports(tmp_path: Path) -> None:
     py27 = pyenv_python("2.7")
     cases = []
     if py27:
-        cases.append((["--python", py27], ("the collector needs Python 3.6 or newer, this is 2.7.",)))
+        cases.append((["--python", py27], "the collector needs Python 3.6 or newer, this is 2.7."))
     not_report = tmp_path / "list.json"
     not_report.write_text("[1, 2]")
     other = tmp_path / "other.json"

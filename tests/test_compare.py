@@ -22,7 +22,10 @@ def reports(tmp_path_factory):
     # start-up (sitecustomize runs once every site dir is on sys.path).
     truth = base_truth()
     system = venv_report(base / "system", system_site=True, dists=[("demo-app", "1.4.2")],
-                         files={"sitecustomize.py": f"import {truth['dist']['module']}\n"})
+                         files={name: f"import {truth['dist']['module']}\n"
+                                # Debian's stdlib has a sitecustomize of its own that wins; usercustomize
+                                # runs too (user site stays on with system site packages).
+                                for name in ("sitecustomize.py", "usercustomize.py")})
     # Two copies of demo-app: the venv's wins, the one a .pth file appends loses.
     shadow = venv_report(base / "shadow", dists=[("demo-app", "1.4.2")],
                          pth={"extra.pth": str(base / "shadow" / "extra") + "\n"},
