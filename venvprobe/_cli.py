@@ -9,13 +9,14 @@ target).  Errors are one clear line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
 
 from venvprobe import __version__
-from venvprobe.commands import EXIT_ERROR, EXIT_OK, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Dict, List, Optional, Sequence, Tuple
 
 # name -> (module, one-line help).  Order is the order shown in --help.  Only
 # the module of the command being run is imported: start-up time is part of
@@ -44,6 +45,9 @@ def _chosen(argv: Sequence[str]) -> Optional[str]:
 
 def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
     """The CLI parser; with *argv*, only the chosen command's module is imported."""
+    import argparse
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog="venvprobe",
         description="Which Python, venv and sys.path does this (WSGI) interpreter really use?",
@@ -63,6 +67,25 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except Exception as exc:
+        # Nothing but sys is imported before this point, so a standard-library
+        # module shadowed by a file on PYTHONPATH or in the current directory
+        # ends here: one line naming the file, not a traceback.
+        from venvprobe.probe.guard import diagnose
+
+        doc = diagnose(exc)
+        if doc is None:
+            raise
+        where = f"rename {doc['shadowed_by']} or take its directory off PYTHONPATH" if doc["shadowed_by"] else doc["fix"]
+        print(f"venvprobe: {doc['message']} ({doc['exception']}): {where}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: Optional[List[str]] = None) -> int:
+    from venvprobe.commands import EXIT_ERROR, EXIT_OK, UsageError
+
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

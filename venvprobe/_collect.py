@@ -1455,9 +1455,10 @@ _EXT = None
 def _ext_suffixes():
     global _EXT
     if _EXT is None:
-        import importlib.machinery
+        # _imp is built in: an app's importlib.py on sys.path cannot break it.
+        import _imp
 
-        _EXT = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+        _EXT = tuple(_imp.extension_suffixes())
     return _EXT
 
 

@@ -8,12 +8,15 @@ now, fetched from a server, or loaded from a support ticket.
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from venvprobe.catalog import make_finding, sort_findings
 
-Report = Dict[str, Any]
-Finding = Dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
+    from typing import Any, Callable, Dict, Iterable, List, Optional
+
+    Report = Dict[str, Any]
+    Finding = Dict[str, Any]
 
 # Site-packages files that legitimately run code at start-up.
 _KNOWN_PTH_IMPORTS = ("distutils-precedence.pth", "_virtualenv.pth")
@@ -396,6 +399,29 @@ def _check_shadowed(a: _Analysis) -> None:
               [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers])
 
 
+def _check_probe_stdlib(a: _Analysis) -> None:
+    """Standard-library modules the probe found on its own path coming from the app's files.
+
+    They explain sections the collector lost (the ``shadowed`` table itself
+    may be one), and catch names ``sys.stdlib_module_names`` leaves out
+    (``_xxsubinterpreters``, ``_sysconfigdata_*``).
+    """
+    probe = a.report.get("probe") if isinstance(a.report.get("probe"), dict) else {}
+    items = probe.get("stdlib_shadowed")
+    if not isinstance(items, list):
+        return
+    named = [f.get("message") or "" for f in a.findings if f.get("code") == "stdlib-shadowed"]
+    for item in items:
+        if not isinstance(item, dict) or not item.get("file"):
+            continue
+        path = str(item["file"])
+        if any(path in message for message in named):
+            continue
+        a.add("stdlib-shadowed",
+              f"standard-library module {item.get('module')} is shadowed by {path}, found by the probe, "
+              "which needs it", [f"wins: {path}"])
+
+
 def _third_party_file(path: Optional[str], interp: dict) -> bool:
     """Is *path* outside the standard library (site-packages, an app dir...)?
 
@@ -493,6 +519,7 @@ CHECKS: List[Callable[[_Analysis], None]] = [
     _check_pth,
     _check_distributions,
     _check_shadowed,
+    _check_probe_stdlib,
     _check_modules,
 ]
 

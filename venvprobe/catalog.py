@@ -10,7 +10,9 @@ Codes are kebab-case and never renamed once released; add new ones instead.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
+    from typing import Dict, List, Optional
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}

@@ -5,16 +5,28 @@
 
 Requests under ``prefix`` (default ``/_venvprobe``) go to the probe; all
 others go to the wrapped app untouched.  Because it runs inside the app's own
-WSGI callable, it always reports exactly the app's interpreter.  It does not
-import Flask.
+WSGI callable, it always reports exactly the app's interpreter.  It imports
+only the standard library (never Flask), and when the app's ``sys.path``
+breaks that, the probe answers by naming the file that did it, while the app's
+own requests pass through as before.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+DEFAULT_PREFIX = "/_venvprobe"  # the same as venvprobe.probe.config.DEFAULT_PREFIX (imported late)
 
-from venvprobe.probe.config import DEFAULT_PREFIX, ProbeConfig
-from venvprobe.probe.core import Probe
+try:
+    from venvprobe.probe.core import Probe
+    _IMPORT_ERROR = None
+except Exception as _exc:  # a shadowed or broken standard-library module
+    Probe = None  # type: ignore[assignment,misc]
+    _IMPORT_ERROR = _exc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, Optional
+
+    from venvprobe.probe.config import ProbeConfig
 
 
 class ProbeMiddleware:
@@ -23,10 +35,18 @@ class ProbeMiddleware:
     def __init__(self, app: Callable, prefix: str = DEFAULT_PREFIX, config: Optional[ProbeConfig] = None):
         self.app = app
         self.prefix = "/" + prefix.strip("/")
-        self.probe = Probe(config, mount="middleware")
+        if Probe is None:
+            from venvprobe.probe.guard import BrokenProbe
+
+            self.probe = None
+            self._broken = BrokenProbe(_IMPORT_ERROR, self.prefix, app)
+        else:
+            self.probe = Probe(config, mount="middleware")
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
         if path == self.prefix or path.startswith(self.prefix + "/"):
+            if self.probe is None:
+                return self._broken(environ, start_response)
             return self.probe.wsgi(environ, start_response, path[len(self.prefix):] or "/")
         return self.app(environ, start_response)

@@ -7,11 +7,12 @@ facts in the same order: findings first, then the sections.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Iterable, List, Optional, Sequence
-
 from venvprobe.analyze import summarize
 from venvprobe.textsafe import escape_controls, md_cell, md_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
+    from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 FORMATS = ("text", "markdown", "json", "html")
 SECTIONS = ("findings", "interpreter", "identity", "path", "shadowed", "distributions", "modules", "process", "environment")
@@ -250,10 +251,17 @@ def _header_line(report: dict) -> str:
             f"interpreter {ident.get('interpreter_id')}, server {server} — {report.get('generated_at')}")
 
 
-def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown: bool = False) -> str:
-    """Plain-text (tabulate) or Markdown rendering."""
-    # tabulate (with wcwidth) costs ~40 ms to import: only text formats pay it.
-    from tabulate import tabulate
+def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown: bool = False,
+                stdlib_only: bool = False) -> str:
+    """Plain-text (tabulate) or Markdown rendering; *stdlib_only* (the probe) lays tables out without tabulate."""
+    if stdlib_only:
+        tabulate = _plain_table
+    else:
+        try:
+            # tabulate (with wcwidth) costs ~40 ms to import: only text formats pay it.
+            from tabulate import tabulate
+        except Exception:  # broken here (too old, or a shadowed stdlib module under it): the report goes on
+            tabulate = _plain_table
 
     fmt = "github" if markdown else "simple"
     safe = md_text if markdown else escape_controls
@@ -270,6 +278,62 @@ def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown
     return "\n".join(out)
 
 
+def _wrap(text: str, width: Optional[int]) -> List[str]:
+    """Word-wrap one cell to *width* columns (``textwrap`` imports ``re``)."""
+    if not width or width < 1:
+        return text.split("\n")
+    lines: List[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            while len(word) > width:
+                if line:
+                    lines.append(line)
+                    line = ""
+                lines.append(word[:width])
+                word = word[width:]
+            if not line:
+                line = word
+            elif len(line) + 1 + len(word) <= width:
+                line += " " + word
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+    return lines
+
+
+def _plain_table(rows: List[List[str]], headers: List[str], tablefmt: str = "simple",
+                 disable_numparse: bool = True, maxcolwidths: Optional[List[Optional[int]]] = None) -> str:
+    """tabulate's "simple" and "github" layouts in the standard library, for the probe's request path."""
+    count = len(headers)
+    widths_wanted = list(maxcolwidths or []) + [None] * count
+    cells = [[_wrap(str(c), widths_wanted[i]) for i, c in enumerate(row)] for row in rows]
+    github = tablefmt == "github"
+    widths = [len(h) + (0 if github else 2) for h in headers]
+    for row in cells:
+        for i, lines in enumerate(row[:count]):
+            widths[i] = max([widths[i]] + [len(line) for line in lines])
+    if github:
+        widths = [max(w, 3) for w in widths]
+
+        def line(values: Sequence[str]) -> str:
+            return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"
+
+        out = [line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    else:
+
+        def line(values: Sequence[str]) -> str:
+            return "  ".join(v.ljust(w) for v, w in zip(values, widths))
+
+        out = [line(headers), "  ".join("-" * w for w in widths)]
+    for row in cells:
+        height = max([len(lines) for lines in row] or [1])
+        for n in range(height):
+            out.append(line([lines[n] if n < len(lines) else "" for lines in row]))
+    return "\n".join(out)
+
+
 def format_cell(value: Any, markdown: bool) -> str:
     """A cell for a text or Markdown table: controls made visible, Markdown markup escaped."""
     # Values come from the inspected host: a package name or path may carry
@@ -279,6 +343,8 @@ def format_cell(value: Any, markdown: bool) -> str:
 
 def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     """JSON rendering (the report itself, or the chosen sections of it)."""
+    from venvprobe._collect import dumps
+
     if sections:
         keys = {"path": "sys_path"}
         data = {"schema": report.get("schema"), "generated_at": report.get("generated_at")}
@@ -289,10 +355,10 @@ def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:
             key = keys.get(s, s)
             if key in report:
                 data[key] = report[key]
-        return json.dumps(data, ensure_ascii=True, default=str)
-    # Compact: the C encoder only runs without indent (pretty-printing 2,000
-    # distributions in pure Python cost ~22 ms); pipe through jq for people.
-    return json.dumps(report, ensure_ascii=True, default=str)
+        return dumps(data)
+    # Compact, by CPython's C encoder without ``import json`` (which imports
+    # ``re``); pipe through jq for people.
+    return dumps(report)
 
 
 _CSS = """
@@ -306,11 +372,15 @@ th{background:#f3f3f3}.error td:first-child{background:#fdd;font-weight:bold}
 """
 
 
+def _escape_html(text: str) -> str:
+    """``html.escape`` (quote=True) without ``import html`` (which imports ``re``)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#x27;"))
+
+
 def render_html(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     """A self-contained HTML page (no external CSS, JS or fonts); every value escaped."""
-    import html  # only pages need it; the CLI's JSON path should not pay for it
-
-    e = html.escape
+    e = _escape_html
     parts = [
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
@@ -334,12 +404,13 @@ def render_html(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     return "\n".join(parts)
 
 
-def render(report: dict, fmt: str = "text", sections: Optional[Sequence[str]] = None) -> str:
-    """Render *report* in *fmt* (one of :data:`FORMATS`)."""
+def render(report: dict, fmt: str = "text", sections: Optional[Sequence[str]] = None,
+           stdlib_only: bool = False) -> str:
+    """Render *report* in *fmt* (one of :data:`FORMATS`); *stdlib_only*: without tabulate (the probe)."""
     if fmt == "text":
-        return render_text(report, sections)
+        return render_text(report, sections, stdlib_only=stdlib_only)
     if fmt == "markdown":
-        return render_text(report, sections, markdown=True)
+        return render_text(report, sections, markdown=True, stdlib_only=stdlib_only)
     if fmt == "json":
         return render_json(report, sections)
     if fmt == "html":

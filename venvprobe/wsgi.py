@@ -10,8 +10,20 @@ app's groups, e.g.::
 
 The report says so (finding ``probe-alone``) when no other WSGI script is
 loaded in the probe's interpreter.
+
+This is the framework-free probe: nothing here imports Flask, Werkzeug,
+tabulate or psutil, only the standard library (see
+:data:`venvprobe.probe.guard.PROBE_STDLIB`).  If even that fails -- the app
+put a ``random.py`` or ``ipaddress.py`` first on ``sys.path`` -- the probe
+still answers, naming the file.
 """
 
-from venvprobe.probe.flask_app import create_app
+try:
+    from venvprobe.probe.core import ProbeApp
 
-application = create_app(mount="wsgi-script")
+    application = ProbeApp(mount="wsgi-script")
+except Exception as _exc:  # a shadowed or broken standard-library module
+    from venvprobe.probe.guard import BrokenProbe
+
+    application = BrokenProbe(_exc)
+    del _exc

@@ -2,24 +2,27 @@
 
 Ways to mount it (see README and deploy_examples/):
 
-- ``venvprobe.wsgi.application`` — a WSGI script of its own (Flask app);
+- ``venvprobe.wsgi.application`` — a WSGI script of its own (no framework);
 - :class:`venvprobe.middleware.ProbeMiddleware` — wraps any WSGI app and answers
   under ``/_venvprobe``; guarantees the app's own interpreter;
 - :class:`VenvProbe` — a Flask extension (blueprint) for Flask apps;
-- ``venvprobe serve`` — a quick local look.
+- ``venvprobe serve`` — a quick local look;
+- ``venvprobe probe-script`` — one standard-library-only file, nothing installed.
+
+Nothing is imported here up front: :mod:`venvprobe.probe.guard` must stay
+importable when the rest cannot be (a shadowed standard-library module), and
+Flask is imported only by those who ask for the Flask adapters.
 """
 
-from venvprobe.probe.config import DEFAULT_PREFIX, ProbeConfig
-from venvprobe.probe.core import Probe
+__all__ = ["DEFAULT_PREFIX", "Probe", "ProbeApp", "ProbeConfig", "VenvProbe", "create_app"]
 
-__all__ = ["DEFAULT_PREFIX", "Probe", "ProbeConfig", "VenvProbe", "create_app"]
+_WHERE = {"DEFAULT_PREFIX": "config", "ProbeConfig": "config", "Probe": "core", "ProbeApp": "core",
+          "VenvProbe": "flask_app", "create_app": "flask_app"}
 
 
 def __getattr__(name: str):
-    # Flask is imported only by those who ask for the Flask adapters, so the
-    # middleware never pulls Flask into a Django or Pyramid process.
-    if name in ("VenvProbe", "create_app"):
-        from venvprobe.probe import flask_app
-
-        return getattr(flask_app, name)
-    raise AttributeError(name)
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(name)
+    module = __import__("venvprobe.probe." + where, fromlist=[name])
+    return getattr(module, name)

@@ -12,25 +12,32 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple, Union
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+# Plain classes, no typing at run time: this is on the probe's request path,
+# where every module imported is one an app's sys.path can shadow
+# (dataclasses imports inspect, tokenize, token, re...).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Mapping, Optional, Tuple, Union
+
+    Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 DEFAULT_PREFIX = "/_venvprobe"
 DEFAULT_TTL = 10.0
 
 
-@dataclass
 class ProbeConfig:
     """What the probe allows.  ``None`` fields fall back to the environment."""
 
-    token: Optional[str] = None
-    token_file: Optional[str] = None
-    allow: Optional[List[str]] = None
-    ttl: Optional[float] = None
-    redact_key: Optional[str] = None
-    _token_cache: Dict[str, Tuple[float, str]] = field(default_factory=dict, repr=False)
+    def __init__(self, token: Optional[str] = None, token_file: Optional[str] = None,
+                 allow: Optional[List[str]] = None, ttl: Optional[float] = None,
+                 redact_key: Optional[str] = None):
+        self.token = token
+        self.token_file = token_file
+        self.allow = allow
+        self.ttl = ttl
+        self.redact_key = redact_key
+        self._token_cache: Dict[str, Tuple[float, str]] = {}
 
     def resolve(self, environ: Mapping[str, object]) -> "ResolvedConfig":
         """Merge code settings, the WSGI environ and os.environ (in that order)."""
@@ -74,12 +81,12 @@ class ProbeConfig:
         return token, None
 
 
-@dataclass
 class ResolvedConfig:
-    token: Optional[str]
-    networks: List[Network]
-    ttl: float
-    error: Optional[str] = None
+    def __init__(self, token: Optional[str], networks: List[Network], ttl: float, error: Optional[str] = None):
+        self.token = token
+        self.networks = networks
+        self.ttl = ttl
+        self.error = error
 
 
 def _split(value: Optional[str]) -> Optional[List[str]]:

@@ -11,17 +11,23 @@ module state) for ``ttl`` seconds; identity is always live.
 
 from __future__ import annotations
 
+# Only modules every interpreter has loaded before any app code runs (os,
+# sys) or that are built into it (_thread, time) are imported up front; the
+# rest of the standard library is imported late, where needed, and what the
+# request path imports is listed in venvprobe.probe.guard.PROBE_STDLIB.  An
+# app's sys.path can shadow any module it has not imported yet, and this is
+# the code that must still answer then.
 import os
 import sys
-import threading
 import time
-import traceback
-from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
-from urllib.parse import parse_qs
+from _thread import allocate_lock
 
 from venvprobe.probe.config import ProbeConfig
 from venvprobe.probe.security import authorize
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing pulls in re, collections, functools...: never at run time
+    from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 # Sub-resources and the report sections they show.
 SECTION_PATHS = {
@@ -49,23 +55,52 @@ _BASE_HEADERS = [
 ]
 
 
-@dataclass
 class Response:
-    status: str
-    headers: List[Tuple[str, str]]
-    body: bytes
+    """One answer: status line, headers, body (a plain class: ``dataclasses`` imports ``inspect``)."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: str, headers: List[Tuple[str, str]], body: bytes):
+        self.status = status
+        self.headers = headers
+        self.body = body
 
 
-@dataclass
 class _Cache:
-    report: Optional[dict] = None
-    made_at: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    # Rendered bodies of `report`, by (format, sections): rendering the full
-    # text page costs far more than answering a request (tabulate), so a
-    # cached report is rendered once per format, not once per request.
-    rendered: Dict[Tuple[str, Optional[Tuple[str, ...]]], bytes] = field(default_factory=dict)
-    rendered_for: Optional[dict] = None
+    def __init__(self) -> None:
+        self.report: Optional[dict] = None
+        self.made_at = 0.0
+        self.lock = allocate_lock()
+        # Rendered bodies of `report`, by (format, sections): rendering the full
+        # text page costs far more than answering a request, so a cached
+        # report is rendered once per format, not once per request.
+        self.rendered: Dict[Tuple[str, Optional[Tuple[str, ...]]], bytes] = {}
+        self.rendered_for: Optional[dict] = None
+
+
+def parse_query(query: str) -> Dict[str, List[str]]:
+    """``parse_qs`` without ``urllib.parse`` (which imports ``re``): name -> values, blanks kept."""
+    out: Dict[str, List[str]] = {}
+    for part in query.replace(";", "&").split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        out.setdefault(_unquote(name), []).append(_unquote(value))
+    return out
+
+
+def _unquote(text: str) -> str:
+    raw = text.replace("+", " ").encode("utf-8", "surrogateescape")
+    if b"%" not in raw:
+        return raw.decode("utf-8", "replace")
+    pieces = raw.split(b"%")
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        try:
+            out.append(bytes((int(piece[:2], 16),)) + piece[2:] if len(piece) >= 2 else b"%" + piece)
+        except ValueError:
+            out.append(b"%" + piece)
+    return b"".join(out).decode("utf-8", "replace")
 
 
 def negotiate(environ: Mapping[str, object], query: Mapping[str, List[str]]) -> Optional[str]:
@@ -124,15 +159,16 @@ class Probe:
 
     def _build(self, redact_key: Optional[str]) -> dict:
         from venvprobe import __version__
-        from venvprobe._collect import _interpreter_id, collect
+        from venvprobe._collect import collect
         from venvprobe.analyze import analyze
 
-        # psutil is a C extension: loading it into an app's sub-interpreter is
-        # the very thing we warn about, so sub-interpreters read /proc instead.
-        main = _interpreter_id().get("main_interpreter") is not False
+        # The probe never imports psutil (nor anything else outside the
+        # standard library): a C extension built for another Python, or one a
+        # sub-interpreter refuses, must not take the probe down with the app.
         key = redact_key or self.config.redact_key or _process_key()
-        report = collect({"redact_key": key, "use_psutil": main})
-        report["probe"] = {"mount": self.mount, "version": __version__, "own_scripts": self._own_scripts()}
+        report = collect({"redact_key": key, "use_psutil": False})
+        report["probe"] = {"mount": self.mount, "version": __version__, "own_scripts": self._own_scripts(),
+                           "stdlib_shadowed": _stdlib_shadowed()}
         report["findings"] = analyze(report)
         return report
 
@@ -185,7 +221,7 @@ class Probe:
             resp = _plain("405 Method Not Allowed", b"venvprobe answers GET and HEAD only\n")
             resp.headers.append(("Allow", "GET, HEAD"))
             return resp
-        query = parse_qs(str(environ.get("QUERY_STRING") or ""), keep_blank_values=True)
+        query = parse_query(str(environ.get("QUERY_STRING") or ""))
         fmt = negotiate(environ, query)
         if fmt is None:
             return _plain("400 Bad Request", ("unknown format; use one of: " + ", ".join(FORMATS) + "\n").encode())
@@ -198,9 +234,9 @@ class Probe:
         if name == "identity":
             data = self.identity()
             if fmt == "json":
-                import json
+                from venvprobe._collect import dumps
 
-                return self._ok(json.dumps(data, indent=2).encode(), FORMATS["json"], data)
+                return self._ok(dumps(data).encode("utf-8", "surrogatepass"), FORMATS["json"], data)
             return self._render(data, fmt, ("identity",), data)
         if name and name not in SECTION_PATHS:
             return _plain("404 Not Found", b"Not Found\n")
@@ -211,7 +247,7 @@ class Probe:
     def _render(self, data: dict, fmt: str, sections: Optional[Iterable[str]], report: dict) -> Response:
         from venvprobe.render import render
 
-        body = render(data, fmt, list(sections) if sections else None).encode("utf-8")
+        body = render(data, fmt, list(sections) if sections else None, stdlib_only=True).encode("utf-8")
         return self._ok(body, FORMATS[fmt], report)
 
     def _cached_body(self, report: dict, fmt: str, sections: Optional[Tuple[str, ...]]) -> bytes:
@@ -232,7 +268,7 @@ class Probe:
             else:
                 from venvprobe.render import render
 
-                body = render(report, fmt, list(sections) if sections else None).encode("utf-8")
+                body = render(report, fmt, list(sections) if sections else None, stdlib_only=True).encode("utf-8")
             if cache.rendered_for is report:
                 rendered[key] = body
         return body
@@ -254,10 +290,30 @@ class Probe:
         """
         try:
             resp = self.handle(environ, subpath)
-        except Exception:
-            _log(environ, "venvprobe: internal error\n" + traceback.format_exc())
-            resp = _plain("500 Internal Server Error", b"venvprobe: internal error (details in the server log)\n")
+        except Exception as exc:
+            resp = self._failure(environ, exc)
         return Response(resp.status, resp.headers + list(_BASE_HEADERS), resp.body)
+
+    def _failure(self, environ: Mapping[str, object], exc: BaseException) -> Response:
+        """The probe's own answer to a failure: the broken stdlib module named (to allowed clients), else a 500."""
+        try:
+            from venvprobe.probe.guard import failure, fallback_allowed
+        except Exception:
+            failure = None
+        try:
+            allowed = authorize(environ, self.config.resolve(environ))[0]
+        except Exception:  # the access rules are what broke: the guard's stricter rules decide
+            try:
+                allowed = fallback_allowed(environ) if failure else False
+            except Exception:
+                allowed = False
+        try:
+
+            status, headers, body = failure(environ, exc, allowed)
+        except Exception:
+            status, headers, body = "500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")], \
+                b"venvprobe: internal error (details in the server log)\n"
+        return Response(status, headers, body)
 
     def wsgi(self, environ: dict, start_response: Callable, subpath: str) -> List[bytes]:
         """Run :meth:`respond` as a WSGI call."""
@@ -267,6 +323,34 @@ class Probe:
         if environ.get("REQUEST_METHOD") == "HEAD":
             return [b""]
         return [resp.body]
+
+
+class ProbeApp:
+    """The probe as a WSGI application of its own, served at its root (no web framework).
+
+    ``venvprobe.wsgi.application`` is one; so is the single file of
+    ``venvprobe probe-script``.
+    """
+
+    def __init__(self, config: Optional[ProbeConfig] = None, mount: str = "wsgi-script"):
+        self.probe = Probe(config, mount=mount)
+        # How the report tells the probe's own WSGI script from the app's
+        # scripts in the same interpreter (see Probe._own_scripts).
+        self.extensions = {"venvprobe": self.probe}
+
+    def __call__(self, environ: dict, start_response: Callable) -> List[bytes]:
+        return self.probe.wsgi(environ, start_response, split_path(environ))
+
+
+def _stdlib_shadowed() -> List[dict]:
+    """The probe's own standard-library modules that are (or would be) loaded from the app's files."""
+    try:
+        from venvprobe.probe.guard import PROBE_STDLIB, shadowed
+
+        names = PROBE_STDLIB + tuple(n for n in list(sys.modules) if n.startswith("_sysconfigdata"))
+        return [{"module": name, "file": path} for name, path in shadowed(names)]
+    except Exception as exc:
+        return [{"error": "%s: %s" % (type(exc).__name__, exc)}]
 
 
 def _plain(status: str, body: bytes) -> Response:

@@ -15,10 +15,9 @@ Standard library only: this runs on the probe's request path.
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import json
-from typing import Any, Dict, List, Optional
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path (nor json, see _canonical)
+    from typing import Any, Dict, List, Optional
 
 from venvprobe.analyze import summarize
 from venvprobe.render import summary_counts
@@ -78,13 +77,33 @@ def fingerprint_parts(report: dict) -> Dict[str, Any]:
 
 def fingerprint(report: dict) -> str:
     """12 hex digits that change when the interpreter's code or environment changes."""
-    canonical = json.dumps(fingerprint_parts(report), sort_keys=True, default=str, separators=(",", ":"))
+    import hashlib
+
+    canonical = _canonical(fingerprint_parts(report))
     return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def _canonical(data: Any) -> str:
+    """``json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))`` without ``import json`` (re)."""
+    from venvprobe._collect import dumps
+
+    def ordered(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): ordered(value[k]) for k in sorted(value, key=str)}
+        if isinstance(value, (list, tuple)):
+            return [ordered(v) for v in value]
+        if value is None or isinstance(value, (str, int, float)):
+            return value
+        return str(value)
+
+    return dumps(ordered(data))
 
 
 def _epoch(iso: Any) -> Optional[float]:
     if not isinstance(iso, str) or not iso:
         return None
+    import datetime
+
     try:
         when = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:

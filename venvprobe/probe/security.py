@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import Mapping, Optional, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
+    from typing import Mapping, Optional, Tuple
 
 from venvprobe.probe.config import ResolvedConfig
 
