@@ -16,8 +16,9 @@ stay cheap.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Dict
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing, no re: this is on the probe's request path (venvprobe.probe.guard)
+    from typing import Any, Dict
 
 __all__ = ["escape_controls", "one_line", "md_text", "md_cell", "md_code", "is_unsafe_char"]
 
@@ -84,7 +85,18 @@ _MD_TABLE: Dict[int, str] = dict(_TABLE)
 _MD_TABLE.update({ord(c): "\\" + c for c in _MD_SPECIAL})
 # A newline would end the table row or the heading: a visible space instead.
 _MD_TABLE[0x0A] = " "
-_MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _escape_underscores(text: str) -> str:
+    """Escape every ``_`` not between two ASCII letters/digits (``(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])``)."""
+    parts = text.split("_")
+    out = [parts[0]]
+    for before, after in zip(parts, parts[1:]):
+        inside = before[-1:] in _ALNUM and after[:1] in _ALNUM and before and after
+        out.append("_" if inside else "\\_")
+        out.append(after)
+    return "".join(out)
 
 
 def md_text(value: Any) -> str:
@@ -96,7 +108,7 @@ def md_text(value: Any) -> str:
         # An underscore inside a word (venv_site, DB_PASSWORD) is never
         # emphasis in CommonMark; only the others (__init__) are escaped, so
         # the raw Markdown stays readable.
-        text = _MD_UNDERSCORE.sub(r"\\_", text)
+        text = _escape_underscores(text)
     return text
 
 

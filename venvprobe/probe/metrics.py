@@ -99,10 +99,33 @@ def _canonical(data: Any) -> str:
     return dumps(ordered(data))
 
 
+def _epoch_utc(iso: str) -> Optional[float]:
+    """Seconds since the epoch of the collector's own ``YYYY-MM-DDTHH:MM:SS.mmmZ``, without ``datetime``."""
+    if len(iso) < 20 or iso[-1] != "Z" or iso[4] != "-" or iso[7] != "-" or iso[10] != "T":
+        return None
+    try:
+        y, m, d = int(iso[0:4]), int(iso[5:7]), int(iso[8:10])
+        hh, mm, ss = int(iso[11:13]), int(iso[14:16]), float(iso[17:-1])
+    except ValueError:
+        return None
+    if not (1 <= m <= 12 and 1 <= d <= 31 and hh < 24 and mm < 60 and 0 <= ss < 61):
+        return None
+    # Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil).
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days * 86400 + hh * 3600 + mm * 60 + ss
+
+
 def _epoch(iso: Any) -> Optional[float]:
     if not isinstance(iso, str) or not iso:
         return None
-    import datetime
+    fast = _epoch_utc(iso)
+    if fast is not None:
+        return fast
+    import datetime  # other forms than the collector's own: not on the probe's usual path
 
     try:
         when = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00"))
