@@ -103,7 +103,9 @@ def resolve_token(token: Optional[str] = None, token_file: Optional[str] = None,
         return token.strip(), warnings
     if token_file:
         try:
-            with open(token_file, "rb") as handle:
+            from venvprobe.safeio import open_regular
+
+            with open_regular(token_file) as handle:
                 data = handle.read(64 << 10)
             mode = os.stat(token_file).st_mode
         except FileNotFoundError:
@@ -418,8 +420,10 @@ def fetch_json(url: str, options: FetchOptions) -> Any:
                 continue
             else:
                 raise
+        from venvprobe.safeio import loads_json
+
         try:
-            return json.loads(body.decode("utf-8", "surrogatepass"))
+            return loads_json(body.decode("utf-8", "surrogatepass"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise FetchError(f"{url}: the answer ({ctype}, {_size(len(body))}) is not valid JSON: {exc}") from None
     raise FetchError(f"{url}: no answer")  # pragma: no cover - loop always returns or raises
@@ -475,8 +479,10 @@ def parse_targets(positional: Sequence[str], pythons: Sequence[str] = ()) -> Lis
 
 
 def _parse_report_text(text: str, source: str) -> dict:
+    from venvprobe.safeio import loads_json
+
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except ValueError as exc:
         raise FetchError(f"{source!r} is not JSON ({exc})") from None
     return validate_report(data, source)

@@ -17,30 +17,24 @@ class UsageError(Exception):
     """Bad input (file, URL, option): printed as one line by the CLI, exit code 2."""
 
 
-def read_input(path: str, what: str = "file", limit: int = MAX_REPORT_BYTES) -> str:
-    """Read a file (or stdin for "-") as text, with a clear error instead of a traceback."""
+def read_input(path: str, what: str = "file", limit: int = MAX_REPORT_BYTES, max_lines: Optional[int] = None) -> str:
+    """Read a regular file (or stdin for "-") as text: never blocks on a FIFO, capped, one-line errors."""
+    from venvprobe.safeio import InputError, read_limited
+
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read(limit + 1)
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{what} {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"{what} {path!r} is a directory") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise UsageError(f"{what} {path!r} is larger than {limit >> 20} MiB")
+        data = read_limited(path, what, limit, max_lines)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
     return data.decode("utf-8", "replace")
 
 
 def load_report(path: str) -> dict:
     """Load a saved report (JSON) and check it looks like one of ours."""
+    from venvprobe.safeio import loads_json
+
     text = read_input(path, "report")
     try:
-        report = json.loads(text)
+        report = loads_json(text)
     except ValueError as exc:
         raise UsageError(f"{path!r} is not JSON ({exc})") from None
     check_report(report, path)

@@ -38,12 +38,9 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 
 def _looks_like_uwsgi(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
-    except OSError:
-        return False
-    return b"[uwsgi]" in head
+    from venvprobe.safeio import read_head
+
+    return b"[uwsgi]" in read_head(path, 8192)
 
 
 def run(args: argparse.Namespace) -> int:

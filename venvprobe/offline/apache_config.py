@@ -26,12 +26,21 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from venvprobe.catalog import make_finding
+from venvprobe.safeio import open_regular
 
 DEFAULT_CONFIGS = ("/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf", "/usr/local/apache2/conf/httpd.conf")
 DEFAULT_ENVVARS = "/etc/apache2/envvars"
 DEFAULT_USER = "www-data"
 MAX_INCLUDE_DEPTH = 64
 MAX_CONFIG_BYTES = 16 << 20
+# Hostile or broken configurations must fail as one line, not exhaust the
+# machine: section nesting (Python recursion), lines per file and in all,
+# files, and what ${NAME} expansion may build (Define A ${A}${A} doubles).
+MAX_SECTION_DEPTH = 100
+MAX_FILE_LINES = 200_000
+MAX_TOTAL_LINES = 2_000_000
+MAX_FILES = 10_000
+MAX_EXPANDED_CHARS = 64 << 10
 
 # Compiled into Debian's apache2 (apache2 -l): <IfModule> sees them without LoadModule.
 STATIC_MODULES = ("core.c", "mod_so.c", "mod_watchdog.c", "http_core.c", "mod_log_config.c", "mod_logio.c",
@@ -122,8 +131,8 @@ def read_envvars(path: str = DEFAULT_ENVVARS) -> Dict[str, str]:
     """``export NAME=value`` lines of Debian's envvars (shell conditionals ignored)."""
     env: Dict[str, str] = {"SUFFIX": ""}
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+        with open_regular(path) as fh:
+            text = fh.read(MAX_CONFIG_BYTES).decode("utf-8", "replace")
     except OSError:
         return {}
     for line in text.splitlines():
@@ -132,7 +141,8 @@ def read_envvars(path: str = DEFAULT_ENVVARS) -> Dict[str, str]:
             continue
         value = m.group(2).strip().strip("'\"")
         value = re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda mm: env.get(mm.group(1), ""), value)
-        env[m.group(1)] = value
+        # export A=$A$A, repeated, doubles each time: keep the value bounded.
+        env[m.group(1)] = value[:MAX_EXPANDED_CHARS]
     env.pop("SUFFIX", None)
     return env
 
@@ -156,10 +166,14 @@ class Reader:
         self.files: List[str] = []
         self.warnings: List[str] = []
         self._stack: List[str] = []
+        self._depth = 0
+        self._lines_read = 0
 
     # -- variables ---------------------------------------------------------------
     def expand(self, text: str, file: str, line: int) -> str:
-        def sub(m: "re.Match[str]") -> str:
+        built = [len(text)]
+
+        def value(m: "re.Match[str]") -> str:
             name = m.group(1)
             if name in self.defines:
                 return self.defines[name]
@@ -169,6 +183,16 @@ class Reader:
                 return os.environ[name]
             self.warnings.append(f"{file}:{line}: ${{{name}}} is not defined")
             return m.group(0)
+
+        def sub(m: "re.Match[str]") -> str:
+            out = value(m)
+            built[0] += len(out)
+            if built[0] > MAX_EXPANDED_CHARS:
+                raise ConfigError(f"{file}:{line}: ${{...}} expands to more than {MAX_EXPANDED_CHARS >> 10} KiB "
+                                  "(a Define that refers to itself?)")
+            return out
+        if "${" not in text:
+            return text
         return _VAR.sub(sub, text)
 
     def resolve(self, path: str) -> str:
@@ -185,7 +209,8 @@ class Reader:
         if len(self._stack) >= MAX_INCLUDE_DEPTH:
             raise ConfigError(f"includes nested deeper than {MAX_INCLUDE_DEPTH} at {path}")
         try:
-            with open(path, "rb") as fh:
+            # A FIFO or device as the file or as an Include must not block or never end.
+            with open_regular(path) as fh:
                 data = fh.read(MAX_CONFIG_BYTES + 1)
         except FileNotFoundError:
             raise ConfigError(f"{path} does not exist") from None
@@ -195,10 +220,17 @@ class Reader:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
         if len(data) > MAX_CONFIG_BYTES:
             raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+        if len(self.files) >= MAX_FILES:
+            raise ConfigError(f"more than {MAX_FILES:,} configuration files included (at {path})")
         self.files.append(path)
         self._stack.append(path)
         try:
             lines = _logical_lines(data.decode("utf-8", "replace"))
+            self._lines_read += len(lines)
+            if len(lines) > MAX_FILE_LINES:
+                raise ConfigError(f"{path} has more than {MAX_FILE_LINES:,} directives")
+            if self._lines_read > MAX_TOTAL_LINES:
+                raise ConfigError(f"the configuration has more than {MAX_TOTAL_LINES:,} directives in all (at {path})")
             root: List[Node] = []
             self._parse(lines, 0, path, root, None)
             return root
@@ -251,7 +283,7 @@ class Reader:
                 key = name.lower()
                 if key in _CONDITIONALS:
                     inner: List[Node] = []
-                    i = self._parse(lines, i, file, inner, key)
+                    i = self._section(lines, i, file, inner, key, lineno)
                     if key == "else":
                         active = last_cond is False
                         last_cond = None
@@ -267,9 +299,9 @@ class Reader:
                     continue
                 last_cond = None
                 if key == "macro":  # a template: its body only applies where it is Use'd
-                    i = self._parse(lines, i, file, [], key)
+                    i = self._section(lines, i, file, [], key, lineno)
                     continue
-                i = self._parse(lines, i, file, section.children, key)
+                i = self._section(lines, i, file, section.children, key, lineno)
                 out.append(section)
                 continue
             last_cond = None
@@ -297,6 +329,16 @@ class Reader:
         if closing is not None:
             raise ConfigError(f"{file}: <{closing}> is never closed")
         return i
+
+    def _section(self, lines: List[Tuple[int, str]], i: int, file: str, out: List[Node], key: str,
+                 lineno: int) -> int:
+        if self._depth >= MAX_SECTION_DEPTH:
+            raise ConfigError(f"{file}:{lineno}: sections nested deeper than {MAX_SECTION_DEPTH}")
+        self._depth += 1
+        try:
+            return self._parse(lines, i, file, out, key)
+        finally:
+            self._depth -= 1
 
     def _condition(self, key: str, args: List[str]) -> bool:
         if not args:
@@ -668,7 +710,7 @@ def _is_probe(app: App) -> bool:
     if "venvprobe" in app.url:
         return True
     try:
-        with open(app.script, "rb") as fh:
+        with open_regular(app.script) as fh:
             head = fh.read(64 * 1024)
     except OSError:
         return False

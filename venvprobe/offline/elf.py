@@ -20,6 +20,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import BinaryIO, Dict, List, Optional, Tuple
 
+from venvprobe.safeio import open_regular
+
 DT_NULL, DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH = 0, 1, 14, 15, 29
 SHT_DYNAMIC = 6
 PT_DYNAMIC = 2
@@ -70,7 +72,7 @@ def read_dynamic(path: str) -> DynamicInfo:
     section (a static binary, a script, a truncated file).
     """
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             return _read_dynamic(fh, path)
     except OSError as exc:
         raise ElfError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -190,8 +192,8 @@ def ld_so_conf_dirs(conf: str = "/etc/ld.so.conf", _seen: Optional[set] = None) 
     seen.add(conf)
     out: List[str] = []
     try:
-        with open(conf, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read().splitlines()
+        with open_regular(conf) as fh:
+            lines = fh.read(1 << 20).decode("utf-8", "replace").splitlines()
     except OSError:
         return out
     for line in lines:
@@ -250,7 +252,7 @@ def resolve_library(name: str, info: DynamicInfo) -> Optional[str]:
 def _same_class(candidate: str, info: DynamicInfo) -> bool:
     # A 32-bit libpython in a multilib dir must not satisfy a 64-bit module.
     try:
-        with open(candidate, "rb") as fh:
+        with open_regular(candidate) as fh:
             ident = fh.read(5)
     except OSError:
         return False

@@ -28,6 +28,7 @@ from venvprobe.catalog import make_finding
 from venvprobe.offline import pathconfig
 from venvprobe.offline.access import AccessResult, User, check_access, confirm_as_user
 from venvprobe.offline.embed import Embedder
+from venvprobe.safeio import open_regular
 
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python(?P<xy>\d+\.\d+)(?:/(?:site|dist)-packages)?/?$")
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
@@ -571,8 +572,8 @@ def subinterpreter_unsafe(site_dirs: Sequence[str], scan_limit: int = MAX_SCAN_B
                     if size > budget:
                         continue
                     budget -= size
-                    with open(full, "rb") as fh:
-                        data = fh.read()
+                    with open_regular(full) as fh:  # a FIFO named x.so must not block the scan
+                        data = fh.read(size)
                 except OSError:
                     continue
                 if b"pyo3" in data or b"PyO3" in data:

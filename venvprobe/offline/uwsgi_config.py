@@ -18,6 +18,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from venvprobe.catalog import make_finding
 
+MAX_INI_BYTES = 16 << 20
+MAX_INI_LINES = 200_000
+
 HOME_KEYS = ("home", "virtualenv", "venv", "pyhome", "h")
 PATH_KEYS = ("pythonpath", "python-path", "pp")
 APP_KEYS = ("module", "wsgi", "w", "wsgi-file", "file")
@@ -51,15 +54,32 @@ class UwsgiConfig:
     options: List[Tuple[str, str, int]] = field(default_factory=list)  # key, value, line
 
     def all(self, *keys: str) -> List[str]:
-        return [v for k, v, _ in self.options if k in keys]
+        index = self._index()
+        if len(keys) == 1:
+            return [v for _, v in index.get(keys[0], ())]
+        hits = sorted(h for k in set(keys) for h in index.get(k, ()))
+        return [v for _, v in hits]
+
+    def _index(self) -> Dict[str, List[Tuple[int, str]]]:
+        # key -> [(position, value)]: every property asks for its keys once per
+        # app, so a linear scan each time made 50,000 mounts quadratic.
+        cached = self.__dict__.get("_index_cache")
+        if cached is None or cached[0] != len(self.options):
+            index: Dict[str, List[Tuple[int, str]]] = {}
+            for pos, (k, v, _) in enumerate(self.options):
+                index.setdefault(k, []).append((pos, v))
+            cached = (len(self.options), index)
+            self.__dict__["_index_cache"] = cached
+        return cached[1]
 
     def last(self, *keys: str) -> Optional[str]:
         values = self.all(*keys)
         return values[-1] if values else None
 
     def line_of(self, *keys: str) -> Optional[int]:
-        lines = [ln for k, _, ln in self.options if k in keys]
-        return lines[-1] if lines else None
+        index = self._index()
+        last = max((index[k][-1][0] for k in keys if k in index), default=None)
+        return None if last is None else self.options[last][2]
 
     def flag(self, *keys: str) -> bool:
         value = self.last(*keys)
@@ -126,12 +146,19 @@ def _magic(value: str, path: str) -> str:
 def load(path: str, section: str = "uwsgi") -> UwsgiConfig:
     """Parse the [section] of the ini file at *path* (keys may repeat; later wins for single values)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read().splitlines()
+        from venvprobe.safeio import open_regular
+
+        with open_regular(path) as fh:
+            data = fh.read(MAX_INI_BYTES + 1)
     except FileNotFoundError:
         raise IniError(f"{path} does not exist") from None
     except OSError as exc:
         raise IniError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INI_BYTES:
+        raise IniError(f"{path} is larger than {MAX_INI_BYTES >> 20} MiB")
+    lines = data.decode("utf-8", "replace").splitlines()
+    if len(lines) > MAX_INI_LINES:
+        raise IniError(f"{path} has more than {MAX_INI_LINES:,} lines")
     cfg = UwsgiConfig(os.path.abspath(path), section)
     current = None
     found = False
