@@ -108,6 +108,13 @@ __all__ = [
     "process_alive",
     "descendants",
     "REPO_WHEEL_ERROR",
+    "MOD_WSGI6_REQUIREMENT",
+    "pyenv_root",
+    "pyenv_python",
+    "readable_python",
+    "ModWsgi6",
+    "mod_wsgi6",
+    "ExpressServer",
 ]
 
 #: The repository under test; this file lives in ``<repo>/tests/``.
@@ -1513,3 +1520,196 @@ class GunicornServer(BaseServer):
             if len(found) >= want or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------
+# today's stack: pyenv Pythons, mod_wsgi 6.x built by pip, mod_wsgi-express
+# --------------------------------------------------------------------------
+
+#: What ``pip install`` builds for the mod_wsgi 6 tests (the current line).
+MOD_WSGI6_REQUIREMENT = "mod_wsgi>=6,<7"
+
+
+def pyenv_root() -> Path:
+    """``$PYENV_ROOT`` or ``~/.pyenv`` (where pyenv keeps its Pythons)."""
+    return Path(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"))
+
+
+def pyenv_python(minor: str) -> Optional[Path]:
+    """The newest pyenv installation of Python ``minor`` ("3.13"), as the
+    path of its ``bin/pythonX.Y``; None when pyenv has none."""
+    found = []
+    versions = pyenv_root() / "versions"
+    for d in versions.glob(minor + ".*") if versions.is_dir() else ():
+        rest = d.name[len(minor) + 1:]
+        exe = d / "bin" / f"python{minor}"
+        if rest.isdigit() and exe.is_file():
+            found.append((int(rest), exe))
+    return max(found)[1] if found else None
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    # Hard links are instant; a file others cannot read is copied (and made
+    # readable) rather than chmod-ed through the link, which would change
+    # the original installation's modes.
+    st = os.stat(src)
+    if st.st_mode & stat.S_IROTH:
+        try:
+            os.link(src, dst)
+            return
+        except OSError:  # another file system, or links not allowed
+            pass
+    shutil.copy2(src, dst)
+    os.chmod(dst, stat.S_IMODE(st.st_mode) | stat.S_IRGRP | stat.S_IROTH)
+
+
+def _skip_in_copy(directory: str, names: List[str]) -> List[str]:
+    # Its own test suite is a third of an installation, and base
+    # site-packages holds whatever was pip-installed there by hand: neither
+    # belongs to the interpreter the tests need.
+    if os.path.basename(directory).startswith("python3.") and os.path.basename(os.path.dirname(directory)) == "lib":
+        return [n for n in names if n in ("test", "idlelib", "tkinter", "turtledemo")]
+    if os.path.basename(directory) == "site-packages":
+        return list(names)
+    return []
+
+
+def readable_python(minor: str) -> Path:
+    """A copy of pyenv's Python ``minor`` that www-data can read.
+
+    pyenv installs under the invoking user's home; /root is 0700, so an
+    Apache child or mod_wsgi daemon (www-data) given that installation
+    cannot import even ``encodings``.  The copy (hard links where the file
+    is world-readable) lives in ``shared_dir("pythons")``, is made once per
+    machine and reused.  Its ``bin/python`` still maps libpython from the
+    original (RUNPATH), which only root loads: the Apache parent, before it
+    forks the children.  Returns the copy's ``bin/pythonX.Y``; skips (or
+    fails under CI=true) when pyenv has no such Python.
+    """
+    src = pyenv_python(minor)
+    if src is None:
+        require(str(pyenv_root() / "versions" / (minor + ".*")))
+        raise AssertionError("unreachable")
+    install = src.parents[1]
+    dest = shared_dir("pythons") / install.name
+    with _file_lock(shared_dir("pythons") / ".lock"):
+        if not (dest / _COMPLETE).exists():
+            shutil.rmtree(dest, ignore_errors=True)
+            tmp = Path(tempfile.mkdtemp(prefix=install.name + ".tmp-", dir=str(dest.parent)))
+            os.rmdir(tmp)
+            try:
+                shutil.copytree(install, tmp, symlinks=True, ignore=_skip_in_copy,
+                                copy_function=_link_or_copy)
+                for dirpath, dirnames, _ in os.walk(tmp):
+                    for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames]:
+                        os.chmod(name, 0o755)
+                (tmp / _COMPLETE).write_text("ok\n")
+                os.rename(tmp, dest)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    return dest / "bin" / f"python{minor}"
+
+
+@dataclass
+class ModWsgi6:
+    """mod_wsgi 6.x built by pip against one Python (see :func:`mod_wsgi6`)."""
+
+    python: Path  # the readable base interpreter it was built against
+    venv: Venv  # where pip installed it (holds mod_wsgi-express)
+    so: Path  # the Apache module to LoadModule
+    version: str
+    build_seconds: float
+
+    @property
+    def express(self) -> Path:
+        return self.venv.bin / "mod_wsgi-express"
+
+    @property
+    def minor(self) -> str:
+        return self.python.name[len("python"):]
+
+
+_MOD_WSGI6: Dict[str, ModWsgi6] = {}
+
+
+def mod_wsgi6(minor: str) -> ModWsgi6:
+    """Build (once per machine, cached in ``shared_dir("mod_wsgi6")``) the
+    current mod_wsgi 6.x with ``pip install`` against the readable copy of
+    pyenv's Python ``minor``; the result is reused by every later session.
+
+    Needs apxs (``apache2-dev``) and the index.  A failed build skips the
+    test, or fails it under CI=true.
+    """
+    if minor in _MOD_WSGI6:
+        return _MOD_WSGI6[minor]
+    import pytest
+
+    require(apache_binary() or "apache2", "apxs")
+    python = readable_python(minor)
+    key = _digest([python.parents[1].name.encode(), MOD_WSGI6_REQUIREMENT.encode()])
+    base = shared_dir("mod_wsgi6")
+    root = base / f"{python.parents[1].name}-{key}"
+    with _file_lock(base / ".lock"):
+        if not (root / _COMPLETE).exists():
+            shutil.rmtree(root, ignore_errors=True)
+            t0 = time.monotonic()
+            res = _run_logged([str(python), "-m", "venv", "--without-pip", str(root)], env=_clean_env())
+            if res.returncode == 0:
+                # The outer pip drives the build with the target's own
+                # interpreter (``--python``), so setup.py sees its sysconfig.
+                res = _run_logged([sys.executable, "-m", "pip", "--python", str(root / "bin" / "python"),
+                                   "install", "--quiet", "--disable-pip-version-check",
+                                   MOD_WSGI6_REQUIREMENT], env={**os.environ, "APXS": _which("apxs") or "apxs"})
+            if res.returncode != 0:
+                shutil.rmtree(root, ignore_errors=True)
+                msg = f"pip install {MOD_WSGI6_REQUIREMENT} against {python} failed:\n{_tail(res.stdout)}"
+                if in_ci():
+                    pytest.fail(msg, pytrace=False)
+                pytest.skip(msg)
+            make_world_readable(root)
+            (root / "build-seconds").write_text(f"{time.monotonic() - t0:.2f}\n")
+            (root / _COMPLETE).write_text("ok\n")
+    site = next((root / "lib").glob("python3.*/site-packages"))
+    so = next((site / "mod_wsgi" / "server").glob("mod_wsgi-py*.so"))
+    version = next(site.glob("mod_wsgi-*.dist-info")).name[len("mod_wsgi-"):-len(".dist-info")]
+    built = ModWsgi6(python=python, venv=Venv(root=root, python=root / "bin" / "python", site_packages=site),
+                     so=so, version=version,
+                     build_seconds=float((root / "build-seconds").read_text()))
+    _MOD_WSGI6[minor] = built
+    return built
+
+
+class ExpressServer(BaseServer):
+    """``mod_wsgi-express start-server`` of a :class:`ModWsgi6` build.
+
+    ``script`` is the WSGI file; ``args`` extra command-line options (e.g.
+    ``["--application-type", "module"]``).  Runs as root with ``--user`` /
+    ``--group`` www-data, like a packaged service would; the server root is
+    our private dir, so nothing lands in /tmp/mod_wsgi-*.
+    """
+
+    name = "express"
+    children_grace = 2.0
+
+    def __init__(self, build: ModWsgi6, script: Union[str, Path], *, args: Sequence[str] = (),
+                 port: Optional[int] = None, root: Optional[Path] = None,
+                 env: Optional[Mapping[str, str]] = None) -> None:
+        super().__init__(port=port, root=root, env=env)
+        self.build = build
+        self.script = Path(script)
+        self.args = list(args)
+        self.server_root = self.root / "express"
+
+    def _prepare(self) -> List[str]:
+        cmd = [str(self.build.express), "start-server", str(self.script),
+               "--host", "127.0.0.1", "--port", str(self.port),
+               "--server-root", str(self.server_root), "--log-level", "info"]
+        if os.geteuid() == 0:
+            cmd += ["--user", "www-data", "--group", "www-data"]
+        return cmd + self.args
+
+    def error_log(self) -> str:
+        try:
+            return (self.server_root / "error_log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""

@@ -456,7 +456,9 @@ def _check_modules(a: _Analysis) -> None:
                   [m["file"] for m in changed[:20]])
     ident = _section(a.report, "identity") or {}
     probe = a.report.get("probe") if isinstance(a.report.get("probe"), dict) else {}
-    if ident.get("main_interpreter") is False:
+    own_gil = (ident.get("interpreter_config") or {}).get("gil") == "own" if isinstance(
+        ident.get("interpreter_config"), dict) else False
+    if ident.get("main_interpreter") is False and not own_gil:
         third = [x for x in mods.get("extensions") or [] if _third_party_file(x.get("file"), a.interp)]
         if probe.get("mount") in _PROBE_OWN_FLASK:
             # The standalone probe is a Flask app: MarkupSafe's speedups are its own, not the app's.
@@ -496,6 +498,37 @@ def _check_modules(a: _Analysis) -> None:
                "uWSGI option single-interpreter: not set"])
 
 
+def _check_interpreter_config(a: _Analysis) -> None:
+    """Extensions this interpreter will refuse (own GIL, free-threaded): the 500 before it happens."""
+    ident = _section(a.report, "identity") or {}
+    support = ident.get("extension_support") if isinstance(ident.get("extension_support"), dict) else {}
+    refused = [m for m in support.get("modules") or [] if isinstance(m, dict) and m.get("refused")]
+    if not refused:
+        return
+    config = ident.get("interpreter_config") if isinstance(ident.get("interpreter_config"), dict) else {}
+    server = ident.get("server") or {}
+    where = f"interpreter {ident.get('interpreter_id')}"
+    if server.get("kind") == "mod_wsgi":
+        where = (f"application group {server.get('application_group')!r} of process group "
+                 f"{server.get('process_group')!r}" if server.get("process_group") else
+                 f"application group {server.get('application_group')!r} (embedded mode)")
+    mode = {"own": "has its own GIL and checks multi-interpreter support", "none": "runs free-threaded"}.get(
+        config.get("gil") or "", "checks the extensions it loads")
+    by_package: Dict[str, List[dict]] = {}
+    for m in refused:
+        by_package.setdefault(str(m.get("package") or "?"), []).append(m)
+    for package, mods in sorted(by_package.items()):
+        site = mods[0].get("site_dir")
+        a.add("extension-refuses-interpreter",
+              f"{package} (installed in {site}) will not import here: {where} {mode}, and "
+              + ", ".join(posixpath.basename(str(m.get("file"))) for m in mods[:4])
+              + f" {'does' if len(mods) == 1 else 'do'} not declare support ({mods[0].get('refused')})",
+              [f"{m.get('file')}: {m.get('init')} init" + (f", loaded as {m['loaded']}" if m.get("loaded") else "")
+               for m in mods[:10]] + [f"interpreter config: gil={config.get('gil')}, "
+                                      f"check_multi_interp_extensions={config.get('check_multi_interp_extensions')} "
+                                      f"({config.get('config_source') or config.get('gil_source')})"])
+
+
 _PROBE_OWN_FLASK = ("wsgi-script", "serve")
 _PROBE_DEPENDENCY_EXTENSIONS = ("markupsafe.",)
 
@@ -521,6 +554,7 @@ CHECKS: List[Callable[[_Analysis], None]] = [
     _check_shadowed,
     _check_probe_stdlib,
     _check_modules,
+    _check_interpreter_config,
 ]
 
 

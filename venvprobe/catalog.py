@@ -205,6 +205,40 @@ CATALOG: Dict[str, Diagnosis] = {
            mod_wsgi="Give the probe's WSGIScriptAlias the same process-group= and application-group= as the app "
                     "(application-group=%{GLOBAL} if the app uses it), or wrap the app with "
                     "venvprobe.middleware.ProbeMiddleware."),
+        _d("extension-refuses-interpreter", "error",
+           "Installed C extensions will not load in this interpreter (own GIL or free-threaded): importing them fails",
+           "Run the app where every extension it imports loads: the main interpreter, or an interpreter that shares "
+           "the GIL; or upgrade the package to a release that declares Py_mod_multiple_interpreters / Py_mod_gil.",
+           mod_wsgi="Run the app in the main interpreter (application-group=%{GLOBAL} / WSGIApplicationGroup "
+                    "%{GLOBAL}), or drop WSGIPerInterpreterGIL On (and its <WSGIInterpreterOptions> block) for "
+                    "this application group: a legacy sub-interpreter shares the GIL and does not check."),
+        _d("free-threading-unavailable", "error",
+           "Free-threading is asked of a Python build that is not free-threaded",
+           "Use a free-threaded build (python3.13t, configured with --disable-gil), or drop the setting.",
+           mod_wsgi="WSGIFreeThreading On has no effect with a mod_wsgi built against a GIL build (WSGI0200): "
+                    "build mod_wsgi with a free-threaded Python (pip install mod_wsgi with python3.13t), or remove "
+                    "the directive."),
+        _d("python-base-unreadable", "error",
+           "The server user cannot read the Python installation the venv was made from",
+           "Install the base Python where the server user can read it (e.g. under /opt or /usr/local, not under a "
+           "0700 home directory) and recreate the venv with it, or open up every directory on the way (chmod o+x) "
+           "and the installation itself (o+rX).",
+           mod_wsgi="mod_wsgi's daemon (or Apache child) runs as the Apache user: Python cannot import 'encodings' "
+                    "from an unreadable base and the process dies and respawns (WSGI0036, WSGI0028 or WSGI0001). "
+                    "Install that Python under /opt or /usr/local, recreate the venv from it and rebuild mod_wsgi "
+                    "against it (pip install mod_wsgi)."),
+        _d("embedded-python-fails", "error",
+           "Python cannot start in Apache's own (embedded-mode) processes as the Apache user",
+           "Delegate every application to a daemon process group, or give embedded mode a home the Apache user "
+           "can read.",
+           mod_wsgi="Add WSGIRestrictEmbedded On (nothing runs in Apache's children: no Python is initialised there) "
+                    "and delegate every WSGIScriptAlias to a WSGIDaemonProcess group; or set WSGIPythonHome to a venv "
+                    "made from a Python installation the Apache user can read."),
+        _d("per-interpreter-gil-unsupported", "warning",
+           "A per-interpreter GIL is configured but this Python has none (3.11 or older, or free-threading is on)",
+           "Remove the setting, or run Python 3.12+ with the GIL enabled.",
+           mod_wsgi="WSGIPerInterpreterGIL needs mod_wsgi 6 built against Python 3.12+ (WSGI0198), and is skipped "
+                    "where WSGIFreeThreading is active (WSGI0202)."),
         # -- offline diagnosis (check-home, check-apache, explain-log) ------------------
         # Codes below are used by venvprobe/offline/*; edited there by their owner.
         # Offline checks also emit the live codes above when the cause is the same
