@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import servers
+from offline_helpers import run_json
 from report_helpers import COLLECT_SRC
 from venvprobe.analyze import analyze
 
@@ -282,10 +283,9 @@ WSGIScriptAlias / {shared_tmp}/app.wsgi process-group=app application-group=%{{G
     log = shared_tmp / "error.log"
     log.write_text(apache.error_log())
     assert "WSGI0036" in log.read_text() and "terminated by signal 11" in log.read_text()
-    out = subprocess.run([sys.executable, "-m", "venvprobe", "explain-log", str(log), "-f", "json"],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 1, out.stdout + out.stderr
-    findings = json.loads(out.stdout)["findings"]
+    rc, result = run_json("explain-log", str(log))
+    assert rc == 1, result
+    findings = result["findings"]
     base = [f for f in findings if f["code"] == "python-base-unreadable"]
     assert len(base) == 1, findings
     f = base[0]

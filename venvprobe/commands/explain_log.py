@@ -56,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
         except UsageError:
             if args.python or args.mod_wsgi:
                 raise
+        if embedder is not None and not (args.python or args.mod_wsgi) and facts.python_xy \
+                and embedder.major_minor != facts.python_xy:
+            # The log's own banner (mod_wsgi/X Python/Y) says another mod_wsgi wrote it (e.g. a
+            # pip-built 6.x): comparing its venvs with Debian's would only invent mismatches.
+            embedder = None
     findings, checks = error_log.explain(facts, check_homes=not args.no_check_homes, embedder=embedder,
                                          default_user=args.user or default_apache_user())
     attempts = [(b.start_line, b.home or "(not set)", b.program_name, b.get("sys.prefix"),

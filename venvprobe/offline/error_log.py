@@ -33,6 +33,20 @@ _APACHE = re.compile(r"^\[(?P<date>[^\]]*)\] \[(?P<module>[\w-]*):(?P<level>\w+)
 _WSGI_PID = re.compile(r"mod_wsgi \(pid=(\d+)(?:, process='([^']*)', application='([^']*)')?\)")
 _ERRNO = re.compile(r"\((\d+)\)([^:]+): mod_wsgi")
 _PATTERNS: Dict[str, "re.Pattern[str]"] = {
+    # mod_wsgi 6 prefixes its warnings and errors with a code (WSGI_APLOGNO in its source).
+    "code": re.compile(r"\bWSGI(\d{4}): (.*)$"),
+    "w6_starting": re.compile(r"Starting daemon process '([^']*)' with uid=(\d+), gid=(\d+)"),
+    "w6_home": re.compile(r"Python home set to '([^']*)' for (?:daemon process '([^']*)'|embedded mode)"),
+    "w6_init": re.compile(r"Initializing Python runtime in (?:daemon process '([^']*)'|embedded mode)( with free-threading"
+                          r" enabled)?"),
+    "w6_signal": re.compile(r"Process '([^']*)' \(pid=(\d+)\) terminated by signal (\d+)"),
+    "w6_creating": re.compile(r"Creating sub-interpreter '([^']*)' in (?:daemon process '([^']*)'|embedded mode)"
+                              r"( with own GIL)?"),
+    "w6_loading": re.compile(r"Loading WSGI script '([^']*)' into (?:main interpreter|sub-interpreter '([^']*)') "
+                             r"(?:of daemon process '([^']*)'|in embedded mode)"),
+    "w6_banner": re.compile(r"mod_wsgi/(\d+\.\d+\.\d+)\S* Python/(\d+\.\d+)\S* configured"),
+    # CPython's getpath, on stderr (no prefix, no pid) just before start-up fails.
+    "platlib": re.compile(r"^Could not find platform (independent|dependent) libraries <(prefix|exec_prefix)>"),
     "starting": re.compile(r"mod_wsgi \(pid=(\d+)\): Starting process '([^']*)' with uid=(\d+), gid=(\d+)"),
     "init": re.compile(r"mod_wsgi \(pid=(\d+)\): Initializing Python\."),
     "stat": re.compile(r"Unable to stat Python home (.*?)\. Python interpreter may not"),
@@ -63,7 +77,7 @@ _PATTERNS: Dict[str, "re.Pattern[str]"] = {
 }
 # Every pattern above contains one of these words.
 _HINT = re.compile(r"mod_wsgi|Python|WSGI|cannot occur|Invalid command|Syntax error|PyO3|subinterpreter|more than once"
-                   r"|Interpreter change|setuid")
+                   r"|Interpreter change|setuid|daemon process|Process '|sub-interpreter|Could not find platform")
 _BIN_PYTHON = re.compile(r"/(?:bin|Scripts)/python[\d.]*$")
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python\d+\.\d+(?:/(?:site|dist)-packages)?$")
 MAX_EVIDENCE = 8
@@ -95,6 +109,9 @@ class LogFacts:
     pid_home: Dict[int, str] = field(default_factory=dict)
     flavour: str = "apache"
     uwsgi_uid: Optional[str] = None
+    raw_lines: List[str] = field(default_factory=list, repr=False)
+    mod_wsgi_version: Optional[str] = None  # from httpd's "mod_wsgi/X Python/Y configured" banner
+    python_xy: Optional[str] = None
 
     def of(self, *kinds: str) -> List[Event]:
         return [e for e in self.events if e.kind in kinds]
@@ -109,6 +126,7 @@ def scan(text: str, source: str = "<log>") -> LogFacts:
     """Recognise the interesting lines of an error log."""
     lines = text.splitlines()
     facts = LogFacts(source=source, lines=len(lines))
+    facts.raw_lines = lines
     last_init_pid: Optional[int] = None
     init_at: List[Tuple[int, int]] = []  # (line, pid) of "Initializing Python."
     for number, raw in enumerate(lines, 1):
@@ -138,6 +156,15 @@ def scan(text: str, source: str = "<log>") -> LogFacts:
                 g["pids"].append(gpid)
                 g["lines"].append(number)
                 facts.pid_group[gpid] = name
+            elif kind == "w6_starting" and pid is not None:
+                g = facts.groups.setdefault(mm.group(1), {"uid": mm.group(2), "gid": mm.group(3), "pids": [], "lines": []})
+                g["pids"].append(pid)
+                g["lines"].append(number)
+                facts.pid_group[pid] = mm.group(1)
+            elif kind == "w6_home" and pid is not None:
+                facts.pid_home[pid] = mm.group(1)
+            elif kind == "w6_banner":
+                facts.mod_wsgi_version, facts.python_xy = mm.group(1), mm.group(2)
             elif kind == "home":
                 facts.pid_home[int(mm.group(1))] = mm.group(2)
             elif kind == "init":
@@ -330,11 +357,24 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
                 starts + [ev(e) for e in embedded[:3]])
 
     # -- interpreters ---------------------------------------------------------------------------------
+    own_gil = {e.groups[0]: e for e in facts.of("w6_creating") if e.groups[2]}
+    loads6 = facts.of("w6_loading")
     for e in facts.of("subinterp"):
+        context6 = _nearest(loads6, e.line)
+        group6 = context6.groups[1] if context6 else None
+        if group6 and group6 in own_gil:
+            package, site, module = _refused_extension(facts, e)
+            where = f"{package} (installed in {site})" if site else (package or module or "a C extension")
+            add("extension-refuses-interpreter", f"{group6}:{package or module}",
+                f"{where} will not import in sub-interpreter {group6!r}, which mod_wsgi created with its own GIL: "
+                f"{module or 'its extension'} does not declare multi-interpreter support",
+                [ev(own_gil[group6]), ev(context6), ev(e)])
+            continue
         context = _nearest(loads, e.line)
-        app = f" (application group {context.groups[2]!r})" if context else ""
+        app = f" (application group {context.groups[2]!r})" if context else (
+            f" (sub-interpreter {group6!r})" if group6 else "")
         add("c-extension-in-subinterpreter", e.groups[0], f"a C extension refused a sub-interpreter{app}: "
-            f"{e.groups[0]}", [ev(e)] + ([ev(context)] if context else []))
+            f"{e.groups[0]}", [ev(e)] + ([ev(context)] if context else []) + ([ev(context6)] if context6 else []))
     compiled, runtime = facts.of("compiled"), facts.of("runtime")
     if compiled and runtime:
         c, r = compiled[0], runtime[0]
@@ -355,11 +395,194 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
         add("wsgi-script-unreadable", e.groups[0], f"WSGI script {e.groups[0]} does not exist or cannot be read by "
             "the server user", [ev(e)])
 
+    _explain_mod_wsgi6(facts, add, ev)
+
     findings = list(found.values())
     checks: List[Any] = []
     if check_homes:
         findings, checks = _cross_check(facts, findings, embedder, server, default_user)
+        _name_unreadable_bases(facts, findings, checks, embedder, default_user)
     return findings, checks
+
+
+# mod_wsgi 6 message codes explain-log turns into findings (each is tested with a line of its
+# format string or a real capture: tests/test_explain_log_mod_wsgi6.py).
+KNOWN_CODES = {
+    "0001": "Python initialisation failed in Apache child process (embedded mode)",
+    "0002": "Python child initialisation failed in Apache child process",
+    "0028": "Python initialisation failed in daemon process",
+    "0029": "Python child initialisation failed in daemon process",
+    "0036": "Python interpreter configuration failed (the reason follows the colon)",
+    "0099": "mod_wsgi compiled for one Python patch level, running another",
+    "0100": "Unable to stat Python home",
+    "0101": "Python home is not a directory",
+    "0102": "Python home is not accessible",
+    "0135": "Target WSGI script not found or unable to stat",
+    "0143": "Embedded mode disabled by WSGIRestrictEmbedded",
+    "0150": "No WSGI daemon process of that name has been configured",
+    "0151": "No WSGI daemon process of that name has been configured",
+    "0198": "WSGIPerInterpreterGIL requires Python 3.12 or later",
+    "0200": "WSGIFreeThreading On with a Python build that is not free-threaded",
+    "0202": "per-interpreter GIL skipped: free-threading is active in the process",
+    "0210": "Embedded mode cannot be used: Python was not initialised in this process",
+}
+_CONTEXT = re.compile(r"in (?:daemon process '([^']*)'|(embedded mode)|Apache child process)")
+_HOME_QUOTED = re.compile(r"Python home '([^']*)' for (?:daemon process '([^']*)'|embedded mode)")
+_SCRIPT = re.compile(r"\[script ([^\]]*)\]")
+_NOGROUP6 = re.compile(r"No WSGI daemon process called '([^']*)' has been configured")
+_SITE_FILE = re.compile(r'File "(?P<site>[^"]*?/(?:site|dist)-packages)/(?P<pkg>[^/"]+)')
+_EXT_MODULE = re.compile(r"module ([\w.]+) does not support loading in subinterpreters")
+
+
+def _context_of(e: Event) -> str:
+    """"daemon process 'x'" or "embedded mode" for a coded start-up message."""
+    m = _CONTEXT.search(e.groups[1] if e.kind == "code" else e.text)
+    if not m:
+        return "embedded mode"
+    return f"daemon process '{m.group(1)}'" if m.group(1) is not None else "embedded mode"
+
+
+def _explain_mod_wsgi6(facts: LogFacts, add: Any, ev: Any) -> None:
+    """Findings from mod_wsgi 6's coded messages and uncoded info lines."""
+    coded: Dict[str, List[Event]] = {}
+    for e in facts.of("code"):
+        coded.setdefault(e.groups[0], []).append(e)
+    # -- start-up failures, one per process context ----------------------------------------------
+    failed: Dict[str, List[Event]] = {}
+    for code in ("0036", "0001", "0002", "0028", "0029"):
+        for e in coded.get(code, []):
+            ctx = "embedded mode" if code in ("0001", "0002") else _context_of(e)
+            failed.setdefault(ctx, []).append(e)
+    homes: Dict[str, str] = {}
+    for e in facts.of("w6_home"):
+        homes[f"daemon process '{e.groups[1]}'" if e.groups[1] else "embedded mode"] = os.path.normpath(e.groups[0])
+    platlib = facts.of("platlib")
+    signals = facts.of("w6_signal")
+    for ctx, events in sorted(failed.items()):
+        events.sort(key=lambda e: e.line)
+        reason = next((e.groups[1].split(": ", 1)[1] for e in events if e.groups[0] == "0036" and ": " in e.groups[1]),
+                      "Python initialisation failed")
+        group = ctx[len("daemon process '"):-1] if ctx.startswith("daemon") else None
+        restarts = [s for s in signals if s.groups[0] == group] if group else []
+        home = homes.get(ctx)
+        # getpath's stderr lines carry no pid: take those between this context's
+        # "Initializing Python runtime" and its first failure.
+        inits = [i for i in facts.of("w6_init") if i.line < events[0].line
+                 and (f"daemon process '{i.groups[0]}'" if i.groups[0] else "embedded mode") == ctx]
+        start = inits[-1].line if inits else events[0].line - 4
+        near = [p for p in platlib if start < p.line < events[0].line]
+        evidence = [ev(p) for p in near[:2]] + [ev(e) for e in events[:2]]
+        if restarts:
+            evidence.append(ev(restarts[0]))
+            evidence.append(f"{len(restarts)} daemon process restarts after signal {restarts[0].groups[2]} in this log "
+                            "(it respawns forever)")
+        where = f"python-home={home}" if home else "no python-home (the compiled-in prefix)"
+        lost = " (CPython found neither its prefix nor its exec_prefix)" if near else ""
+        if ctx == "embedded mode":
+            use = [ev(e) for e in coded.get("0210", [])[:2]]
+            f = add("embedded-python-fails", f"embedded:{home or ''}", f"Python cannot start in Apache's child processes "
+                    f"(embedded mode, {where}): {reason}{lost}; every request handled in embedded mode fails with 500",
+                    evidence + use)
+        else:
+            f = add("python-startup-fails", f"{ctx}:{home or ''}", f"Python cannot start in {ctx} ({where}): {reason}"
+                    f"{lost}; the standard library is missing or not readable by the daemon user", evidence)
+        f["data"].update({"context": ctx, "python_home": home, "reason": reason})
+        if restarts:
+            f["data"]["daemon_restarts"] = len(restarts)
+    # -- python-home checks (WSGI0100/0101/0102) ---------------------------------------------------
+    for code, kind in (("0100", "python-home-inaccessible"), ("0101", "python-home-missing"),
+                       ("0102", "python-home-inaccessible")):
+        for e in coded.get(code, []):
+            m = _HOME_QUOTED.search(e.groups[1])
+            home = os.path.normpath(m.group(1)) if m else "?"
+            if code == "0100" and e.errno and e.errno.startswith("(2)"):
+                kind = "python-home-missing"
+            if code == "0101" and _BIN_PYTHON.search(home):
+                add("python-home-not-venv-root", home, f"python-home={home} is an interpreter, not a directory; use "
+                    f"python-home={os.path.dirname(os.path.dirname(home))}", [ev(e)])
+                continue
+            add(kind, home, f"python-home={home}: {KNOWN_CODES[code].lower()} for the daemon user", [ev(e)])
+    # -- delegation, scripts, versions ---------------------------------------------------------------
+    for e in coded.get("0143", []):
+        script = _SCRIPT.search(e.text)
+        target = script.group(1) if script else "a request"
+        add("embedded-mode-disabled", target, f"{target} is not delegated to a daemon group and embedded mode is "
+            "disabled (WSGIRestrictEmbedded On): HTTP 500", [ev(e)])
+    for e in coded.get("0150", []) + coded.get("0151", []):
+        m = _NOGROUP6.search(e.groups[1])
+        name = m.group(1) if m else "?"
+        add("daemon-group-undefined", name, f"a request is delegated to process group {name!r}, which is not declared "
+            "(or not visible from this VirtualHost): HTTP 500", [ev(e)])
+    for e in coded.get("0135", []):
+        script = _SCRIPT.search(e.text)
+        target = script.group(1) if script else e.groups[1]
+        add("wsgi-script-unreadable", target, f"WSGI script {target} does not exist or cannot be read by the server "
+            "user", [ev(e)])
+    for e in coded.get("0099", []):
+        m = re.search(r"Compiled for Python/(\S+) but runtime using Python/(\S+?)(?: in |\.$)", e.groups[1])
+        if m:
+            add("mod-wsgi-python-patch-mismatch", f"{m.group(1)}->{m.group(2)}", f"mod_wsgi was compiled for Python "
+                f"{m.group(1)} but runs with Python {m.group(2)}", [ev(e)])
+    # -- GIL and free-threading ------------------------------------------------------------------------
+    for e in coded.get("0200", []):
+        skipped = coded.get("0202", [])
+        add("free-threading-unavailable", "WSGIFreeThreading", "WSGIFreeThreading On, but this mod_wsgi's Python is not "
+            "a free-threaded build: the GIL stays" + ("; and because mod_wsgi still treats free-threading as active, "
+                                                      "it skipped the per-interpreter GIL for "
+                                                      + ", ".join(sorted({_interp_of(s) for s in skipped}))
+                                                      if skipped else ""),
+            [ev(e)] + [ev(s) for s in skipped[:3]])
+    if not coded.get("0200"):
+        for e in coded.get("0202", []):
+            add("per-interpreter-gil-unsupported", _interp_of(e), f"{_interp_of(e)}: WSGIPerInterpreterGIL is skipped "
+                "because free-threading is active in the process", [ev(e)])
+    for e in coded.get("0198", []):
+        add("per-interpreter-gil-unsupported", "WSGIPerInterpreterGIL", "WSGIPerInterpreterGIL is set but this "
+            "mod_wsgi's Python is older than 3.12: every sub-interpreter shares the GIL", [ev(e)])
+
+
+def _interp_of(e: Event) -> str:
+    m = re.search(r"for (sub-interpreter '[^']*'|main interpreter)", e.groups[1])
+    return m.group(1) if m else "an interpreter"
+
+
+def _refused_extension(facts: LogFacts, e: Event) -> Tuple[Optional[str], Optional[str], Optional[str]]:
+    """(package, site dir, module) of a "does not support loading in subinterpreters" ImportError,
+    from the traceback lines just before it (same pid)."""
+    m = _EXT_MODULE.search(e.text)
+    module = m.group(1) if m else None
+    lines = facts.raw_lines[max(0, e.line - 30):e.line - 1] if facts.raw_lines else []
+    for raw in reversed(lines):
+        fm = _SITE_FILE.search(raw)
+        if fm:
+            return fm.group("pkg").split(".")[0], fm.group("site"), module
+    return (module.split(".")[0].lstrip("_") if module and "." in module else None), None, module
+
+
+def _name_unreadable_bases(facts: LogFacts, findings: List[dict], checks: List[Any], embedder: Any,
+                           default_user: Optional[str]) -> None:
+    """Turn a start-up failure into the concrete path the daemon user cannot read, when the
+    home named in the log is on this machine (the base installation a venv was made from)."""
+    for f in list(findings):
+        if f["code"] not in ("python-startup-fails", "embedded-python-fails"):
+            continue
+        home = (f.get("data") or {}).get("python_home")
+        base = next((c for c in checks if c.given == home), None)
+        unread = [x for x in (base.findings if base else []) if x["code"] == "python-base-unreadable"]
+        if unread:
+            u = unread[0]
+            if u in findings:
+                findings.remove(u)
+            ctx = f["data"].get("context")
+            if f["code"] == "python-startup-fails":
+                f.update({k: v for k, v in u.items() if k in ("code", "severity", "title", "fix")})
+            f["message"] = (f"{ctx}: {u['message']} — the log shows: {f['data'].get('reason')}"
+                            + (f"; the daemon respawned {f['data']['daemon_restarts']} times"
+                               if f["data"].get("daemon_restarts") else ""))
+            f["data"].update({"base": u["data"].get("base"), "blocked_at": u["data"].get("blocked_at")})
+            for e in u["evidence"]:
+                if e not in f["evidence"]:
+                    f["evidence"].append(e)
 
 
 def _safe_listdir(path: str) -> List[str]:
@@ -382,6 +605,9 @@ def homes_in_log(facts: LogFacts) -> List[Tuple[str, Optional[str]]]:
         group = facts.pid_group.get(pid)
         uid = facts.groups.get(group, {}).get("uid") if group else None
         out.setdefault(os.path.normpath(e.groups[1]), uid)
+    for e in facts.of("w6_home"):
+        uid = facts.groups.get(e.groups[1], {}).get("uid") if e.groups[1] else None
+        out.setdefault(os.path.normpath(e.groups[0]), uid)
     for e in facts.of("uwsgi_home", "uwsgi_pep405"):
         out.setdefault(os.path.normpath(e.groups[0].strip()), facts.uwsgi_uid)
     return list(out.items())

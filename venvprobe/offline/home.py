@@ -318,8 +318,12 @@ def predict(home: Optional[str], embedder: Embedder, user: User, server: str = "
     if blocks:
         b = blocks[-1]
         pred.fatal, pred.exception, pred.path_config = b.fatal, b.exception, b.as_dict()
-    else:
-        pred.fatal = " ".join(proc.stderr.strip().splitlines()[-2:])[:500] or f"exit status {proc.returncode}"
+    if not pred.fatal and not pred.exception:
+        # 3.12+ may die without the dump CPython used to print (or with only part of it).
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.startswith(("Fatal Python error", "ModuleNotFound",
+                                                                                 "ImportError", "Could not find"))]
+        pred.fatal = ("; ".join(lines[-3:]) or " ".join(proc.stderr.strip().splitlines()[-2:]))[:500] \
+            or f"exit status {proc.returncode}"
     return pred
 
 
@@ -463,13 +467,19 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
                             [res.reason])
                 base_res = check.access.get("base stdlib")
                 if base_res is not None and not base_res.ok:
+                    base_root = os.path.dirname(os.path.normpath(cfg.get("home") or ""))
                     note = (f"{user.name} cannot read the base installation's standard library {base_res.path} "
                             f"({base_res.reason}): the interpreter falls back to its compiled-in prefix")
                     mism = [f for f in check.findings if f["code"] == "venv-python-mismatch"]
                     if mism:
                         mism[0]["evidence"].append(note)
                     else:
-                        check.notes.append(note)
+                        add("python-base-unreadable",
+                            f"{user.name} cannot read {base_root}, the Python installation {venv} was made from "
+                            f"(blocked at {base_res.blocked_at}: {base_res.reason}): Python cannot import "
+                            f"'encodings' and {server_name} cannot start it",
+                            [f"{cfg_path}: home = {cfg.get('home')}", note],
+                            data={"base": base_root, "blocked_at": base_res.blocked_at})
         elif confirm and user.uid != os.geteuid():
             _confirm(check, user)
             if not reach.ok:
@@ -490,8 +500,12 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
                         f"Py_SetPythonHome({given}) and program name {given}/bin/python")
         cfg_visible = exists
     else:
-        check.action = (f"Py_SetProgramName({given}/bin/python) (pyvenv.cfg readable by {user.name})" if cfg_visible
-                        else f"Py_SetPythonHome({given}) (no pyvenv.cfg readable by {user.name} in {given})")
+        # mod_wsgi 4.x calls Py_SetProgramName / Py_SetPythonHome; 5.x and 6.x set the same two
+        # values through PyConfig (program_name / home): same choice, same effect.
+        check.action = (f"program name {given}/bin/python (Py_SetProgramName in mod_wsgi 4.x, PyConfig.program_name "
+                        f"in 5+; pyvenv.cfg readable by {user.name})" if cfg_visible
+                        else f"Python home {given} (Py_SetPythonHome in mod_wsgi 4.x, PyConfig.home in 5+; no "
+                        f"pyvenv.cfg readable by {user.name} in {given})")
     if do_predict and embedder is not None:
         check.prediction = predict(given, embedder, user, server=server, pyvenv_visible=cfg_visible, extra_env=extra_env)
         _judge_prediction(check, add, setting, server_name)
@@ -512,7 +526,8 @@ def _judge_prediction(check: HomeCheck, add, setting: str, server_name: str) -> 
     errors = [f for f in check.findings if f["severity"] == "error"]
     if not p.ok:
         vals = (p.path_config or {}).get("values") or {}
-        evidence = [f"Fatal Python error: {p.fatal}" if p.fatal else "start-up failed"]
+        evidence = [f"Fatal Python error: {p.fatal}" if p.fatal else
+                    "start-up failed" + (f": {p.note}" if p.note else "")]
         if p.exception:
             evidence.append(p.exception)
         for key in ("PYTHONHOME", "program name", "sys.prefix", "stdlib dir"):
@@ -521,8 +536,10 @@ def _judge_prediction(check: HomeCheck, add, setting: str, server_name: str) -> 
         if errors:
             errors[0]["evidence"].extend(f"predicted: {e}" for e in evidence)
         else:
+            # Never "...: None": the interpreter may die without a Fatal Python error line.
+            cause = p.exception or p.fatal or p.note or "it exited with an error"
             add("python-startup-fails", f"{server_name} cannot start Python with {setting}={check.given}: "
-                f"{p.exception or p.fatal}", evidence)
+                f"{cause}", evidence + ([f"note: {n}" for n in check.notes]))
         return
     v = p.values
     if check.root and check.kind == "venv":

@@ -1,0 +1,120 @@
+"""explain-log on mod_wsgi 6 logs: real captures (tests/data/offline/mod_wsgi6-*.log, made by
+tests/test_mod_wsgi6.py's set-ups with mod_wsgi 6.1.1 on pyenv's 3.13) and one line per message
+code explain-log claims to know, built from the format strings in mod_wsgi 6's source ("synthetic")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from offline_helpers import codes, expand_log, finding, run_json
+from venvprobe.offline.error_log import KNOWN_CODES
+
+
+def _explain(tmp_path: Path, name: str):
+    log = tmp_path / name
+    log.write_text(expand_log(name, tmp_path))
+    return run_json("explain-log", str(log), "--no-check-homes")
+
+
+def test_crash_loop_capture(tmp_path):
+    rc, res = _explain(tmp_path, "mod_wsgi6-crash-loop.log")
+    assert rc == 1
+    assert codes(res) == ["python-startup-fails"]  # one cause, however many respawns
+    f = finding(res, "python-startup-fails")
+    assert f["severity"] == "error"
+    assert f"python-home={tmp_path}/venv" in f["message"] and "Failed to import encodings module" in f["message"]
+    assert f["data"]["daemon_restarts"] >= 2 and f["data"]["context"] == "daemon process 'app'"
+    assert any("WSGI0036" in e for e in f["evidence"]) and any("WSGI0028" in e for e in f["evidence"])
+    assert any("Could not find platform independent libraries" in e for e in f["evidence"])
+    assert any("terminated by signal 11" in e for e in f["evidence"])
+
+
+def test_embedded_mode_capture(tmp_path):
+    rc, res = _explain(tmp_path, "mod_wsgi6-embedded-unreadable.log")
+    assert rc == 1 and codes(res) == ["embedded-python-fails"]
+    f = finding(res, "embedded-python-fails")
+    assert "embedded mode, no python-home" in f["message"]
+    assert "WSGIRestrictEmbedded On" in f["fix"]
+    assert [e for e in f["evidence"] if "WSGI0001" in e] and [e for e in f["evidence"] if "WSGI0210" in e]
+
+
+def test_own_gil_psutil_capture(tmp_path):
+    rc, res = _explain(tmp_path, "mod_wsgi6-own-gil-psutil.log")
+    assert rc == 1 and codes(res) == ["extension-refuses-interpreter"]
+    f = finding(res, "extension-refuses-interpreter")
+    assert f["message"].startswith(f"psutil (installed in {tmp_path}/good/lib/python3.13/site-packages) will not "
+                                   "import in sub-interpreter 'app1'")
+    assert any("with own GIL" in e for e in f["evidence"])
+    assert "application-group=%{GLOBAL}" in f["fix"]
+
+
+def test_free_threading_on_a_gil_build_capture(tmp_path):
+    rc, res = _explain(tmp_path, "mod_wsgi6-free-threading-gil-build.log")
+    assert rc == 1 and codes(res) == ["free-threading-unavailable"]
+    f = finding(res, "free-threading-unavailable")
+    assert "skipped the per-interpreter GIL for sub-interpreter 'app1'" in f["message"]
+    assert any("WSGI0200" in e for e in f["evidence"]) and any("WSGI0202" in e for e in f["evidence"])
+
+
+P = "[Tue Dec 01 23:40:23.711839 2026] [wsgi:{level}] [pid 1823:tid 1823] "
+# One line per code in KNOWN_CODES, from mod_wsgi 6.1.1's format strings (synthetic), and the finding it gives.
+SYNTHETIC = {
+    "0001": ("crit", "WSGI0001: Python initialisation failed in Apache child process; Python based handlers will "
+             "not be available.", "embedded-python-fails"),
+    "0002": ("crit", "WSGI0002: Python child initialisation failed in Apache child process; Python based handlers "
+             "will not be available.", "embedded-python-fails"),
+    "0028": ("crit", "WSGI0028: Python initialisation failed in daemon process 'app'; Python based handlers will not "
+             "be available.", "python-startup-fails"),
+    "0029": ("crit", "WSGI0029: Python child initialisation failed in daemon process 'app'; Python based handlers "
+             "will not be available.", "python-startup-fails"),
+    "0036": ("crit", "WSGI0036: Python interpreter configuration failed in daemon process 'app': Failed to import "
+             "encodings module", "python-startup-fails"),
+    "0099": ("warn", "WSGI0099: Compiled for Python/3.13.1 but runtime using Python/3.13.0 in daemon process 'app'.",
+             "mod-wsgi-python-patch-mismatch"),
+    "0100": ("warn", "(13)Permission denied: WSGI0100: Unable to stat Python home '/home/u/venv' for daemon process "
+             "'app'; Python interpreter may not initialise correctly. Verify the path and the access permissions "
+             "on every component of it.", "python-home-inaccessible"),
+    "0101": ("warn", "WSGI0101: Python home '/srv/venv/bin/python' for daemon process 'app' is not a directory; "
+             "Python interpreter may not initialise correctly. Verify the supplied path.",
+             "python-home-not-venv-root"),
+    "0102": ("warn", "WSGI0102: Python home '/srv/venv' for daemon process 'app' is not accessible; Python "
+             "interpreter may not initialise correctly. Verify the access permissions on the directory.",
+             "python-home-inaccessible"),
+    "0135": ("error", "[client 127.0.0.1:1] [script /srv/app.wsgi] WSGI0135: Target WSGI script not found or unable "
+             "to stat: /srv/app.wsgi", "wsgi-script-unreadable"),
+    "0143": ("error", "[client 127.0.0.1:1] [script /srv/app.wsgi] WSGI0143: Embedded mode of mod_wsgi disabled by "
+             "runtime configuration.", "embedded-mode-disabled"),
+    "0150": ("error", "[client 127.0.0.1:1] WSGI0150: No WSGI daemon process called 'ghost' has been configured.",
+             "daemon-group-undefined"),
+    "0151": ("error", "[client 127.0.0.1:1] WSGI0151: No WSGI daemon process called 'ghost' has been configured.",
+             "daemon-group-undefined"),
+    "0198": ("warn", "WSGI0198: WSGIPerInterpreterGIL requires Python 3.12 or later; directive has no effect on this "
+             "build.", "per-interpreter-gil-unsupported"),
+    "0200": ("warn", "WSGI0200: WSGIFreeThreading On has no effect: this Python build does not support "
+             "free-threading (PEP 703). Rebuild Python with --disable-gil to use it.", "free-threading-unavailable"),
+    "0202": ("warn", "WSGI0202: Skipping per-interpreter GIL for sub-interpreter 'app1' in daemon process 'app': "
+             "free-threading is active in this process so there is no GIL to allocate per interpreter.",
+             "per-interpreter-gil-unsupported"),
+    "0210": ("error", "[client 127.0.0.1:1] [script /srv/app.wsgi] WSGI0210: Embedded mode of mod_wsgi cannot be used "
+             "as Python was not initialised in this process.", None),
+}
+
+
+def test_every_known_code_is_tested():
+    assert sorted(SYNTHETIC) == sorted(KNOWN_CODES)
+
+
+@pytest.mark.parametrize("code", sorted(SYNTHETIC))
+def test_each_known_code(tmp_path, code):
+    level, text, expected = SYNTHETIC[code]
+    lines = [P.format(level=level) + text]
+    if code == "0210":  # evidence of the embedded failure, never a finding on its own
+        lines.insert(0, P.format(level="crit") + SYNTHETIC["0001"][1])
+        expected = "embedded-python-fails"
+    log = tmp_path / "synthetic.log"
+    log.write_text("\n".join(lines) + "\n")
+    rc, res = run_json("explain-log", str(log), "--no-check-homes")
+    assert codes(res) == [expected], res["findings"]
+    assert any(f"WSGI{code}" in e for e in res["findings"][0]["evidence"])
