@@ -212,6 +212,11 @@ CATALOG: Dict[str, Diagnosis] = {
            mod_wsgi="Run the app in the main interpreter (application-group=%{GLOBAL} / WSGIApplicationGroup "
                     "%{GLOBAL}), or drop WSGIPerInterpreterGIL On (and its <WSGIInterpreterOptions> block) for "
                     "this application group: a legacy sub-interpreter shares the GIL and does not check."),
+        # -- offline diagnosis (check-home, check-apache, explain-log) ------------------
+        # Codes below are used by venvprobe/offline/*; edited there by their owner.
+        # Offline checks also emit the live codes above when the cause is the same
+        # (venv-python-mismatch, venv-base-missing, pythonhome-from-env,
+        # sys-path-unreadable, base-site-visible, c-extension-in-subinterpreter, ...).
         _d("free-threading-unavailable", "error",
            "Free-threading is asked of a Python build that is not free-threaded",
            "Use a free-threaded build (python3.13t, configured with --disable-gil), or drop the setting.",
@@ -239,11 +244,6 @@ CATALOG: Dict[str, Diagnosis] = {
            "Remove the setting, or run Python 3.12+ with the GIL enabled.",
            mod_wsgi="WSGIPerInterpreterGIL needs mod_wsgi 6 built against Python 3.12+ (WSGI0198), and is skipped "
                     "where WSGIFreeThreading is active (WSGI0202)."),
-        # -- offline diagnosis (check-home, check-apache, explain-log) ------------------
-        # Codes below are used by venvprobe/offline/*; edited there by their owner.
-        # Offline checks also emit the live codes above when the cause is the same
-        # (venv-python-mismatch, venv-base-missing, pythonhome-from-env,
-        # sys-path-unreadable, base-site-visible, c-extension-in-subinterpreter, ...).
         _d("python-home-not-venv-root", "error",
            "The Python home points inside a venv (its interpreter, lib/pythonX.Y or site-packages), not at its root",
            "Set the home to the venv root: the directory that holds pyvenv.cfg.",
