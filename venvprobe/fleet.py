@@ -45,9 +45,10 @@ _RETRY_STATUS = (429, 502, 503, 504)
 class FetchError(Exception):
     """A target could not be read (unreachable, timeout, not a report): one line of text."""
 
-    def __init__(self, message: str, retry: bool = False) -> None:
+    def __init__(self, message: str, retry: bool = False, retry_after: Optional[float] = None) -> None:
         super().__init__(message)
         self.retry = retry
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
 
 
 @dataclass
@@ -321,7 +322,31 @@ def _http_error(exc: urllib.error.HTTPError, url: str) -> FetchError:
         text += f": {detail}"
     if hint:
         text += f" ({hint})"
-    return FetchError(text, retry=exc.code in _RETRY_STATUS or exc.code >= 500)
+    return FetchError(text, retry=exc.code in _RETRY_STATUS or exc.code >= 500,
+                      retry_after=retry_after_seconds(exc.headers.get("Retry-After")))
+
+
+#: Longest Retry-After honoured: a misconfigured server must not stall a pipeline for a day.
+MAX_RETRY_AFTER = 300.0
+
+
+def retry_after_seconds(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+    """Seconds from a Retry-After header (delay-seconds or HTTP-date), capped; None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    import email.utils
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    delta = when.timestamp() - (time.time() if now is None else now)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER)
 
 
 def _with_format_json(url: str) -> str:
@@ -415,7 +440,8 @@ def fetch_json(url: str, options: FetchOptions) -> Any:
                 except FetchError as second:
                     raise FetchError(f"{second} — is this the probe's URL (e.g. https://host/_venvprobe/)?") from None
             elif exc.retry and attempt + 1 < attempts:
-                time.sleep(delay)
+                # Retry-After, but briefly: waiting longer is compare --wait's job.
+                time.sleep(max(delay, min(exc.retry_after or 0.0, 10.0)))
                 delay *= 2
                 continue
             else:
@@ -659,6 +685,7 @@ class TargetResult:
     samples: int = 1
     started: Optional[float] = None  # time.time() when its first sample started
     seconds: float = 0.0  # from its first sample's start to its last one's end
+    retry_after: Optional[float] = None  # the longest Retry-After its failed samples were given
 
     @property
     def error(self) -> Optional[str]:
@@ -746,6 +773,8 @@ def gather(targets: Sequence[Target], options: FetchOptions, progress: Optional[
         except FetchError as exc:
             with lock:
                 results[index].errors.append(str(exc))
+                if exc.retry_after is not None:
+                    results[index].retry_after = max(results[index].retry_after or 0.0, exc.retry_after)
             progress.step(target.label, ok=False)
             return
         except Exception as exc:  # a bug must not sink the other targets

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import datetime
-from typing import List, Optional
+import sys
+import time
+from typing import TYPE_CHECKING, List, Optional
 
 from venvprobe.commands import UsageError, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
-from venvprobe.compare import COMPARE_FORMATS, TargetOutcome, compare_workers, exit_code, render
-from venvprobe.fleet import FetchError, parse_targets, worker_differences
+from venvprobe.compare import COMPARE_FORMATS, PASS, FAIL, TargetOutcome, compare_workers, exit_code, render
+from venvprobe.fleet import FetchError, FetchOptions, Target, TargetResult, parse_targets, worker_differences
+
+if TYPE_CHECKING:
+    from venvprobe.expectations import Expectations
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
@@ -30,8 +35,78 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
                    help="table (default), json, junit (JUnit XML) or tap (TAP 13)")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     p.add_argument("--only-failures", action="store_true", help="table: show only the checks not met")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="deploy gate: check again (probe URLs and --python) until every target meets the "
+                   "expectations or SECONDS pass; honours Retry-After; says on stderr why it gave up")
+    p.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
+                   help="with --wait: pause between rounds (default: 2; a longer Retry-After wins)")
     add_fetch_options(p)
     return p
+
+
+def _outcome(result: TargetResult, expectations: "Expectations") -> TargetOutcome:
+    timing = {"seconds": result.seconds, "checked_at": _iso(result.started)}
+    if result.error:
+        return TargetOutcome(result.target.label, error=result.error, samples=result.samples, **timing)
+    workers = result.workers
+    notes = result.notes()
+    # Shown even without a [workers] rule: an odd worker out is news.
+    for label, parts in worker_differences(workers, ignore=expectations.workers.ignore).items():
+        notes.append(f"{label} differs from the other workers: {'; '.join(parts)}")
+    return TargetOutcome(result.target.label, results=compare_workers(expectations, result.reports),
+                         workers=[w.label for w in workers], samples=result.samples, notes=notes, **timing)
+
+
+def _why(outcome: TargetOutcome) -> str:
+    if outcome.error:
+        return f"{outcome.target}: could not check: {outcome.error}"
+    failed = [f"{r.check} (expected {r.expected}, got {r.actual})" for r in outcome.results if r.status == FAIL]
+    return f"{outcome.target}: " + "; ".join(failed)
+
+
+def _check_until(targets: List[Target], options: FetchOptions, expectations: "Expectations",
+                 wait: float, interval: float) -> List[TargetOutcome]:
+    """Check every target; with *wait*, check the ones not met again until they are or time runs out.
+
+    After a reload, workers converge at different speeds: a gate that
+    checks once fails on the slowest.  Saved reports and stdin do not change,
+    so only probe URLs and interpreters are checked again.
+    """
+    deadline = time.monotonic() + wait
+    outcomes: List[Optional[TargetOutcome]] = [None] * len(targets)
+    pending = list(range(len(targets)))
+    rounds = 0
+    while True:
+        rounds += 1
+        results = fetch_targets([targets[i] for i in pending], options)
+        retry_after = 0.0
+        for i, result in zip(pending, results):
+            outcomes[i] = _outcome(result, expectations)
+            retry_after = max(retry_after, result.retry_after or 0.0)
+        pending = [i for i in pending if outcomes[i].status != PASS]  # type: ignore[union-attr]
+        if not wait or not pending:
+            break
+        again = [i for i in pending if targets[i].kind in ("url", "python")]
+        left = deadline - time.monotonic()
+        pause = max(interval, retry_after)
+        if not again or pause > left:
+            fixed = len(pending) - len(again)
+            why = (f"gave up after {wait:g} s and {rounds} round{'s' if rounds != 1 else ''}"
+                   if again else f"gave up after {rounds} round{'s' if rounds != 1 else ''}")
+            if again and retry_after > left:
+                why += f" (the next try would be after Retry-After: {retry_after:g} s)"
+            elif fixed:
+                why += f" ({fixed} target{'s' if fixed != 1 else ''} cannot change: saved reports or stdin)"
+            print(f"venvprobe compare: {why}; {len(pending)} of {len(targets)} target(s) not met:", file=sys.stderr)
+            for i in pending:
+                print(f"  {_why(outcomes[i])}", file=sys.stderr)  # type: ignore[arg-type]
+            break
+        print(f"venvprobe compare: round {rounds}: {len(pending)} of {len(targets)} target(s) not met yet, "
+              f"again in {pause:g} s ({max(left, 0):.0f} s left): "
+              + "; ".join(_why(outcomes[i])[:200] for i in pending[:3]), file=sys.stderr)  # type: ignore[arg-type]
+        time.sleep(pause)
+        pending = again
+    return [o for o in outcomes if o is not None]
 
 
 def _iso(when: Optional[float]) -> Optional[str]:
@@ -54,24 +129,10 @@ def run(args: argparse.Namespace) -> int:
     if not targets:
         raise UsageError("give at least one TARGET (report file, -, probe URL) or --python PATH")
     options = options_from_args(args, [t.value for t in targets])
-    outcomes: List[TargetOutcome] = []
-    for result in fetch_targets(targets, options):
-        timing = {"seconds": result.seconds, "checked_at": _iso(result.started)}
-        if result.error:
-            outcomes.append(TargetOutcome(result.target.label, error=result.error, samples=result.samples, **timing))
-            continue
-        workers = result.workers
-        notes = result.notes()
-        # Shown even without a [workers] rule: an odd worker out is news.
-        for label, parts in worker_differences(workers, ignore=expectations.workers.ignore).items():
-            notes.append(f"{label} differs from the other workers: {'; '.join(parts)}")
-        outcomes.append(TargetOutcome(
-            result.target.label,
-            results=compare_workers(expectations, result.reports),
-            workers=[w.label for w in workers],
-            samples=result.samples,
-            notes=notes,
-            **timing,
-        ))
+    if not 0 <= args.wait < float("inf"):
+        raise UsageError("--wait must be 0 or more seconds")
+    if not 0 < args.interval < float("inf"):
+        raise UsageError("--interval must be more than 0 seconds")
+    outcomes = _check_until(targets, options, expectations, args.wait, args.interval)
     write_output(render(outcomes, args.format, expectations.source, args.only_failures), args.output)
     return exit_code(outcomes)
