@@ -231,6 +231,13 @@ class Probe:
             report = self.report(fresh=fresh, ttl=config.ttl)
             body = self._cached_body(report, "metrics", None)
             return self._ok(body, "text/plain; version=0.0.4; charset=utf-8", report)
+        if name == "health":
+            from venvprobe.probe import health
+
+            report = self.report(fresh=fresh, ttl=config.ttl)
+            status, body, content_type = health.answer(report, query, fmt)
+            resp = self._ok(body, content_type, report)
+            return Response(status, resp.headers, body)
         if name == "identity":
             data = self.identity()
             if fmt == "json":
