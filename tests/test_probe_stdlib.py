@@ -55,7 +55,7 @@ sys.stdout.write(repr({"results": results, "new": new, "files": files}))
 
 ALL_REQUESTS = [("/", "format=json"), ("/", "format=text"), ("/", "format=html"), ("/", "format=markdown"),
                 ("/identity", "format=json"), ("/identity", ""), ("/findings", ""), ("/path", "format=json"),
-                ("/metrics", "")]
+                ("/metrics", ""), ("/health", ""), ("/health", "format=json")]
 
 WSGI_SCRIPT = "import sys\nsys.path.insert(0, {appdir!r})\nfrom venvprobe.wsgi import application\n"
 MIDDLEWARE_SCRIPT = """import sys

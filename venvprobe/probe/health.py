@@ -11,8 +11,9 @@ Standard library only: this runs on the probe's request path.
 
 from __future__ import annotations
 
-import json
-from typing import List, Mapping, Optional, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path (nor json)
+    from typing import List, Mapping, Optional, Tuple
 
 from venvprobe.catalog import SEVERITY_RANK
 
@@ -41,7 +42,9 @@ def answer(report: dict, query: Mapping[str, List[str]], fmt: str) -> Tuple[str,
     if fmt == "json":
         data = {"status": "fail" if bad else "pass", "fail_on": fail_on, "generated_at": report.get("generated_at"),
                 "findings": [{"code": f.get("code"), "severity": f.get("severity")} for f in bad]}
-        return status, (json.dumps(data, indent=2) + "\n").encode(), "application/json"
+        from venvprobe._collect import dumps  # the probe's own JSON writer (json imports re)
+
+        return status, (dumps(data) + "\n").encode("utf-8", "surrogatepass"), "application/json"
     if not bad:
         text = f"ok: no finding at or above {fail_on}\n"
     else:
