@@ -68,10 +68,12 @@ def test_sections_and_output_file(bare_venv: Path, tmp_path: Path) -> None:
                         env=clean_env())
     assert res.returncode == 0 and res.stdout == b""
     data = json.loads(out.read_text())
-    assert set(data) == {"schema", "generated_at", "identity", "sys_path"}
+    assert set(data) == {"schema", "generated_at", "identity", "sys_path", "sections"}
+    # Part of a report is not a report: re-reading it would analyse absent sections.
     res = venvprobe_cli("report", "--input", str(out), "-f", "text", "--section", "path", env=clean_env())
-    assert res.returncode == 0
-    assert b"== sys.path (in order) ==" in res.stdout and b"== Findings ==" not in res.stdout
+    assert res.returncode == 2 and res.stdout == b""
+    err = res.stderr.decode().strip()
+    assert len(err.splitlines()) == 1 and "part of a report (it holds: identity, sys_path)" in err
 
 
 def test_input_round_trip_reanalyses(bare_venv: Path, tmp_path: Path) -> None:

@@ -229,3 +229,20 @@ def test_cli_names_the_shadowing_file_in_one_line(tmp_path) -> None:
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1, proc.stderr
         assert str(appdir / "random.py") in lines[0] and "random" in lines[0]
+
+
+def test_cli_report_notes_a_psutil_that_fails_and_goes_on(tmp_path) -> None:
+    """psutil built for another Python (here: one that raises on import) is noted; the report is whole."""
+    broken = tmp_path / "broken" / "psutil"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('_psutil_linux: undefined symbol: PyCMethod_New')\n")
+    env = dict(os.environ, PYTHONPATH=str(broken.parent))
+    proc = subprocess.run([sys.executable, "-m", "venvprobe", "report", "-f", "json", "--fail-on", "never"],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["process"]["source"] == "/proc" and report["process"]["pid"] > 0
+    assert report["process"]["psutil_error"] == "ImportError: _psutil_linux: undefined symbol: PyCMethod_New"
+    text = subprocess.run([sys.executable, "-m", "venvprobe", "report", "--section", "process"],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path)).stdout
+    assert "psutil failed" in text and "undefined symbol" in text

@@ -52,7 +52,8 @@ def test_html_escapes_everything() -> None:
 def test_json_sections_and_summary_counts() -> None:
     r = _report()
     only = json.loads(render(r, "json", ["path", "findings"]))
-    assert set(only) == {"schema", "generated_at", "identity", "sys_path", "findings"}
+    assert set(only) == {"schema", "generated_at", "identity", "sys_path", "findings", "sections"}
+    assert only["sections"] == ["identity", "sys_path", "findings"]  # part of a report says so
     assert summary_counts(r) == {"distributions": 0, "sys_path_entries": 5, "shadowed_modules": 0,
                                  "shadowed_distributions": 0}
 

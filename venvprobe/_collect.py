@@ -1444,13 +1444,17 @@ class Collector(object):
         if self.options.get("use_psutil", True) and not self.options.get("foreign"):
             try:
                 import psutil  # noqa: F401  (venvprobe's own dependency in-process)
-            except Exception:
-                psutil = None
+            except Exception as exc:  # built for another Python, refused by a sub-interpreter...
+                psutil, failure = None, exc
             if psutil is not None:
                 try:
                     return self._process_psutil(psutil)
-                except Exception:
-                    pass
+                except Exception as exc:
+                    failure = exc
+            # The report goes on from /proc, and says why.
+            info = self._process_proc()
+            info["psutil_error"] = _error(failure)["error"]
+            return info
         return self._process_proc()
 
     def _process_psutil(self, psutil):

@@ -529,7 +529,7 @@ def _check_interpreter_config(a: _Analysis) -> None:
                                       f"({config.get('config_source') or config.get('gil_source')})"])
 
 
-_PROBE_OWN_FLASK = ("wsgi-script", "serve")
+_PROBE_OWN_FLASK = ("serve",)  # the WSGI-script probe has no Flask since issue 8
 _PROBE_DEPENDENCY_EXTENSIONS = ("markupsafe.",)
 
 
@@ -558,6 +558,26 @@ CHECKS: List[Callable[[_Analysis], None]] = [
 ]
 
 
+# The report sections each check cannot do without.  A partial document (a
+# probe sub-resource, a hand-cut report) or a section the collector lost to an
+# error would otherwise read as "no venv", "nothing else loaded here"...
+_NEEDS = {
+    "_check_venv_version": ("interpreter", "sys_path"),
+    "_check_site_order": ("sys_path",),
+    "_check_base_visible": ("interpreter", "sys_path"),
+    "_check_prefix": ("interpreter", "sys_path"),
+    "_check_env": ("environment",),
+    "_check_user_site": ("interpreter", "sys_path"),
+    "_check_entries": ("sys_path",),
+    "_check_scheme": ("interpreter",),
+    "_check_pth": ("sys_path",),
+    "_check_distributions": ("distributions",),
+    "_check_shadowed": ("shadowed",),
+    "_check_modules": ("identity", "modules"),
+    "_check_interpreter_config": ("identity",),
+}
+
+
 def analyze(report: Report) -> List[Finding]:
     """Return the findings for *report*, most severe first.
 
@@ -566,6 +586,9 @@ def analyze(report: Report) -> List[Finding]:
     """
     a = _Analysis(report)
     for check in CHECKS:
+        needs = _NEEDS.get(check.__name__, ())
+        if any(_section(report, name) is None for name in needs):
+            continue  # never derive a finding from a section that is absent (or lost to an error)
         try:
             check(a)
         except Exception as exc:  # malformed or partial report data

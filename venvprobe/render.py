@@ -230,6 +230,8 @@ def _process_tables(report: dict) -> List[Table]:
              ("gids", p.get("gids")), ("parents", parents), ("threads", p.get("threads")),
              ("rss", p.get("rss")), ("cwd", p.get("cwd")), ("cmdline", " ".join(p.get("cmdline") or [])),
              ("source", p.get("source"))]
+    if p.get("psutil_error"):
+        pairs.append(("psutil failed", p.get("psutil_error")))  # the report went on from /proc
     return [_kv("process", "Process", pairs)]
 
 
@@ -355,6 +357,9 @@ def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:
             key = keys.get(s, s)
             if key in report:
                 data[key] = report[key]
+        # Part of a report says so: `report --input`, compare, diff and
+        # snapshot refuse it instead of analysing sections that are not there.
+        data["sections"] = [k for k in data if k not in ("schema", "generated_at")]
         return dumps(data)
     # Compact, by CPython's C encoder without ``import json`` (which imports
     # ``re``); pipe through jq for people.

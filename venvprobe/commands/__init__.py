@@ -48,6 +48,11 @@ def check_report(report: object, source: str) -> dict:
     if not isinstance(report, dict) or not isinstance(report.get("schema"), dict):
         raise UsageError(f"{source!r} is not a venvprobe report (no schema header)")
     schema = report["schema"]
+    if schema.get("name") == "venvprobe.identity":
+        raise UsageError(f"{source!r} is the probe's /identity (which process answered), not a report: "
+                         "fetch the probe's root URL (.../_venvprobe/) instead")
+    if schema.get("name") == "venvprobe.error":
+        raise UsageError(f"{source!r} is the probe's error answer, not a report: {str(report.get('message'))[:300]}")
     if schema.get("name") != SCHEMA_NAME:
         raise UsageError(f"{source!r} is not a venvprobe report (schema {schema.get('name')!r})")
     version = schema.get("version")
@@ -55,6 +60,18 @@ def check_report(report: object, source: str) -> dict:
         raise UsageError(
             f"{source!r} uses report schema version {version!r}; this venvprobe reads up to {SCHEMA_VERSION}: upgrade venvprobe"
         )
+    # A section sub-resource (/findings, /path...) or `report --section` holds
+    # part of a report; analysing it would invent findings from what is absent.
+    # Saved before sub-resources said so, such a document lacks the
+    # interpreter or the sys.path section, which every report has.
+    held = report.get("sections")
+    if held is not None or "interpreter" not in report or "sys_path" not in report:
+        if not isinstance(held, list):
+            held = [k for k in report if k not in ("schema", "generated_at")]
+        what = ", ".join(str(k) for k in held[:10]) or "nothing"
+        raise UsageError(f"{source!r} is part of a report (it holds: {what}), from a probe sub-resource such as "
+                         "/findings or from `report --section`: fetch the probe's root URL (.../_venvprobe/) "
+                         "or save `venvprobe report -f json` without --section")
     return report
 
 

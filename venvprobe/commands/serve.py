@@ -23,10 +23,20 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from werkzeug.serving import make_server
-
     from venvprobe.probe.config import ProbeConfig, parse_networks
-    from venvprobe.probe.flask_app import create_app
+
+    try:
+        from werkzeug.serving import make_server
+
+        from venvprobe.probe.flask_app import create_app
+    except Exception as exc:  # Flask missing, too old, or built for another Python
+        from venvprobe.probe.guard import diagnose
+
+        if diagnose(exc) is not None:
+            raise  # a shadowed standard-library module: the CLI names the file
+        raise UsageError(f"serve runs on Flask, which cannot be imported here ({type(exc).__name__}: {exc}); "
+                         "the probe itself needs no Flask: mount venvprobe.wsgi:application or use "
+                         "`venvprobe probe-script`") from None
 
     if args.allow:
         _, error = parse_networks(args.allow)

@@ -29,6 +29,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing pulls in re, collections, functools...: never at run time
     from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
+IDENTITY_SCHEMA_NAME = "venvprobe.identity"
+
 # Sub-resources and the report sections they show.
 SECTION_PATHS = {
     "findings": ("findings",),
@@ -192,12 +194,13 @@ class Probe:
 
     def identity(self) -> dict:
         """Cheap, always-live view: which process and interpreter answered."""
-        from venvprobe._collect import SCHEMA_NAME, SCHEMA_VERSION, Collector, _iso_now
+        from venvprobe._collect import SCHEMA_VERSION, Collector, _iso_now
 
         key = self.config.redact_key or _process_key()
         collector = Collector({"redact_key": key})
         data = {
-            "schema": {"name": SCHEMA_NAME, "version": SCHEMA_VERSION},
+            # Its own schema name: a saved /identity is not a report (`report --input` says so).
+            "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
             "generated_at": _iso_now(),
             "identity": collector.identity(),
             "interpreter": {"version": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix,
