@@ -193,6 +193,10 @@ WSGIDaemonProcess d python-home={venv.root} processes=1 threads=4
     # One daemon process holds three interpreters; embedded ones live in an Apache child.
     assert seen["d-main"][0] == seen["d-legacy"][0] == seen["d-own"][0] != seen["e-main"][0]
     assert len({seen[m][1] for m in ("d-main", "d-legacy", "d-own")}) == 3
+    # check-apache, reading the same configuration, predicts each app's GIL mode as measured.
+    rc, result = run_json("check-apache", str(apache.conf_path), "--python", str(build.python), "--no-homes")
+    predicted = {a["url"]: a["gil"] for a in result["facts"]["apps"]}
+    assert {m: predicted[f"/{m}/probe"] for m in seen} == {m: seen[m][2] for m in seen}
     log = apache.error_log()
     assert "Creating sub-interpreter 'own' in daemon process 'd' with own GIL." in log
     assert "Creating sub-interpreter 'legacy' in daemon process 'd'." in log

@@ -70,11 +70,19 @@ def run(args: argparse.Namespace) -> int:
         ("embedding Python", f"{embedder.source}: Python {embedder.version} in {embedder.prefix}" if embedder else None),
         ("WSGIPythonHome", cfg.python_home), ("WSGIPythonPath", ":".join(cfg.python_path) or None),
         ("WSGIRestrictEmbedded", "On" if cfg.restrict_embedded else None),
+        ("WSGIPerInterpreterGIL", " ".join(cfg.globals["wsgiperinterpretergil"].args)
+         if "wsgiperinterpretergil" in cfg.globals else None),
+        ("WSGIFreeThreading", " ".join(cfg.globals["wsgifreethreading"].args)
+         if "wsgifreethreading" in cfg.globals else None),
+        ("<WSGIInterpreterOptions>", "; ".join(
+            f"{b.where}: process-group={b.process_group or '*'} application-group={b.application_group or '*'} "
+            + " ".join(f"{n.name} {' '.join(n.args)}" for n in b.settings.values())
+            for b in cfg.interpreter_options) or None),
     ] + [("warning", w) for w in cfg.warnings[:20]]))
     tables.append(OfflineTable("Applications", ("where", "URL", "script", "mode", "process group", "interpreter",
-                                                "user", "python-home", "python-path"),
+                                                "GIL", "user", "python-home", "python-path"),
                                [(a.vhost.label, a.url, a.script, a.mode + (" (probe)" if a.is_probe else ""),
-                                 a.process_group or "-", a.interpreter_name(), a.user, a.python_home or "-",
+                                 a.process_group or "-", a.interpreter_name(), a.gil, a.user, a.python_home or "-",
                                  ":".join(a.python_path) or "-") for a in cfg.apps],
                                "" if cfg.apps else "no WSGIScriptAlias / WSGIScriptAliasMatch found"))
     if cfg.groups:
@@ -91,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
     facts = {"config": cfg.path, "files": cfg.files, "user": cfg.user, "warnings": cfg.warnings,
              "embedder": embedder.as_dict() if embedder else None,
              "apps": [a.as_dict() for a in cfg.apps],
+             "interpreter_options": [{"where": b.where, "process_group": b.process_group,
+                                      "application_group": b.application_group,
+                                      "settings": {n.name: " ".join(n.args) for n in b.settings.values()},
+                                      "python_path": b.python_path} for b in cfg.interpreter_options],
              "groups": [{"name": g.name, "where": g.where, "options": g.options, "apps": [a.url for a in g.apps]}
                         for g in cfg.groups],
              "homes": {f"{h} (as {u})": c.as_dict() for (h, u), c in homes.items()}}

@@ -52,7 +52,13 @@ GLOBAL_ONLY = frozenset(d.lower() for d in (
     "WSGILazyInitialization", "WSGIPy3kWarningFlag", "WSGIPythonEggs", "WSGIPythonHashSeed", "WSGIPythonHome",
     "WSGIPythonOptimize", "WSGIPythonPath", "WSGIPythonWarnings", "WSGIRestrictEmbedded", "WSGIRestrictSignal",
     "WSGIRestrictStdin", "WSGIRestrictStdout", "WSGIServerMetrics", "WSGISocketPrefix", "WSGISocketRotation",
-    "WSGIVerboseDebugging"))
+    "WSGIVerboseDebugging",
+    # mod_wsgi 6 (GLOBAL_ONLY too, except inside a top-level <WSGIInterpreterOptions>)
+    "WSGIPerInterpreterGIL", "WSGIFreeThreading", "WSGISwitchInterval"))
+# What mod_wsgi 6 accepts inside <WSGIInterpreterOptions process-group=... application-group=...>.
+INTERPRETER_OPTIONS = frozenset(d.lower() for d in (
+    "WSGIPerInterpreterGIL", "WSGIFreeThreading", "WSGISwitchInterval", "WSGIPythonPath", "WSGIRestrictStdin",
+    "WSGIRestrictStdout", "WSGIRestrictSignal"))
 _CONDITIONALS = ("ifmodule", "ifdefine", "ifversion", "iffile", "ifdirective", "ifsection", "else", "elseif")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PROBE_SCRIPT = re.compile(rb"venvprobe\.(?:wsgi|probe)\b")
@@ -457,6 +463,9 @@ class App:
     python_home_from: str = ""
     python_path: List[str] = field(default_factory=list)
     is_probe: bool = False
+    gil: str = "shared"  # shared / own / none, as mod_wsgi 6 will create the interpreter
+    gil_from: str = ""
+    free_threading: bool = False  # WSGIFreeThreading resolved On for its process
 
     @property
     def mode(self) -> str:
@@ -492,7 +501,8 @@ class App:
                 "application_group": self.application_group if self.application_group is not None else "%{RESOURCE}",
                 "interpreter": self.interpreter_name(), "user": self.user, "python_home": self.python_home,
                 "python_home_from": self.python_home_from, "python_path": list(self.python_path),
-                "is_probe": self.is_probe}
+                "is_probe": self.is_probe, "gil": self.gil, "gil_from": self.gil_from,
+                "free_threading": self.free_threading}
 
 
 @dataclass
@@ -514,6 +524,7 @@ class ApacheConfig:
     restrict_embedded: bool = False
     env: Dict[str, str] = field(default_factory=dict)  # exported by envvars: Apache's environment
     envvars: Optional[str] = None
+    interpreter_options: List["InterpreterOptions"] = field(default_factory=list)
 
     @property
     def python_home(self) -> Optional[str]:
@@ -524,6 +535,34 @@ class ApacheConfig:
     def python_path(self) -> List[str]:
         node = self.globals.get("wsgipythonpath")
         return [p for p in node.args[0].split(":") if p] if node and node.args else []
+
+
+@dataclass
+class InterpreterOptions:
+    """A mod_wsgi 6 ``<WSGIInterpreterOptions process-group=... application-group=...>`` block."""
+
+    process_group: Optional[str]
+    application_group: Optional[str]
+    where: str
+    settings: Dict[str, Node] = field(default_factory=dict)  # directive key -> last node
+    python_path: List[str] = field(default_factory=list)  # WSGIPythonPath layers add up
+
+    @property
+    def specificity(self) -> int:
+        return (self.process_group is not None) + (self.application_group is not None)
+
+    def matches(self, process_group: Optional[str], name: str) -> bool:
+        # wsgi_resolve_interpreter_options(): each selector given must equal the
+        # daemon group (none in embedded mode) and the interpreter's name.
+        if self.process_group is not None and self.process_group != process_group:
+            return False
+        return self.application_group is None or self.application_group == name
+
+
+def _on(node: Optional[Node]) -> Optional[bool]:
+    if node is None or not node.args:
+        return None
+    return node.args[0].lower() == "on"
 
 
 def parse_options(args: Sequence[str]) -> Dict[str, str]:
@@ -601,6 +640,8 @@ def _build(cfg: ApacheConfig) -> None:
         if node.children is not None:
             continue
         in_vhost = any(s.key == "virtualhost" for s in scope)
+        if any(x.key == "wsgiinterpreteroptions" for x in scope) and node.key in INTERPRETER_OPTIONS:
+            continue  # scoped to the block (a misplaced block is reported itself)
         if node.key in GLOBAL_ONLY:
             if scope:
                 cfg.misplaced.append((node, scope[-1].name))
@@ -616,6 +657,19 @@ def _build(cfg: ApacheConfig) -> None:
                                 is_match=node.key == "wsgiscriptaliasmatch", options=parse_options(node.args[2:])))
     restrict = cfg.globals.get("wsgirestrictembedded")
     cfg.restrict_embedded = bool(restrict and restrict.args and restrict.args[0].lower() == "on")
+    for node, scope in _walk(cfg.nodes):
+        if node.children is not None and node.key == "wsgiinterpreteroptions":
+            if scope:
+                cfg.misplaced.append((node, scope[-1].name))
+                continue
+            opts = parse_options(node.args)
+            block = InterpreterOptions(opts.get("process-group"), opts.get("application-group"), node.where)
+            for child in node.children:
+                if child.children is None and child.key in INTERPRETER_OPTIONS:
+                    block.settings[child.key] = child
+                    if child.key == "wsgipythonpath" and child.args:
+                        block.python_path += [p for p in child.args[0].split(":") if p]
+            cfg.interpreter_options.append(block)
     for node, scope in _walk(cfg.nodes):
         if node.children is None and node.key == "wsgiprocessgroup" and node.args:
             for g in cfg.groups:
@@ -748,6 +802,42 @@ def _resolve(cfg: ApacheConfig, app: App) -> None:
             app.python_home_from = f"{cfg.globals['wsgipythonhome'].where} (WSGIPythonHome)"
         app.python_path = cfg.python_path
     app.is_probe = _is_probe(app)
+    _resolve_interpreter_options(cfg, app)
+
+
+def _resolve_interpreter_options(cfg: ApacheConfig, app: App) -> None:
+    """GIL mode, free-threading and layered python-path as mod_wsgi 6 resolves them
+    (``wsgi_resolve_interpreter_options`` / ``wsgi_resolve_free_threading``)."""
+    pg = app.group.name if app.group else None
+    name = "" if app.main_interpreter else app.interpreter_name()
+    own = _on(cfg.globals.get("wsgiperinterpretergil"))
+    own_from = cfg.globals["wsgiperinterpretergil"].where if own is not None else ""
+    free = _on(cfg.globals.get("wsgifreethreading"))
+    best = -1
+    layers: List[Tuple[int, int, List[str]]] = []
+    for order, block in enumerate(cfg.interpreter_options):
+        if not block.matches(pg, name):
+            continue
+        node = block.settings.get("wsgiperinterpretergil")
+        if node is not None and block.specificity >= best:
+            own, own_from, best = _on(node), f"{block.where} (<WSGIInterpreterOptions>)", block.specificity
+        ft = block.settings.get("wsgifreethreading")
+        if ft is not None and block.application_group is None:  # WSGI0201: application-group cannot scope it
+            free = _on(ft)
+        if block.python_path:
+            layers.append((block.specificity, order, block.python_path))
+    # WSGIPythonPath inside a block adds to the process's base path, least specific first.
+    for _, _, paths in sorted(layers):
+        app.python_path = list(app.python_path) + [p for p in paths if p not in app.python_path]
+    app.free_threading = bool(free)
+    if app.free_threading:
+        app.gil, app.gil_from = "none", "WSGIFreeThreading On"
+    elif app.main_interpreter:
+        app.gil, app.gil_from = "shared", "main interpreter (always the process GIL)"
+    elif own:
+        app.gil, app.gil_from = "own", own_from
+    else:
+        app.gil, app.gil_from = "shared", own_from or "default (WSGIPerInterpreterGIL Off)"
 
 
 # ---------------------------------------------------------------------------
@@ -870,6 +960,8 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
             homes[(home, user_name)] = result
             findings.extend(result.findings)
 
+    _analyse_interpreters(cfg, embedder, add, homes, findings)
+
     # -- python-path, sub-interpreters, scripts --------------------------------------------------
     xy = embedder.major_minor if embedder is not None else None
     for a in cfg.apps:
@@ -907,7 +999,7 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
                 add("wsgi-script-unreadable", f"{a.url}: WSGI script {a.script} " +
                     ("does not exist" if not res.exists else f"is not readable by {user.name}: {res.reason}"),
                     [f"{a.where}: WSGIScriptAlias {a.url} {a.script}", res.reason])
-        if not a.main_interpreter and not a.is_probe:
+        if not a.main_interpreter and not a.is_probe and a.gil != "own":
             sites: List[str] = []
             if a.python_home:
                 sites += site_packages_dirs(a.python_home, xy) or site_packages_dirs(a.python_home)
@@ -922,5 +1014,101 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
     return findings, homes
 
 
-__all__ = ["App", "ApacheConfig", "ConfigError", "DaemonGroup", "GLOBAL_ONLY", "Node", "Reader", "VHost", "analyse",
+def _free_threaded(embedder: Any) -> Optional[bool]:
+    """Is the embedded Python a free-threaded build (libpython3.13t, cpython-313t)? None: unknown."""
+    if embedder is None:
+        return None
+    names = " ".join(str(x) for x in (embedder.libpython, embedder.executable, embedder.source) if x)
+    return bool(re.search(r"python3\.\d+t\b|cpython-3\d+t-", names))
+
+
+def _version_tuple(xy: Optional[str]) -> Tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in (xy or "").split("."))
+    except ValueError:
+        return ()
+
+
+def _analyse_interpreters(cfg: ApacheConfig, embedder: Any, add: Adder, homes: Dict[Tuple[str, str], Any],
+                          findings: List[dict]) -> None:
+    """mod_wsgi 6: GIL modes, free-threading, extensions an own-GIL interpreter refuses, embedded mode."""
+    from venvprobe._collect import _extension_init_kind, _walk_extensions
+    from venvprobe.offline.access import UnknownUser, check_access, lookup_user
+    from venvprobe.offline.home import site_packages_dirs
+
+    free_build = _free_threaded(embedder)
+    xy = embedder.major_minor if embedder is not None else None
+    asked_free = [a for a in cfg.apps if a.free_threading]
+    if asked_free and free_build is False:
+        where = [n.where for n in ([cfg.globals["wsgifreethreading"]] if "wsgifreethreading" in cfg.globals else [])]
+        where += [b.where for b in cfg.interpreter_options if "wsgifreethreading" in b.settings]
+        skipped = [a for a in asked_free if not a.main_interpreter and a.gil_from and "WSGIPerInterpreterGIL" not in a.gil_from]
+        add("free-threading-unavailable",
+            f"WSGIFreeThreading On for {', '.join(sorted({a.url for a in asked_free}))}, but mod_wsgi embeds "
+            f"{embedder.source} (Python {embedder.version or xy}), not a free-threaded build: the GIL stays, and "
+            f"mod_wsgi skips any per-interpreter GIL in those processes (WSGI0202)",
+            [f"{w}: WSGIFreeThreading On" for w in where] + [f"embedding: {embedder.source}"])
+        for a in asked_free:
+            a.gil, a.gil_from = "shared", "WSGIFreeThreading On, but not a free-threaded build"
+        del skipped
+    for a in cfg.apps:
+        if a.gil == "own" and xy and _version_tuple(xy) < (3, 12):
+            add("per-interpreter-gil-unsupported", f"{a.url}: WSGIPerInterpreterGIL On ({a.gil_from}) but mod_wsgi "
+                f"embeds Python {embedder.version or xy}: every sub-interpreter shares the GIL (WSGI0198)",
+                [f"{a.gil_from}", f"embedding: {embedder.source}"])
+            a.gil, a.gil_from = "shared", f"WSGIPerInterpreterGIL needs Python 3.12+ (embeds {xy})"
+    # -- own-GIL interpreters: installed extensions that will not load ----------------------------------
+    scanned: Dict[str, List[dict]] = {}
+    for a in cfg.apps:
+        if a.gil != "own" or a.mode not in ("daemon", "embedded"):
+            continue
+        sites: List[str] = []
+        if a.python_home:
+            sites += site_packages_dirs(a.python_home, xy) or site_packages_dirs(a.python_home)
+        sites += [p for p in a.python_path if os.path.isdir(p)]
+        by_package: Dict[Tuple[str, str], List[str]] = {}
+        for site in sites:
+            if site not in scanned:
+                budget = [20000]
+                scanned[site] = [{"file": f, "package": os.path.relpath(f, site).split(os.sep)[0].split(".")[0]}
+                                 for f in _walk_extensions(site, budget) if _extension_init_kind(f) == "single-phase"]
+            for item in scanned[site]:
+                by_package.setdefault((item["package"], site), []).append(item["file"])
+        for (package, site), files in sorted(by_package.items()):
+            add("extension-refuses-interpreter",
+                f"{a.url} ({a.script}) runs in sub-interpreter {a.interpreter_name()} with its own GIL ({a.gil_from}), "
+                f"but {package} (installed in {site}) has single-phase-init extensions ("
+                + ", ".join(os.path.basename(f) for f in files[:3]) + "): `import " + package + "` fails there",
+                [f"{f}: single-phase init (no PyModuleDef_Init): refused where multi-interpreter support is checked"
+                 for f in files[:5]] + [f"{a.where}: application group {a.application_group}"])
+    # -- embedded mode: will Python start in Apache's children as the Apache user? -----------------------
+    if cfg.restrict_embedded:
+        return
+    embedded = [a for a in cfg.apps if a.mode == "embedded"]
+    try:
+        user = lookup_user(cfg.user)
+    except UnknownUser:
+        return
+    if cfg.python_home:
+        check = homes.get((cfg.python_home, cfg.user))
+        bad = [f for f in (check.findings if check else []) if f["severity"] == "error"]
+        if not bad:
+            return
+        why, what = bad[0]["message"], f"WSGIPythonHome {cfg.python_home}"
+    elif embedder is not None and embedder.prefix and xy:
+        res = check_access(os.path.join(embedder.prefix, "lib", f"python{xy}"), user, "rx")
+        if res.ok:
+            return
+        why, what = f"{res.reason} (blocked at {res.blocked_at})", f"the compiled-in prefix {embedder.prefix}"
+    else:
+        return
+    add("embedded-python-fails",
+        f"Apache's children ({cfg.user}) initialise Python from {what} and cannot: {why}; "
+        + (f"{', '.join(a.url for a in embedded)} run embedded and answer 500" if embedded else
+           "no app runs embedded, but every child logs WSGI0036/WSGI0001 at start"),
+        [f"{cfg.path}: WSGIRestrictEmbedded is not On"] + [f"{a.where}: {a.url} embedded" for a in embedded[:5]],
+        severity="error" if embedded else "warning")
+
+
+__all__ = ["App", "ApacheConfig", "InterpreterOptions", "ConfigError", "DaemonGroup", "GLOBAL_ONLY", "Node", "Reader", "VHost", "analyse",
            "default_apache_user", "load", "parse_options", "read_envvars", "split_args"]
