@@ -32,6 +32,7 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "check-apache": ("venvprobe.commands.check_apache", "check an Apache configuration's mod_wsgi directives per app"),
     "check-uwsgi": ("venvprobe.commands.check_uwsgi", "check a uWSGI ini file's Python settings"),
     "explain-log": ("venvprobe.commands.explain_log", "explain Python start-up failures in an Apache/uWSGI error log"),
+    "probe-script": ("venvprobe.commands.probe_script", "write the probe as one standard-library-only WSGI file"),
 }
 COMMAND_MODULES = [module for module, _ in COMMANDS.values()]
 
