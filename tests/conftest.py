@@ -126,3 +126,12 @@ def uwsgi_factory(request: pytest.FixtureRequest, shared_tmp: Path) -> Iterator[
 def gunicorn_factory(request: pytest.FixtureRequest, shared_tmp: Path) -> Iterator[Callable[..., servers.GunicornServer]]:
     """``gunicorn_factory(venv, "module:app", start=True, **GunicornServer_kwargs)``."""
     yield from _server_factory(request, shared_tmp, servers.GunicornServer)
+
+
+@pytest.fixture(scope="session")
+def valid_json() -> Callable[[Any, str], None]:
+    """``valid_json(doc, "report" | "identity" | "compare" | "diff")``: fail unless *doc* matches the
+    JSON Schema venvprobe ships for it (tests/schema_helpers.py)."""
+    import schema_helpers
+
+    return schema_helpers.assert_valid

@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 import probe_helpers as ph
+import schema_helpers
 import servers
 
 pytestmark = pytest.mark.servers
@@ -56,7 +57,10 @@ def probe_json(server: servers.BaseServer, path: str) -> Tuple[Dict[str, str], D
     status, headers, body = server.get(path, headers=JSON, timeout=30)
     assert status == 200, f"GET {path} -> {status}: {body[:2000]!r}\n{server.logs()}"
     assert headers["content-type"].startswith("application/json"), headers
-    return headers, json.loads(body)
+    data = json.loads(body)
+    # Every document a probe serves under a real server matches the schema the package ships.
+    schema_helpers.assert_valid(data, "identity" if path.split("?")[0].rstrip("/").endswith("/identity") else "report")
+    return headers, data
 
 
 def app_text(server: servers.BaseServer, path: str) -> str:
