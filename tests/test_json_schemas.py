@@ -78,7 +78,7 @@ def test_report_of_another_python_validates(valid_json):
 
 def test_probe_documents_validate(valid_json):
     app = ProbeMiddleware(hello)
-    for path in ("/_venvprobe/", "/_venvprobe/identity"):
+    for path in ("/_venvprobe/", "/_venvprobe/identity", "/_venvprobe/findings", "/_venvprobe/path"):
         status, headers, body = call(app, path, query="format=json")
         assert status == "200 OK"
         valid_json(json.loads(body), "identity" if path.endswith("identity") else "report")

@@ -62,16 +62,17 @@ def _vocabulary() -> S:
     from venvprobe._collect import SCHEMA_NAME, SCHEMA_VERSION
     from venvprobe.catalog import SEVERITIES
     from venvprobe.expectations import SERVER_KINDS
+    from venvprobe.probe.core import IDENTITY_SCHEMA_NAME
 
-    return {"name": SCHEMA_NAME, "version": SCHEMA_VERSION, "severities": list(SEVERITIES),
-            "server_kinds": list(SERVER_KINDS)}
+    return {"name": SCHEMA_NAME, "version": SCHEMA_VERSION, "identity_name": IDENTITY_SCHEMA_NAME,
+            "severities": list(SEVERITIES), "server_kinds": list(SERVER_KINDS)}
 
 
-def _report_defs(v: S) -> S:
-    """The ``$defs`` shared by the report and the identity document."""
+def _report_defs(v: S, name: str) -> S:
+    """The ``$defs`` shared by the report and the identity document (schema *name* in the header)."""
     return {
         "section_error": _obj({"error": STR}, ("error",), closed=True),
-        "schema_header": _obj({"name": {"const": v["name"]},
+        "schema_header": _obj({"name": {"const": name},
                                "version": {"type": "integer", "minimum": 1, "maximum": v["version"]}},
                               ("name", "version")),
         "timestamp": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"},
@@ -93,7 +94,7 @@ def _report_defs(v: S) -> S:
 
 
 def _report(v: S) -> S:
-    defs = _report_defs(v)
+    defs = _report_defs(v, v["name"])
     pyvenv_cfg = {"anyOf": [{"type": "null"}, _obj({
         "path": STR, "readable": BOOL, "home": NSTR, "home_exists": NBOOL, "version": NSTR,
         "include_system_site_packages": {"type": ["boolean", "string", "null"]}, "creator": NSTR,
@@ -137,7 +138,8 @@ def _report(v: S) -> S:
         "process": _obj({"source": STR, "pid": INT, "ppid": NINT, "name": NSTR, "user": NSTR,
                          "uids": _t("array", "null"), "gids": _t("array", "null"), "create_time": NNUM,
                          "threads": NINT, "rss": NINT, "cwd": NSTR, "cmdline": _t("array", "null"),
-                         "parents": _arr(_obj({"pid": INT, "name": NSTR}, ("pid",)))}, ("pid",)),
+                         "parents": _arr(_obj({"pid": INT, "name": NSTR}, ("pid",))),
+                         "psutil_error": NSTR}, ("pid",)),
         "environment": _obj({"variables": {"type": "object", "additionalProperties": NSTR},
                              "policy": {}}, ("variables",)),
         "finding": _obj({
@@ -163,6 +165,8 @@ def _report(v: S) -> S:
             "process": _section("process"),
             "environment": _section("environment"),
             "findings": _arr({"$ref": "#/$defs/finding"}),
+            # Only in part of a report (a probe sub-resource such as /findings): the sections it holds.
+            "sections": _arr(STR),
             "redacted": _obj({"secrets": BOOL, "users": BOOL, "method": STR}, ("secrets",)),
             "probe": _obj({"mount": {"enum": ["wsgi-script", "middleware", "blueprint", "serve", "probe-script"]},
                            "version": STR, "own_scripts": _arr(STR),
@@ -173,7 +177,7 @@ def _report(v: S) -> S:
 
 def _identity(v: S) -> S:
     return {
-        "$defs": _report_defs(v),
+        "$defs": _report_defs(v, v["identity_name"]),
         "type": "object",
         "required": ["schema", "generated_at", "identity", "interpreter", "probe"],
         "properties": {
