@@ -19,6 +19,7 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
+import schema_helpers
 import servers
 import venvprobe
 from venvprobe.probe.single_file import NOT_ON_PROBE_PATH, build_script, collect_sources
@@ -146,6 +147,7 @@ def _comparable(report: Dict) -> Dict:
 
 
 def test_script_json_equals_the_installed_probe(same_interpreter) -> None:
+    schema_helpers.assert_valid(same_interpreter["single"], "report")
     single, installed = same_interpreter["single"], same_interpreter["installed"]
     assert set(single) == REPORT_KEYS
     assert single["probe"]["version"] == venvprobe.__version__ and single["probe"]["mount"] == "wsgi-script"
@@ -167,6 +169,7 @@ def _full_report(server: servers.BaseServer, path: str) -> Dict:
     assert status == 200, f"GET {path} -> {status}: {body[:2000]!r}\n{server.logs()}"
     assert headers["content-type"] == "application/json" and headers["cache-control"] == "no-store"
     report = json.loads(body)
+    schema_helpers.assert_valid(report, "report")  # the schema the package ships
     assert set(report) == REPORT_KEYS, sorted(report)
     for key in REPORT_KEYS - {"findings", "schema", "generated_at", "distributions"}:
         assert "error" not in report[key], (key, report[key])
