@@ -13,6 +13,9 @@ import sys
 
 from venvprobe import __version__
 
+# Nothing heavier at module level: `venvprobe --version`, `--help` and
+# `report --python X -f json` are answered by venvprobe._quick without
+# argparse, typing or the command modules (each imports re; benchmarks/).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -49,11 +52,9 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
     import argparse
     import importlib
 
-    parser = argparse.ArgumentParser(
-        prog="venvprobe",
-        description="Which Python, venv and sys.path does this (WSGI) interpreter really use?",
-        epilog="Exit codes: 0 clean, 1 problems found, 2 could not check.",
-    )
+    from venvprobe._quick import DESCRIPTION, EPILOG
+
+    parser = argparse.ArgumentParser(prog="venvprobe", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"venvprobe {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = _chosen(argv) if argv is not None else None
@@ -85,9 +86,20 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from venvprobe import _quick
+
+    try:
+        code = _quick.run(argv, [(name, text) for name, (_, text) in COMMANDS.items()], __version__)
+    except KeyboardInterrupt:
+        print("venvprobe: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    if code is not None:
+        return code
     from venvprobe.commands import EXIT_ERROR, EXIT_OK, UsageError
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

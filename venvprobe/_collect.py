@@ -1951,7 +1951,19 @@ def collect(options=None):
 
 
 def _main_foreign(redact_key=None):
-    """Entry point when the source is run inside a foreign interpreter."""
+    """Entry point when the source is run inside a foreign interpreter: print the report as JSON."""
+    report = _foreign_report(redact_key)
+    out = getattr(sys.stdout, "buffer", None)
+    data = dumps(report).encode("utf-8", "surrogatepass")
+    if out is not None:
+        out.write(data)
+        out.flush()
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+
+
+def _foreign_report(redact_key=None):
+    """The report of this (foreign) interpreter, as `venvprobe report --python` collects it."""
     options = {"foreign": True, "use_psutil": False}
     # `python -c` put the caller's cwd first on sys.path; no server process
     # has it, and listing whatever directory the user ran venvprobe from
@@ -1961,14 +1973,7 @@ def _main_foreign(redact_key=None):
         options["removed_path0"] = ""
     if redact_key:
         options["redact_key"] = redact_key
-    report = collect(options)
-    out = getattr(sys.stdout, "buffer", None)
-    data = dumps(report).encode("utf-8", "surrogatepass")
-    if out is not None:
-        out.write(data)
-        out.flush()
-    else:
-        sys.stdout.write(data.decode("utf-8"))
+    return collect(options)
 
 
 if __name__ == "__main__":

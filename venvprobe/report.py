@@ -8,6 +8,7 @@ import subprocess
 from typing import Any, Dict, Optional
 
 from venvprobe import _collect
+from venvprobe._quick import CollectError, cache_stem, exit_error, find_interpreter
 from venvprobe.analyze import analyze
 
 SCHEMA_NAME = _collect.SCHEMA_NAME
@@ -52,10 +53,6 @@ g['_main_foreign'](k.decode() or None)
 """
 
 
-class CollectError(Exception):
-    """The target interpreter could not produce a report."""
-
-
 def build_report(options: Optional[dict] = None) -> Report:
     """Collect a report of *this* interpreter and attach its findings."""
     report = _collect.collect(options)
@@ -71,22 +68,7 @@ def collector_source() -> bytes:
 
 def _cache_stem(source: bytes) -> str:
     """Path prefix for cached collector bytecode, or "" when no private cache dir is usable."""
-    import zlib
-
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "venvprobe")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        st = os.stat(directory)
-        # Cached code is executed: only trust a directory nobody else can write.
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return ""
-    except OSError:
-        return ""
-    # Names a cache entry after the exact source (and its size); the directory is
-    # private, so this only has to tell versions apart, not resist forgery.
-    digest = "%08x%x" % (zlib.crc32(source) & 0xFFFFFFFF, len(source))
-    return os.path.join(directory, f"collector-{digest}-")
+    return cache_stem(source, "collector")
 
 
 def collect_foreign(python: str, timeout: float = 60.0, redact_key: Optional[str] = None) -> Report:
@@ -94,22 +76,7 @@ def collect_foreign(python: str, timeout: float = 60.0, redact_key: Optional[str
 
     Nothing is installed into the target: the collector's source goes over stdin.
     """
-    exe = os.path.expanduser(python)
-    if os.sep not in exe:
-        import shutil
-
-        exe = shutil.which(exe) or exe  # a bare name such as python3.9, looked up on PATH
-    if not os.path.exists(exe):
-        raise CollectError(f"no interpreter at {python!r}")
-    if os.path.isdir(exe):
-        for candidate in ("bin/python", "bin/python3", "Scripts/python.exe"):
-            if os.path.exists(os.path.join(exe, candidate)):
-                exe = os.path.join(exe, candidate)
-                break
-        else:
-            raise CollectError(f"{python!r} is a directory with no bin/python in it")
-    if not os.access(exe, os.X_OK):
-        raise CollectError(f"{exe!r} is not executable")
+    exe = find_interpreter(python)
     source = collector_source()
     payload = (redact_key or "").encode() + b"\n" + _cache_stem(source).encode() + b"\n" + source
     try:
@@ -124,10 +91,7 @@ def collect_foreign(python: str, timeout: float = 60.0, redact_key: Optional[str
     except OSError as exc:
         raise CollectError(f"cannot run {exe}: {exc.strerror or exc}") from None
     if proc.returncode != 0:
-        # One line, as every CLI error: the last line of a traceback names the cause.
-        lines = [l.strip() for l in proc.stderr.decode("utf-8", "replace").splitlines() if l.strip()]
-        why = lines[-1] if lines else "no error output"
-        raise CollectError(f"{exe} exited with status {proc.returncode}: {why[:300]}")
+        raise exit_error(exe, proc.returncode, proc.stderr)
     try:
         report = json.loads(proc.stdout.decode("utf-8", "surrogatepass"))
     except ValueError as exc:

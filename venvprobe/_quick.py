@@ -1,0 +1,407 @@
+"""The CLI's fast paths: ``--version``, ``--help`` and ``report --python X --format json``.
+
+For these, start-up is most of the cost: ``argparse``, ``json``, ``subprocess``
+and ``typing`` each pull in ``re`` and ``enum`` (4-7 ms each) against ~8 ms for
+a bare interpreter (benchmarks/bench_report.py).  So this module imports only
+what a bare interpreter has already loaded (plus ``select`` and ``zlib``,
+which are C), and anything it does not recognise exactly goes to the full
+argparse CLI.  tests/test_cli_fast.py checks that both give the same output.
+
+``report --python X -f json`` runs the collector *and* the analysis inside X
+and X prints the final JSON, so this process neither parses nor re-encodes the
+report: it only forwards bytes.
+"""
+
+import os
+import sys
+
+# The top-level --help, laid out as argparse lays it out (tests compare the two
+# for many widths and every supported Python).  Order and texts come from
+# _cli.COMMANDS, passed in by the caller.
+_USAGE = "usage: venvprobe [-h] [--version] COMMAND ..."
+DESCRIPTION = "Which Python, venv and sys.path does this (WSGI) interpreter really use?"
+EPILOG = "Exit codes: 0 clean, 1 problems found, 2 could not check."
+
+REPORT_FORMATS_FAST = ("json",)
+FAIL_ON = ("error", "warning", "info", "never")
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}  # == catalog.SEVERITY_RANK (a test keeps them equal)
+
+
+class CollectError(Exception):
+    """The target interpreter could not produce a report."""
+
+
+# --------------------------------------------------------------------------
+# --help
+
+
+def _terminal_width():
+    """shutil.get_terminal_size().columns, without importing shutil (it imports fnmatch, re, bz2...)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+def _chunks(text):
+    """textwrap's chunks for plain prose: (piece, starts a word), words split after a hyphen between letters."""
+    out = []
+    for word in text.split():
+        start = 0
+        for i in range(2, len(word) - 2):
+            if word[i] == "-" and word[i - 1].isalpha() and word[i - 2].isalpha() and word[i + 1].isalpha() \
+                    and (word[i + 2].isalpha() or word[i + 2] == "-" and i + 3 < len(word) and word[i + 3].isalpha()):
+                out.append((word[start:i + 1], start == 0))
+                start = i + 1
+        out.append((word[start:], start == 0))
+    return out
+
+
+def _wrap(text, width):
+    """textwrap.wrap(text, width) for prose with no word longer than *width*; None otherwise."""
+    lines, line, length = [], [], 0
+    for piece, new_word in _chunks(text):
+        if len(piece) > width:
+            return None
+        sep = 1 if (line and new_word) else 0
+        if line and length + sep + len(piece) > width:
+            lines.append("".join(line))
+            line, length = [piece], len(piece)
+            continue
+        if sep:
+            line.append(" ")
+        line.append(piece)
+        length += sep + len(piece)
+    if line:
+        lines.append("".join(line))
+    return lines
+
+
+def top_help(commands):
+    """argparse's top-level help for *commands* [(name, help)], or None when this layout may differ."""
+    if sys.version_info < (3, 9) or sys.version_info >= (3, 14):  # 3.14 colours help; 3.8 untested
+        return None
+    width = _terminal_width() - 2
+    if width < len(_USAGE) + 2 or width < 60:
+        return None  # argparse would wrap the usage line
+    max_help_position = min(24, max(width - 20, 4))
+    invocations = [("-h, --help", 2), ("--version", 2), ("COMMAND", 2)] + [(name, 2) for name, _ in commands]
+    help_position = min(max(len(inv) + indent for inv, indent in invocations) + 2, max_help_position)
+    help_width = max(width - help_position, 11)
+    out = [_USAGE, ""]
+    desc = _wrap(DESCRIPTION, width)
+    epilog = _wrap(EPILOG, width)
+    if desc is None or epilog is None:
+        return None
+    out += desc + ["", "positional arguments:", "  COMMAND"]
+
+    def action(name, text, indent):
+        lines = _wrap(text, help_width)
+        if lines is None:
+            return None
+        action_width = help_position - indent - 2
+        if len(name) <= action_width:
+            first = " " * indent + name.ljust(action_width) + "  " + lines[0]
+            rest = lines[1:]
+        else:
+            first = " " * indent + name
+            rest = lines
+        return [first] + [" " * help_position + line for line in rest]
+
+    rows = [action(name, text, 4) for name, text in commands]
+    rows.append([""])
+    rows.append(["options:" if sys.version_info >= (3, 10) else "optional arguments:"])
+    rows.append(action("-h, --help", "show this help message and exit", 2))
+    rows.append(action("--version", "show program's version number and exit", 2))
+    if any(r is None for r in rows):
+        return None
+    for r in rows:
+        out += r
+    out += [""] + epilog
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------
+# report --python X --format json
+
+
+def find_interpreter(python):
+    """The executable for *python* (an interpreter, a bare name on PATH or a venv root); CollectError if none."""
+    exe = os.path.expanduser(python)
+    if os.sep not in exe:
+        import shutil
+
+        exe = shutil.which(exe) or exe  # a bare name such as python3.9, looked up on PATH
+    if not os.path.exists(exe):
+        raise CollectError("no interpreter at %r" % (python,))
+    if os.path.isdir(exe):
+        for candidate in ("bin/python", "bin/python3", "Scripts/python.exe"):
+            if os.path.exists(os.path.join(exe, candidate)):
+                exe = os.path.join(exe, candidate)
+                break
+        else:
+            raise CollectError("%r is a directory with no bin/python in it" % (python,))
+    if not os.access(exe, os.X_OK):
+        raise CollectError("%r is not executable" % (exe,))
+    return exe
+
+
+def cache_stem(source, kind="collector"):
+    """Path prefix for cached bytecode of *source*, or "" when no private cache dir is usable."""
+    import zlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "venvprobe")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.stat(directory)
+        # Cached code is executed: only trust a directory nobody else can write.
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return ""
+    except OSError:
+        return ""
+    # Names a cache entry after the exact source (and its size); the directory is
+    # private, so this only has to tell versions apart, not resist forgery.
+    digest = "%08x%x" % (zlib.crc32(source) & 0xFFFFFFFF, len(source))
+    return os.path.join(directory, "%s-%s-" % (kind, digest))
+
+
+def exit_error(exe, returncode, stderr):
+    """The one-line CollectError for a target that exited with *returncode*."""
+    # The last line of a traceback names the cause.
+    lines = [l.strip() for l in stderr.decode("utf-8", "replace").splitlines() if l.strip()]
+    why = lines[-1] if lines else "no error output"
+    return CollectError("%s exited with status %d: %s" % (exe, returncode, why[:300]))
+
+
+def run_target(exe, args, payload, timeout):
+    """Run *exe* *args* with *payload* on stdin: (returncode, stdout, stderr); CollectError on timeout.
+
+    os.posix_spawn and select instead of subprocess, whose import (locale, re,
+    signal, threading, selectors) costs more than a bare interpreter start.
+    """
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        pid = os.posix_spawn(exe, [exe] + list(args), os.environ, file_actions=[
+            (os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)])
+    except OSError as exc:
+        for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+            os.close(fd)
+        raise CollectError("cannot run %s: %s" % (exe, exc.strerror or exc)) from None
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+    os.set_blocking(in_w, False)
+    chunks = {out_r: [], err_r: []}
+    readers = [out_r, err_r]
+    writers = [in_w]
+    view = memoryview(payload)
+    try:
+        while readers or writers:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                pid = None
+                raise CollectError("%s did not finish collecting within %g s" % (exe, timeout))
+            ready_r, ready_w, _ = select.select(readers, writers, [], left)
+            for fd in ready_w:
+                try:
+                    view = view[os.write(fd, view[:1 << 16]):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:  # the target exited without reading it all
+                    view = view[:0]
+                if not view:
+                    os.close(fd)
+                    writers.remove(fd)
+            for fd in ready_r:
+                data = os.read(fd, 1 << 20)
+                if data:
+                    chunks[fd].append(data)
+                else:
+                    readers.remove(fd)
+        _, status = os.waitpid(pid, 0)
+        pid = None
+    finally:
+        for fd in readers + writers + [out_r, err_r]:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if pid is not None:  # an exception (KeyboardInterrupt) left the child running
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+    code = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else (
+        -(status & 0x7F) if status & 0x7F else status >> 8)
+    return code, b"".join(chunks[out_r]), b"".join(chunks[err_r])
+
+
+def _sources():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    for name in ("_collect.py", "catalog.py", "analyze.py"):
+        with open(os.path.join(here, name), "rb") as handle:
+            out.append(handle.read())
+    return out
+
+
+# Runs inside X.  stdin: redaction key, cache stem, --fail-on, the three source
+# sizes, then the sources of _collect.py, catalog.py and analyze.py.  Prints one
+# header line (the exit code for --fail-on) and the analysed report as the JSON
+# `render(report, "json")` gives.  Code objects are cached as for the collector.
+BOOTSTRAP = """\
+import sys
+if sys.version_info < (3, 7):
+    sys.stdout.write('venvprobe-fallback\\n')
+    sys.exit(0)
+import os, marshal
+k, c, f, n, s = sys.stdin.buffer.read().split(b'\\n', 4)
+n = [int(x) for x in n.split()]
+p = c.decode() + sys.implementation.cache_tag + '.bin' if c else ''
+code = None
+if p:
+    try:
+        with open(p, 'rb') as h:
+            code = marshal.loads(h.read())
+    except Exception:
+        code = None
+if code is None:
+    a, b = n[0], n[0] + n[1]
+    code = (compile(s[:a], '<venvprobe collector>', 'exec'), compile(s[a:b], '<venvprobe catalog>', 'exec'),
+            compile(s[b:b + n[2]], '<venvprobe analyze>', 'exec'))
+    if p:
+        try:
+            t = '%s.%d.tmp' % (p, os.getpid())
+            with open(t, 'wb') as h:
+                h.write(marshal.dumps(code))
+            os.replace(t, p)
+        except Exception:
+            pass
+g = {'__name__': '__venvprobe_collect__'}
+exec(code[0], g)
+report = g['_foreign_report'](k.decode() or None)
+# The analysis runs after collecting, so these modules are not in the report.
+mods = []
+for name, obj in (('venvprobe.catalog', code[1]), ('venvprobe.analyze', code[2])):
+    m = type(sys)(name)
+    sys.modules[name] = m
+    exec(obj, m.__dict__)
+    mods.append(m)
+report['findings'] = mods[1].analyze(report)
+f = f.decode()
+rank = mods[0].SEVERITY_RANK.get(f)
+fails = rank is not None and any(mods[0].SEVERITY_RANK.get(x.get('severity'), 0) >= rank for x in report['findings'])
+try:
+    import _json
+    enc = _json.make_encoder({}, g['_text'], _json.encode_basestring_ascii, None, ': ', ', ', False, False, True)
+    text = ''.join(enc(report, 0))
+except ImportError:
+    import json
+    text = json.dumps(report, ensure_ascii=True, default=g['_text'])
+out = sys.stdout.buffer
+out.write(b'%d\\n' % (1 if fails else 0))
+out.write(text.encode('ascii'))
+out.flush()
+"""
+
+
+def report_json(python, timeout=60.0, fail_on="never"):
+    """(exit code for --fail-on, JSON text of the analysed report of *python*), or None to use the full path."""
+    exe = find_interpreter(python)
+    sources = _sources()
+    bundle = b"".join(sources)
+    payload = b"\n".join([b"", cache_stem(bundle, "report").encode(), fail_on.encode(),
+                          " ".join(str(len(s)) for s in sources).encode(), bundle])
+    code, out, err = run_target(exe, ["-c", BOOTSTRAP], payload, timeout)
+    if code != 0:
+        raise exit_error(exe, code, err)
+    if out.startswith(b"venvprobe-fallback\n"):
+        return None
+    head, sep, body = out.partition(b"\n")
+    if not sep or head not in (b"0", b"1") or not body.startswith(b"{"):
+        raise CollectError("%s printed something that is not a report (%r)" % (exe, out[:60]))
+    return int(head), body.decode("ascii")
+
+
+def _report_args(argv):
+    """{python, timeout, fail_on} for exactly `report --python X [--format json] [--timeout S] [--fail-on L]`, else None."""
+    opts = {"python": None, "format": None, "timeout": "60", "fail-on": "never"}
+    short = {"-f": "format"}
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("--") and "=" in arg:
+            name, _, value = arg[2:].partition("=")
+            step = 1
+        elif arg in short or arg[2:] in opts and arg.startswith("--"):
+            name = short.get(arg) or arg[2:]
+            if i + 1 >= len(argv):
+                return None
+            value = argv[i + 1]
+            step = 2
+        elif arg.startswith("-f") and len(arg) > 2 and not arg.startswith("--"):
+            name, value, step = "format", arg[2:], 1
+        else:
+            return None
+        if name not in opts or not value or value.startswith("-"):
+            return None
+        opts[name] = value
+        i += step
+    if opts["python"] is None or opts["format"] not in REPORT_FORMATS_FAST or opts["fail-on"] not in FAIL_ON:
+        return None
+    try:
+        timeout = float(opts["timeout"])
+    except ValueError:
+        return None
+    if not timeout > 0 or timeout != timeout or timeout == float("inf"):
+        return None
+    return {"python": opts["python"], "timeout": timeout, "fail_on": opts["fail-on"]}
+
+
+def run(argv, commands, version):
+    """Exit code for *argv*, or None when the full CLI must handle it."""
+    if argv == ["--version"]:
+        sys.stdout.write("venvprobe %s\n" % version)
+        raise SystemExit(0)  # as argparse's version action does
+    if argv in (["-h"], ["--help"], []):
+        text = top_help(commands)
+        if text is None:
+            return None
+        sys.stdout.write(text)
+        if argv:
+            raise SystemExit(0)
+        return 2  # no command: help and "could not check", as the full CLI
+    if not argv or argv[0] != "report" or not hasattr(os, "posix_spawn"):
+        return None
+    opts = _report_args(argv)
+    if opts is None:
+        return None
+    try:
+        result = report_json(opts["python"], opts["timeout"], opts["fail_on"])
+    except CollectError as exc:
+        from venvprobe.textsafe import one_line
+
+        # The message may quote a hostile file name or the target's stderr.
+        sys.stderr.write("venvprobe report: %s\n" % one_line(exc))
+        return 2
+    if result is None:
+        return None
+    code, text = result
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+    return code
