@@ -91,7 +91,9 @@ def top_help(commands):
     if width < len(_USAGE) + 2 or width < 60:
         return None  # argparse would wrap the usage line
     max_help_position = min(24, max(width - 20, 4))
-    invocations = [("-h, --help", 2), ("--version", 2), ("COMMAND", 2)] + [(name, 2) for name, _ in commands]
+    # argparse < 3.13 measures sub-commands at their parent's indent, 3.13 at their own.
+    sub_indent = 4 if sys.version_info >= (3, 13) else 2
+    invocations = [("-h, --help", 2), ("--version", 2), ("COMMAND", 2)] + [(name, sub_indent) for name, _ in commands]
     help_position = min(max(len(inv) + indent for inv, indent in invocations) + 2, max_help_position)
     help_width = max(width - help_position, 11)
     out = [_USAGE, ""]
@@ -260,11 +262,13 @@ def _sources():
     return out
 
 
-# Runs inside X.  stdin: redaction key, cache stem, --fail-on, the three source
-# sizes, then the sources of _collect.py, catalog.py and analyze.py.  Prints one
-# header line (the exit code for --fail-on) and the analysed report as the JSON
-# `render(report, "json")` gives.  Code objects are cached as for the collector.
-BOOTSTRAP = """\
+# Runs inside X, sent on stdin after a one-line `-c` that reads it (a short
+# command line: the report shows X's argv, and masking scans it).  Then on
+# stdin: redaction key, cache stem, --fail-on, the three source sizes, and the
+# sources of _collect.py, catalog.py and analyze.py.  Prints one header line
+# (the exit code for --fail-on) and the analysed report as the JSON
+# `render(report, "json")` gives (the collector's own dumps).  Code objects are cached as for the collector.
+LOADER = """\
 import sys
 if sys.version_info < (3, 7):
     sys.stdout.write('venvprobe-fallback\\n')
@@ -306,18 +310,12 @@ report['findings'] = mods[1].analyze(report)
 f = f.decode()
 rank = mods[0].SEVERITY_RANK.get(f)
 fails = rank is not None and any(mods[0].SEVERITY_RANK.get(x.get('severity'), 0) >= rank for x in report['findings'])
-try:
-    import _json
-    enc = _json.make_encoder({}, g['_text'], _json.encode_basestring_ascii, None, ': ', ', ', False, False, True)
-    text = ''.join(enc(report, 0))
-except ImportError:
-    import json
-    text = json.dumps(report, ensure_ascii=True, default=g['_text'])
 out = sys.stdout.buffer
 out.write(b'%d\\n' % (1 if fails else 0))
-out.write(text.encode('ascii'))
+out.write(g['dumps'](report).encode('utf-8', 'surrogatepass'))
 out.flush()
 """
+BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % len(LOADER.encode())
 
 
 def report_json(python, timeout=60.0, fail_on="never"):
@@ -325,8 +323,8 @@ def report_json(python, timeout=60.0, fail_on="never"):
     exe = find_interpreter(python)
     sources = _sources()
     bundle = b"".join(sources)
-    payload = b"\n".join([b"", cache_stem(bundle, "report").encode(), fail_on.encode(),
-                          " ".join(str(len(s)) for s in sources).encode(), bundle])
+    payload = LOADER.encode() + b"\n".join([b"", cache_stem(bundle, "report").encode(), fail_on.encode(),
+                                            " ".join(str(len(s)) for s in sources).encode(), bundle])
     code, out, err = run_target(exe, ["-c", BOOTSTRAP], payload, timeout)
     if code != 0:
         raise exit_error(exe, code, err)
@@ -335,7 +333,7 @@ def report_json(python, timeout=60.0, fail_on="never"):
     head, sep, body = out.partition(b"\n")
     if not sep or head not in (b"0", b"1") or not body.startswith(b"{"):
         raise CollectError("%s printed something that is not a report (%r)" % (exe, out[:60]))
-    return int(head), body.decode("ascii")
+    return int(head), body.decode("utf-8", "surrogatepass")
 
 
 def _report_args(argv):
