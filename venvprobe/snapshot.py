@@ -197,7 +197,7 @@ def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:
     found = shadowed_names(report)
     if found is not None:
         lines.append("[shadowing]")
-        names = sorted({n for n, _ in found})
+        names = sorted({n for n, _ in found if n})  # an empty name cannot be allowed (nor shadow)
         if names:
             lines.append("allow = [")
             lines += [f"  {{ name = {toml_string(n)}, reason = {toml_string(REASON_PLACEHOLDER)} }}," for n in names]

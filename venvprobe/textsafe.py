@@ -77,10 +77,12 @@ def one_line(value: Any, limit: int = 2000) -> str:
 
 
 # CommonMark lets any ASCII punctuation be backslash-escaped.  These are the
-# ones that start markup: links and images ([ ] ( ) !), raw HTML and
-# autolinks (< >), entities (&), code spans, emphasis, tables (|), headings
-# and lists at the start of a line (# + - handled by escaping the first char).
-_MD_SPECIAL = "\\`*[]()!<>&|~#"
+# ones that start markup: links and images (an escaped "(" after "]" is no
+# link destination; "[" and "]" stay readable, as in "[secret:...]", because
+# a reference definition cannot start inside a cell or a heading), raw HTML
+# and autolinks (< >), entities (&), code spans, emphasis, tables (|), and
+# headings (#).
+_MD_SPECIAL = "\\`*()<>&|~#"
 _MD_TABLE: Dict[int, str] = dict(_TABLE)
 _MD_TABLE.update({ord(c): "\\" + c for c in _MD_SPECIAL})
 # A newline would end the table row or the heading: a visible space instead.

@@ -60,6 +60,12 @@ def check_report(report: object, source: str) -> dict:
         raise UsageError(
             f"{source!r} uses report schema version {version!r}; this venvprobe reads up to {SCHEMA_VERSION}: upgrade venvprobe"
         )
+    from venvprobe.report_shape import ShapeError, check_shape
+
+    try:
+        check_shape(report)
+    except ShapeError as exc:
+        raise UsageError(f"{source!r} is not a well-formed venvprobe report: {exc}") from None
     # A section sub-resource (/findings, /path...) or `report --section` holds
     # part of a report; analysing it would invent findings from what is absent.
     # Saved before sub-resources said so, such a document lacks the
