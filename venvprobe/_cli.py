@@ -36,6 +36,8 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
     "check-uwsgi": ("venvprobe.commands.check_uwsgi", "check a uWSGI ini file's Python settings"),
     "explain-log": ("venvprobe.commands.explain_log", "explain Python start-up failures in an Apache/uWSGI error log"),
     "probe-script": ("venvprobe.commands.probe_script", "write the probe as one standard-library-only WSGI file"),
+    "check-extensions": ("venvprobe.commands.check_extensions",
+                         "load each C extension in a throwaway own-GIL sub-interpreter (opt-in, 3.12+)"),
 }
 COMMAND_MODULES = [module for module, _ in COMMANDS.values()]
 

@@ -113,8 +113,21 @@ def _identity_tables(report: dict) -> List[Table]:
         ("pid", ident.get("pid")),
         ("interpreter id", ident.get("interpreter_id")),
         ("main interpreter", ident.get("main_interpreter")),
-        ("server", server.get("kind")),
     ]
+    config = ident.get("interpreter_config") if isinstance(ident.get("interpreter_config"), dict) else {}
+    if config:
+        pairs.append(("GIL", f"{config.get('gil')} ({config.get('gil_source')})" if config.get("gil_source")
+                      else config.get("gil")))
+        pairs.append(("free-threaded build", config.get("free_threaded_build")))
+        pairs.append(("checks extensions (PEP 489/684)", config.get("check_multi_interp_extensions")))
+        if isinstance(config.get("config"), dict):
+            pairs.append(("interpreter config", ", ".join(f"{k}={v}" for k, v in config["config"].items())
+                          + f" ({config.get('config_source')})"))
+    support = ident.get("extension_support") if isinstance(ident.get("extension_support"), dict) else {}
+    if support.get("checked"):
+        refused = [m for m in support.get("modules") or [] if isinstance(m, dict) and m.get("refused")]
+        pairs.append(("extensions refused here", ", ".join(str(m.get("file")) for m in refused) or "none"))
+    pairs.append(("server", server.get("kind")))
     for key, value in server.items():
         if key not in ("kind", "options"):
             pairs.append((f"server.{key}", value))
