@@ -973,17 +973,24 @@ class Collector(object):
         on every (re)install, which changes the directory's mtime, so one stat
         validates the entry.
         """
-        try:
-            stamp = os.stat(metadir).st_mtime_ns
-        except OSError:
-            stamp = None
-        cached = _DIST_INFO_CACHE.get(metadir)
-        if cached is not None and stamp is not None and cached[0] == stamp:
-            return cached[1]
+        # A foreign run (report --python) collects once: no cache, no stat.
+        foreign = self.options.get("foreign")
+        stamp = None
+        if not foreign:
+            try:
+                stamp = os.stat(metadir).st_mtime_ns
+            except OSError:
+                pass
+            cached = _DIST_INFO_CACHE.get(metadir)
+            if cached is not None and stamp is not None and cached[0] == stamp:
+                return cached[1]
         name, version = _read_name_version(metadir + "/METADATA")
-        parsed = {"name": name, "version": version, "installer": _first_line(metadir + "/INSTALLER"),
+        record_text = _read_record(metadir)
+        installer = _installer_from_record(record_text, metadir)
+        parsed = {"name": name, "version": version,
+                  "installer": installer if installer is not None else _first_line(metadir + "/INSTALLER"),
                   "editable": False}
-        top, tops, record_files, mentions_direct = self._record(metadir)
+        top, tops, record_files, mentions_direct = self._record(metadir, record_text)
         # pip and uv list direct_url.json in RECORD: skip a stat per
         # distribution unless RECORD names it (or there is no RECORD).
         if mentions_direct or record_files == 0:
@@ -997,34 +1004,34 @@ class Collector(object):
         parsed["top_level"] = top
         parsed["record_tops"] = tops
         parsed["record_files"] = record_files
-        if stamp is not None and not self.options.get("foreign"):
+        if stamp is not None and not foreign:
             if len(_DIST_INFO_CACHE) > 50000:
                 _DIST_INFO_CACHE.clear()
             _DIST_INFO_CACHE[metadir] = (stamp, parsed)
         return parsed
 
-    def _record(self, metadir):
+    def _record(self, metadir, text=None):
         """Top-level names from RECORD: (module names, every top-level entry, line count, names direct_url.json).
 
         Only top-level names are later checked against the directory listing
         we already have: a stat per file would cost too much at 2,000 dists.
+        *text*: RECORD's content when the caller has read it already.
         """
-        record = metadir + "/RECORD"
-        try:
-            text = _read_text(record, MAX_RECORD_BYTES)
-        except OSError:
+        if text is None:
+            text = _read_record(metadir)
+        if text is None:
             return [], [], 0, False
         metaname = os.path.basename(metadir)
         tops = {}
-        count = 0
-        for line in text.splitlines():
-            if not line:
+        lines = text.splitlines()
+        count = len(lines) - lines.count("")
+        # Per distinct first path component rather than per line: a big
+        # package lists thousands of files under a few top-level names.
+        # ("../x" gives "..", "/abs" gives "": both outside site-packages.)
+        for first in {line.partition("/")[0] for line in lines}:
+            head = first.split(",", 1)[0].strip('"')
+            if not head or head == ".." or head.startswith(metaname):
                 continue
-            count += 1
-            path = line.split(",", 1)[0].strip('"')
-            if path.startswith(("../", "/")) or path.startswith(metaname):
-                continue
-            head = path.split("/", 1)[0]
             if head == "__pycache__" or head.endswith(".pth") or head.endswith(".dist-info"):
                 if head.endswith(".pth"):
                     tops.setdefault(head, False)
@@ -1665,6 +1672,11 @@ def _read_name_version(path):
 def _parse_name_version(data):
     """Name and Version from the header of a METADATA / PKG-INFO (bytes)."""
     name = version = None
+    # Only the header matters: it ends at the first empty line, before a
+    # long description that can be most of the file.
+    end = data.find(b"\n\n")
+    if end >= 0:
+        data = data[:end + 1]
     for line in data.split(b"\n"):
         if not line.strip():
             break
@@ -1675,6 +1687,40 @@ def _parse_name_version(data):
         if name and version:
             break
     return name, version
+
+
+def _read_record(metadir):
+    """RECORD of a .dist-info directory as text, or None when it cannot be read."""
+    try:
+        return _read_text(metadir + "/RECORD", MAX_RECORD_BYTES)
+    except OSError:
+        return None
+
+
+# INSTALLER files whose content RECORD's sha256 names: pip, uv and friends
+# write one of these, and RECORD lists it with its hash, so the common case
+# needs no open/read/close of INSTALLER (3 syscalls x every distribution).
+_KNOWN_INSTALLERS = {
+    "zuuue4knoyJ-UwPPXg8fezS7VCrXJQrAP7zeNuwvFQg": "pip",  # b"pip\n"
+    "_tUDi_L0J6suyE-FiB8QPA6Ubo1iUrhzH5mrDLV3Kdk": "pip",
+    "LDjFKbbqirilWXGia_0Uo3lsFc1zKP416eimZah7jNw": "uv",  # b"uv\n"
+    "5hhM4Q4mYTT9z6QB6PGpUAW81PGNFrYrdXMj4oM_6ak": "uv",
+    "vDMCLty3Y5_1M1W06R2t5QoLvwKZ7-thcdHsC6UCnPw": "conda",  # b"conda\n"
+    "mW_fLwxqq2qolUAc4tTyQdR4T6XTMiHf8udQ-4wDxQ8": "poetry",  # b"poetry\n"
+    "Cu-ORg10ePqxMgGegeh3l35cfvb__RJMnfYt-UFKKZk": "pdm",  # b"pdm\n"
+}
+
+
+def _installer_from_record(text, metadir):
+    """INSTALLER's first line when RECORD gives its hash and the hash is a known one, else None."""
+    if not text:
+        return None
+    marker = "%s/INSTALLER,sha256=" % os.path.basename(metadir)
+    pos = text.find(marker)
+    if pos < 0:
+        return None
+    start = pos + len(marker)
+    return _KNOWN_INSTALLERS.get(text[start:text.find(",", start)])
 
 
 def _first_line(path):

@@ -1,0 +1,68 @@
+"""RECORD and INSTALLER as the collector reads them per distribution (its hot loop)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from venvprobe import _collect
+
+
+def _hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def test_known_installer_hashes_are_those_contents() -> None:
+    for content in (b"pip\n", b"pip", b"uv\n", b"uv", b"conda\n", b"poetry\n", b"pdm\n"):
+        assert _collect._KNOWN_INSTALLERS[_hash(content)] == content.decode().strip()
+    assert len(_collect._KNOWN_INSTALLERS) == 7
+
+
+def _dist(site: Path, name: str, installer: bytes, record_lines: list, list_installer: bool = True) -> str:
+    meta = site / f"{name}-1.0.dist-info"
+    meta.mkdir(parents=True)
+    (meta / "METADATA").write_bytes(b"Metadata-Version: 2.1\nName: %s\nVersion: 1.0\n\nlong\n\ndescription\n" % name.encode())
+    (meta / "INSTALLER").write_bytes(installer)
+    lines = list(record_lines)
+    if list_installer:
+        lines.append(f"{meta.name}/INSTALLER,sha256={_hash(installer)},{len(installer)}")
+    lines.append(f"{meta.name}/RECORD,,")
+    (meta / "RECORD").write_text("\n".join(lines) + "\n")
+    return str(meta)
+
+
+def test_installer_from_record_or_from_the_file(tmp_path: Path) -> None:
+    c = _collect.Collector({"foreign": True})
+    known = _dist(tmp_path, "known", b"pip\n", [])
+    other = _dist(tmp_path, "other", b"my-tool 2.0\n", [])
+    unlisted = _dist(tmp_path, "unlisted", b"uv\n", [], list_installer=False)
+    assert c._dist_info_cached(known)["installer"] == "pip"
+    assert c._dist_info_cached(other)["installer"] == "my-tool 2.0"
+    assert c._dist_info_cached(unlisted)["installer"] == "uv"
+    # The header ends at the first empty line; the description is not parsed.
+    assert c._dist_info_cached(known)["name"] == "known" and c._dist_info_cached(known)["version"] == "1.0"
+
+
+def test_record_top_level_names(tmp_path: Path) -> None:
+    meta = _dist(tmp_path, "pkg", b"pip\n", [
+        "pkg/__init__.py,sha256=abc,1",
+        "pkg/sub/mod.py,sha256=abc,1",
+        '"pkg_quoted/a,b.py",sha256=abc,1',
+        "single.py,sha256=abc,1",
+        "single_ext.cpython-311-x86_64-linux-gnu.so,sha256=abc,1",
+        "__pycache__/single.cpython-311.pyc,,",
+        "../../../bin/pkg-cli,sha256=abc,1",
+        "/etc/absolute.conf,,",
+        "extra.pth,sha256=abc,1",
+        "other-2.0.dist-info/METADATA,,",
+        "data/readme.txt,,",
+        "",
+    ])
+    c = _collect.Collector({"foreign": True})
+    modules, tops, count, direct = c._record(meta)
+    assert modules == ["data", "pkg", "pkg_quoted", "single", "single_ext"]
+    assert tops == ["data", "extra.pth", "pkg", "pkg_quoted", "single.py", "single_ext.cpython-311-x86_64-linux-gnu.so"]
+    assert count == 13 and direct is False
+    assert c._record(meta, (Path(meta) / "RECORD").read_text()) == (modules, tops, count, direct)
+    assert c._record(str(tmp_path / "missing.dist-info")) == ([], [], 0, False)
