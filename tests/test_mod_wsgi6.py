@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 import time
@@ -143,6 +144,7 @@ def test_mod_wsgi6_interpreters_gil_and_psutil(minor, apache_factory, shared_tmp
     _readable_checkout()
     build = servers.mod_wsgi6(minor)
     venv = servers.make_venv(shared_tmp / "venv", python=str(build.python), packages=["psutil"])
+    (shared_tmp / "pp").mkdir()
     _apps(shared_tmp)
     aliases = "\n".join(
         f"WSGIScriptAlias /{m}/truth {shared_tmp}/truth.wsgi {opts}\n"
@@ -150,7 +152,7 @@ def test_mod_wsgi6_interpreters_gil_and_psutil(minor, apache_factory, shared_tmp
         for m, opts, _, _ in MOUNTS)
     apache = apache_factory(f"""
 WSGIPythonHome {venv.root}
-WSGIDaemonProcess d python-home={venv.root} processes=1 threads=4
+WSGIDaemonProcess d python-home={venv.root} python-path={shared_tmp}/pp processes=1 threads=4
 <WSGIInterpreterOptions process-group=d application-group=own>
     WSGIPerInterpreterGIL On
 </WSGIInterpreterOptions>
@@ -170,7 +172,19 @@ WSGIDaemonProcess d python-home={venv.root} processes=1 threads=4
         assert server["kind"] == "mod_wsgi" and server["version"] == build.version
         assert server["mode"] == ("daemon" if mount.startswith("d-") else "embedded")
         assert report["interpreter"]["version"].startswith(minor + ".")
-        assert report["interpreter"]["prefix"] == str(venv.root)
+        it = report["interpreter"]
+        assert it["prefix"] == str(venv.root)
+        # Re-checked for 6.x: a venv python-home with a readable pyvenv.cfg becomes the program name
+        # (PyConfig.program_name), python-path goes to the front of sys.path, and HOME (so USER_SITE)
+        # is the daemon user's in daemon mode only.
+        assert it["home"]["program_name_home"] == str(venv.root) and not it["home"]["initialised_with"]
+        paths = [e["path"] for e in report["sys_path"]["entries"]]
+        if mount.startswith("d-"):
+            assert paths[0] == f"{shared_tmp}/pp", paths
+            assert it["user_site"]["HOME"] == pwd.getpwnam("www-data").pw_dir
+            assert it["user_site"]["USER_SITE"].startswith(pwd.getpwnam("www-data").pw_dir + "/.local/")
+        else:
+            assert f"{shared_tmp}/pp" not in paths
         codes = [f["code"] for f in report["findings"]]
         if own:
             # Ground truth: psutil really fails here, and the report says so before any 500.
