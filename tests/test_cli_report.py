@@ -54,7 +54,7 @@ def test_python_on_bare_venv_all_formats_and_nothing_written(bare_venv: Path, tm
     assert report["findings"] == []
     site = report["sys_path"]["entries"][-1]["path"]
     assert site in outputs["text"] and "== sys.path (in order) ==" in outputs["text"]
-    assert "| venv_site" in outputs["markdown"] and outputs["markdown"].startswith("# venvprobe report")
+    assert "| `venv_site` |" in outputs["markdown"] and outputs["markdown"].startswith("# venvprobe report: ")
     assert outputs["html"].startswith("<!DOCTYPE html>") and site in outputs["html"]
     assert _tree(bare_venv) == before  # nothing installed or compiled into the target
     # The collector's bytecode is cached outside the target, per cache tag.

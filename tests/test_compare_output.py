@@ -32,22 +32,29 @@ def setup(tmp_path_factory):
 def test_exit_0_when_all_met(setup):
     rc, out, err = cli("compare", str(setup["good"]), str(setup["file"]))
     assert (rc, err) == (0, "")
-    assert out.startswith(f"== {setup['file']}\n")
-    assert "3 checks: 3 met, 0 not met, 0 skipped" in out
+    assert out == f"== {setup['file']}: MET (3 checks: 3 met, 0 not met, 0 skipped)\n"
 
 
 def test_table_shows_expected_and_actual(setup):
-    rc, out, _ = cli("compare", str(setup["mixed"]), str(setup["file"]))
+    rc, out, _ = cli("compare", str(setup["mixed"]), str(setup["file"]), "--all")
     assert rc == 1
     lines = out.splitlines()
-    assert re.match(r"check\s+expected\s+actual\s+result", lines[1])
-    row = next(l for l in lines if l.startswith("identity.server"))
-    assert re.search(r"identity\.server\s+mod_wsgi\s+none\s+NOT MET$", row)
-    row = next(l for l in lines if l.startswith("distributions.require: demo-app"))
-    assert re.search(r"demo-app ==2\.0\s+1\.4\.2\s+NOT MET$", row)
-    assert "4 checks: 1 met, 2 not met, 1 skipped" in out
-    rc, only, _ = cli("compare", str(setup["mixed"]), str(setup["file"]), "--only-failures")
-    assert "interpreter.python" not in only and "identity.server" in only
+    assert lines[0] == f"== {setup['file']}: NOT MET (4 checks: 1 met, 2 not met, 1 skipped)"
+    assert re.match(r"result\s+check\s+expected\s+actual$", lines[1])
+    # Failures first, then skipped, then met.
+    assert [l.split("  ")[0] for l in lines[3:]] == ["NOT MET", "NOT MET", "skipped", "met"]
+    row = next(l for l in lines if "identity.server" in l)
+    assert re.search(r"^NOT MET\s+identity\.server\s+mod_wsgi\s+none$", row)
+    row = next(l for l in lines if "distributions.require: demo-app" in l)
+    assert re.search(r"^NOT MET\s+distributions\.require: demo-app\s+demo-app ==2\.0\s+1\.4\.2$", row)
+    # By default (terminal or not) only what is not met is listed; the rest is counted.
+    for flags in ((), ("--only-failures",)):
+        rc, only, _ = cli("compare", str(setup["mixed"]), str(setup["file"]), *flags)
+        assert only.splitlines()[0] == lines[0]
+        assert "interpreter.python" not in only and "identity.server" in only
+        assert "(2 other checks met or skipped: --all lists them)" in only
+    rc, old, err = cli("compare", str(setup["mixed"]), str(setup["file"]), "--format", "table")
+    assert old == only and "deprecated" in err
 
 
 def test_json_output(setup):

@@ -83,8 +83,8 @@ def test_cli_formats_and_exit_codes(reports, tmp_path):
     assert "== sys.path order" in out and "== Distributions" in out
     assert any(l.startswith("changed") and "demo-app" in l and "1.4.2" in l and "1.5.0" in l for l in out.splitlines())
     rc, md, _ = cli("diff", str(a), str(b), "--format", "markdown")
-    assert rc == 1 and md.startswith(f"## venvprobe diff: `{a}` vs `{b}`")
-    assert "### Distributions" in md and "| changed |" in md.replace("  ", " ")
+    assert rc == 1 and md.startswith("# venvprobe diff: A and B differ: ") and f"- A: `{a}`\n- B: `{b}`" in md
+    assert "### Distributions" in md and "| changed | `demo-app` | `1.4.2` | `1.5.0` |" in md
     rc, js, _ = cli("diff", str(a), str(b), "-f", "json")
     data = json.loads(js)
     assert rc == 1 and data["same"] is False and data["a"] == str(a) and data["b"] == str(b)

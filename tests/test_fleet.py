@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import os
 import pty
 import select
@@ -429,11 +430,12 @@ def test_samples_find_workers_and_the_one_that_differs(server, report, exp_file,
     url = server.url("/workers")
     rc, out, _ = cli("compare", str(exp_file), url, "--samples", "6")
     assert rc == 1
-    assert f"== {url}  (3 workers in 6 samples: pid 4101, pid 4102, pid 4103)" in out
+    assert f"== {url}: NOT MET (3 checks: 1 met, 2 not met, 0 skipped)\n" in out
+    assert "\n   3 workers in 6 samples: pid 4101, pid 4102, pid 4103\n" in out
     assert "note: pid 4101 differs from the other workers: distributions: demo-app 1.3.0 (others: 1.4.2)" in out
-    row = next(l for l in out.splitlines() if l.startswith("workers.identical"))
-    assert "pid 4101 differs: distributions: demo-app 1.3.0 (others: 1.4.2)" in row and row.endswith("NOT MET")
-    row = next(l for l in out.splitlines() if l.startswith("distributions.require: demo-app"))
+    row = next(l for l in out.splitlines() if re.match(r"NOT MET +workers\.identical ", l))
+    assert "pid 4101 differs: distributions: demo-app 1.3.0 (others: 1.4.2)" in row
+    row = next(l for l in out.splitlines() if re.match(r"NOT MET +distributions\.require: demo-app ", l))
     assert "pid 4101: 1.3.0; pid 4102, pid 4103: 1.4.2" in row
     rc, js, _ = cli("compare", str(exp_file), url, "--samples", "6", "-f", "json")
     target = json.loads(js)["targets"][0]

@@ -271,6 +271,11 @@ def _check_user_site(a: _Analysis) -> None:
               severity="warning" if _in_server(a.report) else "info")
 
 
+def _shown(path: object) -> str:
+    # An empty entry means the current directory; printed bare it is invisible.
+    return "'' (the current directory)" if path == "" else str(path)
+
+
 def _check_entries(a: _Analysis) -> None:
     for e in a.entries:
         kind = (e.get("origin") or {}).get("kind")
@@ -279,14 +284,14 @@ def _check_entries(a: _Analysis) -> None:
                 # python3X.zip is on every sys.path and almost never exists; an
                 # editable finder's placeholder is not a directory by design.
                 continue
-            a.add("sys-path-missing", f"sys.path[{e['index']}] = {e['path']} does not exist",
+            a.add("sys-path-missing", f"sys.path[{e['index']}] = {_shown(e['path'])} does not exist",
                   [f"origin: {(e.get('origin') or {}).get('detail')}"])
         elif e.get("readable") is False:
-            a.add("sys-path-unreadable", f"sys.path[{e['index']}] = {e['path']} exists but is not readable by this process",
+            a.add("sys-path-unreadable", f"sys.path[{e['index']}] = {_shown(e['path'])} exists but is not readable by this process",
                   [e.get("error") or "os.access(R_OK|X_OK) is false"])
         if e.get("duplicate_of") is not None:
             first = e["duplicate_of"]
-            a.add("sys-path-duplicate", f"sys.path[{e['index']}] = {e['path']} repeats sys.path[{first}]",
+            a.add("sys-path-duplicate", f"sys.path[{e['index']}] = {_shown(e['path'])} repeats sys.path[{first}]",
                   [f"real path {e.get('real_path')}"])
 
 

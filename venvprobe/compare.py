@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from venvprobe.expectations import GLOBAL_GROUP, Expectations, FieldRule, show
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
-COMPARE_FORMATS = ("table", "json", "junit", "tap")
+COMPARE_FORMATS = ("text", "json", "junit", "tap")
 EXIT_MET, EXIT_NOT_MET, EXIT_COULD_NOT_CHECK = 0, 1, 2
 _MISSING = object()
 
@@ -512,6 +512,8 @@ def failure_summary(outcomes: Sequence[TargetOutcome]) -> List[Tuple[str, List[s
 # output formats
 
 _STATUS_WORD = {PASS: "met", FAIL: "NOT MET", SKIP: "skipped"}
+_TARGET_WORD = {PASS: "MET", FAIL: "NOT MET"}
+_ORDER = {"error": 0, FAIL: 1, SKIP: 2, PASS: 3}
 
 
 def _clip(text: str, width: int = 70) -> str:
@@ -519,41 +521,57 @@ def _clip(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def render_table(outcomes: Sequence[TargetOutcome], source: str = "", only_failures: bool = False,
-                 width: int = 70) -> str:
-    """Human table per target, then (for several targets) which targets fail which checks."""
-    from tabulate import tabulate
+def target_summary(o: TargetOutcome) -> str:
+    """One line per target: its status and its counts ("NOT MET (4 checks: 1 met, 2 not met, 1 skipped)")."""
+    from venvprobe.textfmt import plural
 
-    from venvprobe.textsafe import escape_controls as safe
+    if o.error:
+        return f"could not check: {o.error}"
+    c = o.counts()
+    return (f"{_TARGET_WORD[o.status]} ({plural(len(o.results), 'check')}: {c[PASS]} met, {c[FAIL]} not met, "
+            f"{c[SKIP]} skipped)")
+
+
+def render_text(outcomes: Sequence[TargetOutcome], source: str = "", only_failures: bool = True,
+                width: Optional[int] = None) -> str:
+    """Per target (failing ones first): a one-line summary, then the checks not met.
+
+    Met and skipped checks are counted in the summary line and listed only
+    with ``only_failures=False`` (``--all``), the same on a terminal and in
+    a CI log.  Tables fit *width* columns (None: no limit).
+    """
+    from venvprobe.textfmt import plural, table, wrap
 
     out: List[str] = []
-    for o in outcomes:
-        head = o.target
+    for o in sorted(outcomes, key=lambda o: _ORDER[o.status]):
+        out += wrap(f"== {o.target}: {target_summary(o)}", width, indent="   ", first_indent="")
         if len(o.workers) > 1 or o.samples > 1:
-            head += f"  ({len(o.workers)} worker{'s' if len(o.workers) != 1 else ''} in {o.samples} samples: {', '.join(o.workers)})"
-        out.append(f"== {safe(head)}")
+            out += wrap(f"{plural(len(o.workers), 'worker')} in {plural(o.samples, 'sample')}: {', '.join(o.workers)}",
+                        width, indent="     ", first_indent="   ")
         for note in o.notes:
-            out.append(f"   note: {safe(note)}")
+            out += wrap(f"note: {note}", width, indent="         ", first_indent="   ")
         if o.error:
-            out.append(f"   could not check: {safe(o.error)}")
             out.append("")
             continue
-        rows = [(safe(r.check), _clip(safe(r.expected), width), _clip(safe(r.actual), width), _STATUS_WORD[r.status])
-                for r in o.results if not only_failures or r.status == FAIL]
-        if rows:
-            out.append(tabulate(rows, headers=("check", "expected", "actual", "result"), tablefmt="simple"))
-        c = o.counts()
-        out.append(f"{len(o.results)} checks: {c[PASS]} met, {c[FAIL]} not met, {c[SKIP]} skipped")
+        shown = [r for r in sorted(o.results, key=lambda r: _ORDER[r.status]) if not only_failures or r.status == FAIL]
+        rows = [(_STATUS_WORD[r.status], r.check, r.expected, r.actual) for r in shown]
+        out += table(("result", "check", "expected", "actual"), rows, width)
+        hidden = len(o.results) - len(shown)
+        if hidden and any(r.status == FAIL for r in o.results):
+            out.append(f"({plural(hidden, 'other check')} met or skipped: --all lists them)")
         out.append("")
     if len(outcomes) > 1:
         summary = failure_summary(outcomes)
         states = [o.status for o in outcomes]
-        out.append(f"== summary: {len(outcomes)} targets, {states.count(PASS)} met all, "
-                   f"{states.count(FAIL)} not met, {states.count('error')} could not be checked")
+        out += wrap(f"== summary: {len(outcomes)} targets, {states.count(PASS)} met all, "
+                    f"{states.count(FAIL)} not met, {states.count('error')} could not be checked", width,
+                    indent="   ", first_indent="")
         if summary:
-            out.append(tabulate([(safe(check), _clip(safe(", ".join(where)), 100)) for check, where in summary],
-                                headers=("check", "not met on"), tablefmt="simple"))
+            out += table(("check", "not met on"), [(check, ", ".join(where)) for check, where in summary], width)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+render_table = render_text  # the name before "text" became the format's name
 
 
 def render_json(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
@@ -728,10 +746,11 @@ def render_tap(outcomes: Sequence[TargetOutcome], source: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(outcomes: Sequence[TargetOutcome], fmt: str, source: str = "", only_failures: bool = False) -> str:
+def render(outcomes: Sequence[TargetOutcome], fmt: str, source: str = "", only_failures: bool = True,
+           width: Optional[int] = None) -> str:
     """Render *outcomes* in one of :data:`COMPARE_FORMATS`."""
-    if fmt == "table":
-        return render_table(outcomes, source, only_failures)
+    if fmt in ("text", "table"):
+        return render_text(outcomes, source, only_failures, width)
     if fmt == "json":
         return render_json(outcomes, source)
     if fmt == "junit":
@@ -743,6 +762,6 @@ def render(outcomes: Sequence[TargetOutcome], fmt: str, source: str = "", only_f
 
 __all__ = [
     "CheckResult", "TargetOutcome", "compare", "compare_workers", "exit_code", "failure_summary",
-    "render", "render_table", "render_json", "render_junit", "render_tap", "winning_distributions",
+    "render", "render_text", "render_table", "target_summary", "render_json", "render_junit", "render_tap", "winning_distributions",
     "modules_outside_venv", "shadowed_names", "COMPARE_FORMATS", "PASS", "FAIL", "SKIP",
 ]

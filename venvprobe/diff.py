@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
-DIFF_FORMATS = ("text", "markdown", "json")
+if TYPE_CHECKING:
+    from venvprobe.render import Table
+
+DIFF_FORMATS = ("text", "markdown", "json", "html")
 
 # Interpreter fields that depend on how this one process was started, not on
 # the deployment.
@@ -176,33 +179,32 @@ def diff_reports(a: dict, b: dict) -> Dict[str, Any]:
 
 
 def _v(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
     if isinstance(value, (list, dict)):
         return json.dumps(value)
-    return str(value) if value != "" else '""'
+    from venvprobe.render import format_value
+
+    return format_value(value)
 
 
-Table = Tuple[str, Sequence[str], List[Sequence[Any]]]
+def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List["Table"]:
+    """A table for every section that differs."""
+    from venvprobe.render import Table
 
-
-def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List[Table]:
-    """(title, headers, rows) for every section that differs."""
     out: List[Table] = []
     for section, title in (("interpreter", "Interpreter"), ("identity", "Identity")):
         if d[section]:
-            out.append((title, ("field", a_name, b_name), [(c["field"], _v(c["a"]), _v(c["b"])) for c in d[section]]))
+            out.append(Table(section, title, ("field", a_name, b_name),
+                             [(c["field"], _v(c["a"]), _v(c["b"])) for c in d[section]]))
     sp = d["sys_path"]
     if not sp["same"]:
         rows: List[Sequence[Any]] = []
         for line in sp["lines"]:
-            mark = {"=": " ", "-": "-", "+": "+"}[line["op"]] + (" (moved)" if line.get("moved") else "")
-            rows.append((mark, _v(line["a_index"]), _v(line["b_index"]), line["path"], _v(line["origin"])))
+            mark = {"=": "same", "-": f"only {a_name}", "+": f"only {b_name}"}[line["op"]] + (" (moved)" if line.get("moved") else "")
+            rows.append((mark, _v(line["a_index"]), _v(line["b_index"]), _v(line["origin"]), line["path"]))
         for change in sp["origins_changed"]:
-            rows.append(("~", "", "", change["path"], f"origin {change['a']} -> {change['b']}"))
-        out.append(("sys.path order", ("", f"[{a_name}]", f"[{b_name}]", "path", "origin"), rows))
+            rows.append(("origin changed", "", "", f"{change['a']} -> {change['b']}", change["path"]))
+        out.append(Table("sys_path", "sys.path order", ("", f"index in {a_name}", f"index in {b_name}", "origin", "path"),
+                         rows, prose=(0,)))
     dists = d["distributions"]
     if any(dists.values()):
         rows = [("added", x["name"], "-", _v(x["version"]), _v(x["origin"])) for x in dists["added"]]
@@ -210,46 +212,55 @@ def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List[Table]:
         rows += [("changed", x["name"], _v(x["a_version"]), _v(x["b_version"]),
                   _v(x["a_origin"]) if x["a_origin"] == x["b_origin"] else f"{x['a_origin']} -> {x['b_origin']}")
                  for x in dists["changed"]]
-        out.append(("Distributions", ("", "name", a_name, b_name, "from"), rows))
+        out.append(Table("distributions", "Distributions",
+                         ("", "name", f"version in {a_name}", f"version in {b_name}", "from (sys.path origin)"), rows,
+                         prose=(0,)))
     if any(d["shadowed"].values()):
         rows = [("only in " + b_name, x) for x in d["shadowed"]["added"]] + [("only in " + a_name, x) for x in d["shadowed"]["removed"]]
-        out.append(("Shadowing", ("", "what"), rows))
+        out.append(Table("shadowed", "Shadowing", ("", "what"), rows, prose=(0,)))
     if any(d["findings"].values()):
         rows = [("only in " + b_name, f["severity"], f["code"], f["message"]) for f in d["findings"]["added"]]
         rows += [("only in " + a_name, f["severity"], f["code"], f["message"]) for f in d["findings"]["removed"]]
-        out.append(("Findings", ("", "severity", "code", "message"), rows))
+        out.append(Table("findings", "Findings", ("", "severity", "code", "message"), rows, prose=(0, 3)))
     if d["environment"]:
-        out.append(("Environment", ("variable", a_name, b_name), [(c["field"], _v(c["a"]), _v(c["b"])) for c in d["environment"]]))
+        out.append(Table("environment", "Environment", ("variable", a_name, b_name),
+                         [(c["field"], _v(c["a"]), _v(c["b"])) for c in d["environment"]]))
     return out
 
 
-def render_diff(d: Dict[str, Any], fmt: str = "text", a_name: str = "A", b_name: str = "B") -> str:
-    """The diff as text (tables), Markdown (for tickets) or JSON."""
+_SAME = "No differences (pids, timestamps and other per-process values are not compared)."
+
+
+def render_diff(d: Dict[str, Any], fmt: str = "text", a_name: str = "A", b_name: str = "B",
+                width: Optional[int] = None) -> str:
+    """The diff as text (fitted to *width* columns, None: no limit), Markdown (for tickets), HTML or JSON."""
     if fmt == "json":
         return json.dumps(dict(d, a=a_name, b=b_name), indent=2, ensure_ascii=False) + "\n"
-    from tabulate import tabulate
+    from venvprobe import render as r
 
-    from venvprobe.render import format_cell
-    from venvprobe.textsafe import escape_controls, md_code
+    summary = f"A and B {summary_line(d)}" if not d["same"] else "A and B do not differ"
+    if fmt == "markdown":
+        from venvprobe import mdfmt
 
-    tablefmt = "github" if fmt == "markdown" else "simple"
-    md = fmt == "markdown"
-    out: List[str] = []
-    if md:
-        out.append(f"## venvprobe diff: {md_code(a_name)} vs {md_code(b_name)}\n")
-    else:
-        out.append(f"venvprobe diff: A = {escape_controls(a_name)}\n                B = {escape_controls(b_name)}")
+        out = [f"# venvprobe diff: {mdfmt.text(summary)}", "", f"- A: {mdfmt.code(a_name)}", f"- B: {mdfmt.code(b_name)}", ""]
+        if d["same"]:
+            out.append(mdfmt.text(_SAME))
+        out += r.tables_markdown(_tables(d, "A", "B"), level=3)
+        return "\n".join(out).rstrip("\n") + "\n"
+    if fmt == "html":
+        tables = _tables(d, "A", "B")
+        return r.html_page("venvprobe diff", [("A", a_name), ("B", b_name), ("result", summary)], None, None, tables)
+    if fmt != "text":
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(DIFF_FORMATS)}")
+    from venvprobe import textfmt
+
+    out = textfmt.wrap(f"venvprobe diff: {summary}", width, indent="    ", first_indent="")
+    out += textfmt.wrap(f"A = {a_name}", width, indent="    ", first_indent="")
+    out += textfmt.wrap(f"B = {b_name}", width, indent="    ", first_indent="")
+    out.append("")
     if d["same"]:
-        out.append("No differences (pids, timestamps and other per-process values are not compared).")
-        return "\n".join(out) + "\n"
-    for title, headers, rows in _tables(d, "A" if fmt != "markdown" else a_name, "B" if fmt != "markdown" else b_name):
-        out.append(("### " if fmt == "markdown" else "\n== ") + title + ("\n" if fmt == "markdown" else ""))
-        # Every cell comes from the reports (or their names): escaped here, once.
-        rows = [[format_cell(c, md) for c in row] for row in rows]
-        headers = [format_cell(h, md) for h in headers]
-        out.append(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))
-        if fmt == "markdown":
-            out.append("")
+        out += textfmt.wrap(_SAME, width)
+    out += r.tables_text(_tables(d, "A", "B"), width)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -8,7 +8,6 @@ facts in the same order: findings first, then the sections.
 from __future__ import annotations
 
 from venvprobe.analyze import summarize
-from venvprobe.textsafe import escape_controls, md_cell, md_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
@@ -19,23 +18,31 @@ SECTIONS = ("findings", "interpreter", "identity", "path", "shadowed", "distribu
 
 
 class Table:
-    """One titled table (or key/value list) of a rendered report.
+    """One titled table (or key/value list): the one table model of every command's output.
 
-    ``wrap`` (plain text only) wraps these columns (None = never) so a
-    finding's message and fix stay readable in an 80-160 column terminal.
+    Text (:mod:`venvprobe.textfmt`), Markdown (:mod:`venvprobe.mdfmt`) and
+    HTML (:mod:`venvprobe.htmlfmt`) draw it; ``prose`` names the columns
+    holding sentences (Markdown escapes them as text; every other cell is a
+    value and goes in a code span).  ``wrap`` is kept for callers of the old
+    signature and unused: text tables now fit the terminal on their own.
     A plain class: ``dataclasses`` costs every CLI start ~9 ms.
     """
 
-    __slots__ = ("section", "title", "headers", "rows", "note", "wrap")
+    __slots__ = ("section", "title", "headers", "rows", "note", "wrap", "prose")
 
     def __init__(self, section: str, title: str, headers: Sequence[str], rows: Optional[List[Sequence[Any]]] = None,
-                 note: str = "", wrap: Optional[Sequence[Optional[int]]] = None):
+                 note: str = "", wrap: Optional[Sequence[Optional[int]]] = None, prose: Sequence[int] = ()):
         self.section = section
         self.title = title
         self.headers = headers
         self.rows = rows if rows is not None else []
         self.note = note
         self.wrap = wrap
+        self.prose = tuple(prose)
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "headers": list(self.headers), "rows": [list(r) for r in self.rows],
+                "note": self.note}
 
 
 def _kv(section: str, title: str, pairs: Iterable[tuple], note: str = "") -> Table:
@@ -43,9 +50,12 @@ def _kv(section: str, title: str, pairs: Iterable[tuple], note: str = "") -> Tab
 
 
 def format_value(value: Any) -> str:
-    """One table cell as text: None as "-", booleans as yes/no, lists and dicts joined."""
+    """One table cell as text: None as "-", "" as '' (it means something: the current directory, %{GLOBAL}...),
+    booleans as yes/no, lists and dicts joined."""
     if value is None:
         return "-"
+    if value == "":
+        return "''"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
@@ -100,10 +110,10 @@ def _findings_tables(report: dict) -> List[Table]:
     findings = report.get("findings") or []
     counts = summarize(findings)
     rows = [(f.get("severity"), f.get("code"), f.get("message"), f.get("fix")) for f in findings]
-    note = f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"
-    if not findings:
-        note = "no findings"
-    return [Table("findings", "Findings", ("severity", "code", "what", "fix"), rows, note, wrap=(None, None, 72, 56))]
+    from venvprobe.textfmt import counts_line
+
+    note = counts_line(counts) if findings else "no findings"
+    return [Table("findings", "Findings", ("severity", "code", "what", "fix"), rows, note, prose=(2, 3))]
 
 
 def _identity_tables(report: dict) -> List[Table]:
@@ -130,6 +140,8 @@ def _identity_tables(report: dict) -> List[Table]:
     pairs.append(("server", server.get("kind")))
     for key, value in server.items():
         if key not in ("kind", "options"):
+            if key == "application_group" and value == "":
+                value = "%{GLOBAL} (the main interpreter)"
             pairs.append((f"server.{key}", value))
     pairs.append(("third-party C extensions", ident.get("third_party_extensions")))
     pairs.append(("WSGI script modules", ident.get("wsgi_script_modules")))
@@ -190,8 +202,9 @@ def _path_tables(report: dict) -> List[Table]:
         if e.get("non_utf8"):
             flags.append("non-utf8")
         origin = e.get("origin") or {}
-        rows.append((e.get("index"), e.get("path"), origin.get("kind"), " ".join(flags) or "ok", origin.get("detail")))
-    return [Table("path", "sys.path (in order)", ("#", "path", "origin", "state", "where it came from"), rows)]
+        rows.append((e.get("index"), " ".join(flags) or "ok", origin.get("kind"), origin.get("detail"), e.get("path")))
+    return [Table("path", "sys.path (in order)", ("index", "state", "origin", "where it came from", "path"), rows,
+                  prose=(3,))]
 
 
 def _shadowed_tables(report: dict) -> List[Table]:
@@ -211,20 +224,22 @@ def _shadowed_tables(report: dict) -> List[Table]:
         mrows.append((m.get("name") + (" (stdlib)" if m.get("stdlib") else ""), win.get("path"),
                       "; ".join(l.get("path", "") for l in m.get("losers") or []), m.get("loaded_file")))
     return [
-        Table("shadowed", "Shadowed distributions (first on sys.path wins)", ("name", "wins", "hidden"), drows,
-              "" if drows else "none"),
-        Table("shadowed", "Shadowed modules and packages", ("name", "wins", "hidden", "loaded from"), mrows,
-              "" if mrows else "none"),
+        Table("shadowed", "Shadowed distributions (first on sys.path wins)", ("name", "used (found first)",
+              "hidden behind it"), drows, "" if drows else "none"),
+        Table("shadowed", "Shadowed modules and packages", ("name", "used (found first)", "hidden behind it",
+              "actually loaded from"), mrows, "" if mrows else "none"),
     ]
 
 
 def _distribution_tables(report: dict) -> List[Table]:
     dists = _section(report, "distributions") or []
-    rows = [(d.get("name"), d.get("version"), d.get("location_index"), d.get("location"), d.get("installer"),
-             "editable" if d.get("editable") else "") for d in dists if isinstance(d, dict)]
+    rows = [(d.get("name"), d.get("version"), d.get("location_index"),
+             ", ".join(x for x in (d.get("installer"), "editable" if d.get("editable") else None) if x) or None,
+             d.get("location")) for d in dists if isinstance(d, dict)]
     rows.sort(key=lambda r: (str(r[0]).lower(), r[2] if r[2] is not None else 0))
     return [Table("distributions", f"Installed distributions ({len(rows)})",
-                  ("name", "version", "#", "location", "installer", "editable"), rows)]
+                  ("name", "version", "sys.path entry", "installed by", "location"), rows,
+                  "sys.path entry: the index in sys.path of the location it was found in")]
 
 
 def _module_tables(report: dict) -> List[Table]:
@@ -238,14 +253,20 @@ def _module_tables(report: dict) -> List[Table]:
 
 def _process_tables(report: dict) -> List[Table]:
     p = _section(report, "process") or {}
-    parents = " <- ".join(f"{x.get('name')}({x.get('pid')})" for x in p.get("parents") or [])
+    parents = " <- ".join(f"{x.get('name')}({x.get('pid')})" for x in p.get("parents") or []) or None
     pairs = [("pid", p.get("pid")), ("name", p.get("name")), ("user", p.get("user")), ("uids", p.get("uids")),
              ("gids", p.get("gids")), ("parents", parents), ("threads", p.get("threads")),
-             ("rss", p.get("rss")), ("cwd", p.get("cwd")), ("cmdline", " ".join(p.get("cmdline") or [])),
+             ("memory (RSS)", _mib(p.get("rss"))), ("cwd", p.get("cwd")), ("cmdline", " ".join(p.get("cmdline") or []) or None),
              ("source", p.get("source"))]
     if p.get("psutil_error"):
         pairs.append(("psutil failed", p.get("psutil_error")))  # the report went on from /proc
     return [_kv("process", "Process", pairs)]
+
+
+def _mib(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value / 1048576:.1f} MiB"
+    return value
 
 
 def _environment_tables(report: dict) -> List[Table]:
@@ -255,105 +276,143 @@ def _environment_tables(report: dict) -> List[Table]:
 
 
 # ---------------------------------------------------------------------------
-# formats
+# formats: one table model, drawn as text, Markdown or HTML
 
 
-def _header_line(report: dict) -> str:
+def _facts(report: dict) -> List[tuple]:
+    """What identifies the reported interpreter, for the header of every format."""
     it = _section(report, "interpreter") or {}
     ident = _section(report, "identity") or {}
-    server = (ident.get("server") or {}).get("kind")
-    return (f"venvprobe report — Python {it.get('version')} at {it.get('prefix')} — pid {ident.get('pid')}, "
-            f"interpreter {ident.get('interpreter_id')}, server {server} — {report.get('generated_at')}")
+    server = ident.get("server") or {}
+    kind = server.get("kind") if isinstance(server, dict) else None
+    if kind == "mod_wsgi" and isinstance(server, dict) and server.get("mode"):
+        kind = f"mod_wsgi ({server.get('mode')} mode)"
+    return [("Python", it.get("version")), ("prefix", it.get("prefix")), ("server", kind),
+            ("pid", ident.get("pid")), ("interpreter", ident.get("interpreter_id")),
+            ("generated", report.get("generated_at"))]
+
+
+def _counts(report: dict) -> Dict[str, int]:
+    return summarize([f for f in report.get("findings") or [] if isinstance(f, dict)])
+
+
+def _wanted_findings(report: dict, sections: Optional[Sequence[str]]) -> bool:
+    return "findings" in set(sections or SECTIONS)
+
+
+def _findings_list(report: dict) -> List[dict]:
+    return [f for f in report.get("findings") or [] if isinstance(f, dict)]
 
 
 def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown: bool = False,
-                stdlib_only: bool = False) -> str:
-    """Plain-text (tabulate) or Markdown rendering; *stdlib_only* (the probe) lays tables out without tabulate."""
-    if stdlib_only:
-        tabulate = _plain_table
-    else:
-        try:
-            # tabulate (with wcwidth) costs ~40 ms to import: only text formats pay it.
-            from tabulate import tabulate
-        except Exception:  # broken here (too old, or a shadowed stdlib module under it): the report goes on
-            tabulate = _plain_table
+                width: Optional[int] = None) -> str:
+    """Plain text sized to *width* columns (None: no limit), or Markdown with ``markdown=True``."""
+    if markdown:
+        return render_markdown(report, sections)
+    from venvprobe import textfmt
 
-    fmt = "github" if markdown else "simple"
-    safe = md_text if markdown else escape_controls
-    out = [("# " if markdown else "") + safe(_header_line(report)), ""]
-    for table in report_tables(report, sections):
-        out.append(("## " if markdown else "== ") + safe(table.title) + ("" if markdown else " =="))
-        if table.note:
-            out.append(("_" + safe(table.note) + "_") if markdown else safe(table.note))
-        if table.rows:
-            rows = [[format_cell(c, markdown) for c in row] for row in table.rows]
-            extra = {"maxcolwidths": list(table.wrap)} if table.wrap and not markdown else {}
-            out.append(tabulate(rows, headers=list(table.headers), tablefmt=fmt, disable_numparse=True, **extra))
+    facts = [(k, v) for k, v in _facts(report) if v not in (None, "")]
+    out = textfmt.wrap("venvprobe report — " + ", ".join(f"{k} {format_value(v)}" for k, v in facts
+                                                        if k in ("Python", "server", "pid")),
+                       width, indent="    ", first_indent="")
+    for key in ("prefix", "interpreter", "generated"):
+        value = dict(facts).get(key)
+        if value not in (None, ""):
+            out += textfmt.wrap(f"{key}: {format_value(value)}", width, indent="    ", first_indent="")
+    out.append("")
+    tables = report_tables(report, sections)
+    if _wanted_findings(report, sections):
+        out += textfmt.findings_section(_findings_list(report), _counts(report), width)
         out.append("")
-    return "\n".join(out)
+    out += tables_text([t for t in tables if t.section != "findings" or t.headers == ("error",)], width)
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _wrap(text: str, width: Optional[int]) -> List[str]:
-    """Word-wrap one cell to *width* columns (``textwrap`` imports ``re``)."""
-    if not width or width < 1:
-        return text.split("\n")
-    lines: List[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            while len(word) > width:
-                if line:
-                    lines.append(line)
-                    line = ""
-                lines.append(word[:width])
-                word = word[width:]
-            if not line:
-                line = word
-            elif len(line) + 1 + len(word) <= width:
-                line += " " + word
-            else:
-                lines.append(line)
-                line = word
-        lines.append(line)
-    return lines
+def tables_text(tables: Sequence["Table"], width: Optional[int]) -> List[str]:
+    """Every table as a heading, its note and the table fitted to *width*."""
+    from venvprobe import textfmt
 
-
-def _plain_table(rows: List[List[str]], headers: List[str], tablefmt: str = "simple",
-                 disable_numparse: bool = True, maxcolwidths: Optional[List[Optional[int]]] = None) -> str:
-    """tabulate's "simple" and "github" layouts in the standard library, for the probe's request path."""
-    count = len(headers)
-    widths_wanted = list(maxcolwidths or []) + [None] * count
-    cells = [[_wrap(str(c), widths_wanted[i]) for i, c in enumerate(row)] for row in rows]
-    github = tablefmt == "github"
-    widths = [len(h) + (0 if github else 2) for h in headers]
-    for row in cells:
-        for i, lines in enumerate(row[:count]):
-            widths[i] = max([widths[i]] + [len(line) for line in lines])
-    if github:
-        widths = [max(w, 3) for w in widths]
-
-        def line(values: Sequence[str]) -> str:
-            return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths)) + " |"
-
-        out = [line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    else:
-
-        def line(values: Sequence[str]) -> str:
-            return "  ".join(v.ljust(w) for v, w in zip(values, widths))
-
-        out = [line(headers), "  ".join("-" * w for w in widths)]
-    for row in cells:
-        height = max([len(lines) for lines in row] or [1])
-        for n in range(height):
-            out.append(line([lines[n] if n < len(lines) else "" for lines in row]))
-    return "\n".join(out)
+    out: List[str] = []
+    for table in tables:
+        out += textfmt.heading(table.title, table.note, width)
+        if table.rows:
+            out += textfmt.table(table.headers, [[format_value(c) for c in row] for row in table.rows], width)
+        out.append("")
+    return out
 
 
 def format_cell(value: Any, markdown: bool) -> str:
-    """A cell for a text or Markdown table: controls made visible, Markdown markup escaped."""
-    # Values come from the inspected host: a package name or path may carry
-    # ESC sequences, bidi overrides, newlines, `[x](javascript:...)` or HTML.
-    return md_cell(format_value(value)) if markdown else escape_controls(format_value(value))
+    """A cell for a text or Markdown table (Markdown: a code span, literal whatever it holds)."""
+    if markdown:
+        from venvprobe import mdfmt
+
+        return "-" if value is None else mdfmt.code(format_value(value), in_table=True)
+    return format_value(value)
+
+
+def tables_markdown(tables: Sequence["Table"], level: int = 2) -> List[str]:
+    """Every table as a heading, its note and a GitHub table; long ones folded in <details>."""
+    from venvprobe import mdfmt
+
+    out: List[str] = []
+    for table in tables:
+        out.append(mdfmt.heading(level, table.title))
+        out.append("")
+        if table.note:
+            out += ["_" + mdfmt.text(table.note) + "_", ""]
+        if not table.rows:
+            continue
+        prose = table.prose or ()
+        rows = [[mdfmt.text(format_value(c)) if i in prose else format_cell(c, True) for i, c in enumerate(row)]
+                for row in table.rows]
+        body = mdfmt.table([mdfmt.text(h) for h in table.headers], rows)
+        if len(rows) > mdfmt.FOLD_ROWS:
+            body = mdfmt.details(f"{table.title}: {len(rows)} rows", body)
+        out += body + [""]
+    return out
+
+
+def findings_markdown(findings: Sequence[dict], counts: Dict[str, int], level: int = 2) -> List[str]:
+    """Findings as a list: severity and code, message, evidence and fix under each."""
+    from venvprobe import mdfmt, textfmt
+
+    out = [mdfmt.heading(level, "Findings"), ""]
+    if not findings:
+        return out + ["No findings.", ""]
+    out += [mdfmt.text(textfmt.counts_line(counts)), ""]
+    for f in findings:
+        out.append(f"- **{mdfmt.text(f.get('severity'))}** {mdfmt.code(f.get('code'))}: {mdfmt.text(f.get('message'))}")
+        evidence = [e for e in f.get("evidence") or [] if e not in (None, "")]
+        if evidence:
+            out.append("  - evidence: " + ", ".join(mdfmt.code(e) for e in evidence[:12])
+                       + (f" and {len(evidence) - 12} more" if len(evidence) > 12 else ""))
+        if f.get("fix"):
+            out.append(f"  - fix: {mdfmt.text(f.get('fix'))}")
+    out.append("")
+    return out
+
+
+def summary_line(counts: Dict[str, int], what: str) -> str:
+    """The first line of a ticket: status, counts and what was checked."""
+    from venvprobe import textfmt
+
+    status = "problems found" if counts.get("error") else "warnings" if counts.get("warning") else "no problems found"
+    return f"venvprobe {what}: {status} ({textfmt.counts_line(counts)})"
+
+
+def render_markdown(report: dict, sections: Optional[Sequence[str]] = None) -> str:
+    """Markdown for a ticket: a summary line first, paths and values in code spans, long tables folded."""
+    from venvprobe import mdfmt
+
+    counts = _counts(report)
+    out = ["# " + mdfmt.text(summary_line(counts, "report")), ""]
+    out += [f"- {mdfmt.text(k)}: {mdfmt.code(format_value(v))}" for k, v in _facts(report) if v not in (None, "")]
+    out.append("")
+    tables = report_tables(report, sections)
+    if _wanted_findings(report, sections):
+        out += findings_markdown(_findings_list(report), counts)
+    out += tables_markdown([t for t in tables if t.section != "findings" or t.headers == ("error",)])
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:
@@ -379,56 +438,61 @@ def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     return dumps(report)
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5em;color:#1b1b1b;background:#fff}
-h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;font-size:.9em;width:100%}
-th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top;word-break:break-all}
-th{background:#f3f3f3}.error td:first-child{background:#fdd;font-weight:bold}
-.warning td:first-child{background:#ffe9b3}.info td:first-child{background:#e3f0ff}
-.note{color:#555;font-style:italic}code{font-family:ui-monospace,monospace}
-"""
+def html_page(title: str, facts: Sequence[tuple], counts: Optional[Dict[str, int]], findings: Optional[Sequence[dict]],
+              tables: Sequence["Table"]) -> str:
+    """The one HTML page layout: facts, status banner, contents, finding cards, tables."""
+    from venvprobe import htmlfmt, textfmt
 
-
-def _escape_html(text: str) -> str:
-    """``html.escape`` (quote=True) without ``import html`` (which imports ``re``)."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#x27;"))
+    e = htmlfmt.esc
+    anchor = htmlfmt.Anchors()
+    toc: List[tuple] = []
+    body: List[str] = []
+    if findings is not None:
+        toc.append(("findings", f"Findings ({len(findings)})"))
+        anchor("findings")
+        body.append('<section id="findings"><h2>Findings</h2>')
+        if not findings:
+            body.append('<p class="note">No findings.</p>')
+        for i, f in enumerate(findings, 1):
+            body.append(htmlfmt.finding_card(f, f"finding-{i}"))
+        body.append("</section>")
+    for table in tables:
+        a = anchor(table.title)
+        toc.append((a, table.title))
+        body.append(f'<section id="{e(a)}"><h2>{e(table.title)}</h2>')
+        if table.note:
+            body.append(f'<p class="note">{e(table.note)}</p>')
+        if table.rows:
+            body.append(htmlfmt.table([str(h) for h in table.headers],
+                                      [[format_value(c) for c in row] for row in table.rows]))
+        body.append("</section>")
+    head = [f"<header><h1>{e(title)}</h1>", htmlfmt.facts(facts), "</header>"]
+    if counts is not None:
+        head.append(htmlfmt.banner(counts, textfmt.counts_line(counts)))
+    if len(toc) > 1:
+        head.append(htmlfmt.toc(toc))
+    return htmlfmt.page(title, "\n".join(head), "\n".join(body))
 
 
 def render_html(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     """A self-contained HTML page (no external CSS, JS or fonts); every value escaped."""
-    e = _escape_html
-    parts = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<title>venvprobe</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(_header_line(report))}</h1>",
-    ]
-    for table in report_tables(report, sections):
-        parts.append(f"<h2>{e(table.title)}</h2>")
-        if table.note:
-            parts.append(f"<p class=\"note\">{e(table.note)}</p>")
-        if not table.rows:
-            continue
-        parts.append("<table><thead><tr>" + "".join(f"<th>{e(str(h))}</th>" for h in table.headers) + "</tr></thead><tbody>")
-        for row in table.rows:
-            css = ""
-            if table.section == "findings" and row and row[0] in ("error", "warning", "info"):
-                css = f" class=\"{e(str(row[0]))}\""
-            parts.append(f"<tr{css}>" + "".join(f"<td>{e(format_value(c))}</td>" for c in row) + "</tr>")
-        parts.append("</tbody></table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    tables = [t for t in report_tables(report, sections) if t.section != "findings" or t.headers == ("error",)]
+    findings = _findings_list(report) if _wanted_findings(report, sections) else None
+    facts = [(k, format_value(v)) for k, v in _facts(report)]
+    return html_page("venvprobe report", facts, _counts(report), findings, tables)
 
 
 def render(report: dict, fmt: str = "text", sections: Optional[Sequence[str]] = None,
-           stdlib_only: bool = False) -> str:
-    """Render *report* in *fmt* (one of :data:`FORMATS`); *stdlib_only*: without tabulate (the probe)."""
+           width: Optional[int] = None, stdlib_only: bool = True) -> str:
+    """Render *report* in *fmt* (one of :data:`FORMATS`); text is fitted to *width* columns (None: no limit).
+
+    Every format is drawn with the standard library only (the probe's request
+    path needs that); *stdlib_only* is accepted for callers that ask for it.
+    """
     if fmt == "text":
-        return render_text(report, sections, stdlib_only=stdlib_only)
+        return render_text(report, sections, width=width)
     if fmt == "markdown":
-        return render_text(report, sections, markdown=True, stdlib_only=stdlib_only)
+        return render_markdown(report, sections)
     if fmt == "json":
         return render_json(report, sections)
     if fmt == "html":

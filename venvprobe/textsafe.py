@@ -119,14 +119,17 @@ def md_cell(value: Any) -> str:
     return md_text(value)
 
 
-def md_code(value: Any) -> str:
+def md_code(value: Any, in_table: bool = False) -> str:
     """*value* as an inline code span, with a fence longer than any backtick run inside.
 
     Inside a code span nothing is markup (no links, no HTML), but backslash
     escapes do not work either, hence the fence instead.  Pipes still end a
-    GitHub table cell even inside code, so they are replaced by U+2502.
+    GitHub table cell even inside code: with *in_table* they are written
+    ``\\|``, which GFM turns back into a literal ``|`` before parsing the span.
     """
-    text = escape_controls(value).replace("|", "\u2502")
+    text = escape_controls(value)
+    if in_table:
+        text = text.replace("|", "\\|")
     longest = run = 0
     for ch in text:
         run = run + 1 if ch == "`" else 0

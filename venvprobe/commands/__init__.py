@@ -99,9 +99,20 @@ def write_output(text: str, path: Optional[str]) -> None:
         raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 
 
-def add_output_args(parser, formats=("text", "markdown", "json"), fail_on_default: str = "warning") -> None:
+def text_width(output: Optional[str]) -> Optional[int]:
+    """Columns for text output: $COLUMNS, else the terminal's; None (no limit) when piped or written to a file."""
+    from venvprobe.textfmt import MIN_WIDTH, terminal_width
+
+    if output and output != "-":
+        env = os.environ.get("COLUMNS", "")
+        return max(MIN_WIDTH, int(env)) if env.strip().isdigit() and int(env) > 0 else None
+    return terminal_width()
+
+
+def add_output_args(parser, formats=("text", "markdown", "json", "html"), fail_on_default: str = "warning") -> None:
     """--format, --output and --fail-on, the same on every checking command."""
-    parser.add_argument("--format", "-f", choices=formats, default=formats[0])
+    parser.add_argument("--format", "-f", choices=formats, default=formats[0],
+                        help=f"{'|'.join(formats)} (default: {formats[0]}; text fits $COLUMNS or the terminal)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     parser.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default=fail_on_default,
                         help=f"exit 1 when a finding at or above this severity exists (default: {fail_on_default})")

@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import List
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, text_width, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                         for g in cfg.groups],
              "homes": {f"{h} (as {u})": c.as_dict() for (h, u), c in homes.items()}}
     result = make_result("check-apache", cfg.path, findings, facts=facts, tables=tables)
-    write_output(render(result, args.format), args.output)
+    write_output(render(result, args.format, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, text_width, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -72,5 +72,5 @@ def run(args: argparse.Namespace) -> int:
                        do_predict=not args.no_predict, confirm=not args.no_confirm)
     result = make_result("check-home", check.given, check.findings, facts=check.as_dict(),
                          tables=[kv_table("Python home", check.facts())])
-    write_output(render(result, args.format), args.output)
+    write_output(render(result, args.format, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, text_width, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -92,5 +92,5 @@ def run(args: argparse.Namespace) -> int:
                        "main_interpreter": a.index == 0 or cfg.single_interpreter} for a in apps],
              "home": check.as_dict() if check else None}
     result = make_result("check-uwsgi", cfg.path, findings, facts=facts, tables=tables)
-    write_output(render(result, args.format), args.output)
+    write_output(render(result, args.format, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK

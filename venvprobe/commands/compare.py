@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, List, Optional
 
-from venvprobe.commands import UsageError, write_output
+from venvprobe.commands import UsageError, text_width, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
 from venvprobe.compare import COMPARE_FORMATS, PASS, FAIL, TargetOutcome, compare_workers, exit_code, render
 from venvprobe.fleet import FetchError, FetchOptions, Target, TargetResult, parse_targets, worker_differences
@@ -31,10 +31,16 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p.add_argument("targets", metavar="TARGET", nargs="*", help="report file, -, probe URL or python:PATH")
     p.add_argument("--python", metavar="PATH", action="append", default=[],
                    help="collect a report in this interpreter or venv (repeatable)")
-    p.add_argument("--format", "-f", choices=COMPARE_FORMATS, default="table",
-                   help="table (default), json, junit (JUnit XML) or tap (TAP 13)")
+    p.add_argument("--format", "-f", choices=COMPARE_FORMATS + ("table",), default="text", metavar="{%s}" % ",".join(COMPARE_FORMATS),
+                   help="text (default; fits $COLUMNS or the terminal), json, junit (JUnit XML) or tap (TAP 13); "
+                   "'table' is an old name of text")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    p.add_argument("--only-failures", action="store_true", help="table: show only the checks not met")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--all", dest="only_failures", action="store_false", default=True,
+                       help="text: list every check (met and skipped too), failures first")
+    shown.add_argument("--only-failures", dest="only_failures", action="store_true",
+                       help="text: list only the checks not met (the default; met and skipped ones are counted "
+                       "in each target's summary line)")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="deploy gate: check again (probe URLs and --python) until every target meets the "
                    "expectations or SECONDS pass; honours Retry-After; says on stderr why it gave up")
@@ -116,7 +122,13 @@ def _iso(when: Optional[float]) -> Optional[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from venvprobe.expectations import ExpectationsError, load_file
+
+    if args.format == "table":
+        print("venvprobe compare: --format table is deprecated, it is now called text", file=sys.stderr)
+        args.format = "text"
 
     try:
         expectations = load_file(args.expectations)
@@ -134,5 +146,6 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.interval < float("inf"):
         raise UsageError("--interval must be more than 0 seconds")
     outcomes = _check_until(targets, options, expectations, args.wait, args.interval)
-    write_output(render(outcomes, args.format, expectations.source, args.only_failures), args.output)
+    write_output(render(outcomes, args.format, expectations.source, args.only_failures, width=text_width(args.output)),
+                 args.output)
     return exit_code(outcomes)

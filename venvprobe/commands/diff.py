@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, text_width, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
 from venvprobe.fleet import FetchError, parse_targets
 
@@ -23,7 +23,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p.add_argument("a", metavar="A", help="first report: file, -, probe URL or python:PATH")
     p.add_argument("b", metavar="B", help="second report")
     p.add_argument("--format", "-f", choices=DIFF_FORMATS, default="text",
-                   help="text (default), markdown (for tickets) or json")
+                   help="text (default; fits $COLUMNS or the terminal), markdown (for tickets), json or html")
     p.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     add_fetch_options(p, samples=False)
     return p
@@ -42,5 +42,6 @@ def run(args: argparse.Namespace) -> int:
         if result.error:
             raise UsageError(result.error)
     d = diff_reports(results[0].reports[0], results[1].reports[0])
-    write_output(render_diff(d, args.format, targets[0].label, targets[1].label), args.output)
+    write_output(render_diff(d, args.format, targets[0].label, targets[1].label, width=text_width(args.output)),
+                 args.output)
     return EXIT_OK if d["same"] else EXIT_FINDINGS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, fails_on, read_input, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, fails_on, read_input, text_width, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -82,5 +82,5 @@ def run(args: argparse.Namespace) -> int:
                  "homes": error_log.homes_in_log(facts), "startups": [b.as_dict() for b in facts.blocks],
                  "home_checks": [c.as_dict() for c in checks]}
     result = make_result("explain-log", source, findings, facts=facts_out, tables=tables)
-    write_output(render(result, args.format), args.output)
+    write_output(render(result, args.format, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, load_report, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, load_report, text_width, write_output
 from venvprobe.render import FORMATS, SECTIONS, render
 
 
@@ -55,5 +55,5 @@ def run(args: argparse.Namespace) -> int:
         from venvprobe.redact import redact_report
 
         report = redact_report(report, key=key, users=args.redact_users)
-    write_output(render(report, args.format, args.section), args.output)
+    write_output(render(report, args.format, args.section, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(report.get("findings") or [], args.fail_on) else EXIT_OK
