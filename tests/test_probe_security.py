@@ -16,6 +16,7 @@ Servers are started once per module (each ~0.1-0.5 s) and share one venv.
 from __future__ import annotations
 
 import json
+import re
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -352,8 +353,13 @@ def test_hostile_path_names_render_inert(gu):
     # Markdown is judged by what a renderer makes of it: no raw HTML reaches the page, the names stay text.
     md = gu.get("/?format=markdown")[2].decode()
     tokens = MarkdownIt("commonmark").enable("table").parse(md)
-    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in (t.children or [])}
+    # The <details> folds venvprobe writes around long tables are its own HTML, not the host's.
+    fold = re.compile(r"^(<details>\n<summary>[^<>]*</summary>|</details>)$")
+    kinds = {t.type for t in tokens if not (t.type == "html_block" and fold.match(t.content.strip()))}
+    kinds |= {c.type for t in tokens for c in (t.children or [])}
     assert not kinds & {"html_inline", "html_block", "image"}, kinds
+    for raw in (HOSTILE, HOSTILE_DIST, HOSTILE_ENV, "<script", "<img"):
+        assert raw not in md, raw  # entities, not backslashes: literal for any renderer
     rendered = MarkdownIt("commonmark").enable("table").render(md)
     assert "<script" not in rendered and "<img" not in rendered
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered

@@ -20,7 +20,9 @@ def text(value: Any) -> str:
     """Prose: literal text, never emphasis, a link, an image, HTML or a new block (textsafe.md_text)."""
     from venvprobe.textsafe import md_text
 
-    return md_text("" if value is None else value)
+    # \< is literal in CommonMark but leaves "<script" in the source for a
+    # renderer that is not; an entity is literal in both.
+    return md_text("" if value is None else value).replace("\\<", "&lt;").replace("\\>", "&gt;")
 
 
 def code(value: Any, in_table: bool = False) -> str:
@@ -32,13 +34,13 @@ def code(value: Any, in_table: bool = False) -> str:
     is written as escaped text instead: literal too, and a raw ``<script>``
     never appears in the Markdown source for a less careful renderer.
     """
-    from venvprobe.textsafe import md_code, md_text
+    from venvprobe.textsafe import md_code
 
     s = "" if value is None else str(value)
     if s == "":
         return "`''`"
     if "<" in s or ">" in s:
-        return md_text(s)
+        return text(s)
     return md_code(s, in_table=in_table)
 
 
