@@ -265,3 +265,10 @@ def test_cli_takes_what_the_script_serves(deployed, tmp_path) -> None:
     res = subprocess.run([*CLI, "diff", str(first), str(second)], capture_output=True, text=True, timeout=60)
     assert res.returncode in (0, 1) and "Traceback" not in res.stderr, res.stderr
     assert res.stderr == ""
+
+
+def test_probe_script_bad_output_is_one_line_exit_2(tmp_path) -> None:
+    res = subprocess.run([*CLI, "probe-script", "-o", str(tmp_path / "missing-dir" / "probe.wsgi")],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and res.stdout == ""
+    assert len(res.stderr.strip().splitlines()) == 1 and "cannot write" in res.stderr

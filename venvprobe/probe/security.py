@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
+try:
+    # Built in, constant-time, and what hmac.compare_digest falls back to: importing hmac would load
+    # OpenSSL (hashlib) into every worker that mounts the probe, ~4 MiB of RSS and ~10 ms.
+    from _operator import _compare_digest as compare_digest
+except ImportError:  # not CPython
+    from hmac import compare_digest
 import ipaddress
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
@@ -42,7 +47,7 @@ def authorize(environ: Mapping[str, object], config: ResolvedConfig) -> Tuple[bo
     if config.token:
         header = environ.get("HTTP_AUTHORIZATION")
         scheme, _, given = (header if isinstance(header, str) else "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), config.token.encode()):
+        if scheme.lower() != "bearer" or not compare_digest(given.strip().encode(), config.token.encode()):
             return False, "missing or wrong bearer token"
         return True, "token"
     if not config.networks and not addr.is_loopback:
