@@ -246,3 +246,16 @@ def test_cli_report_notes_a_psutil_that_fails_and_goes_on(tmp_path) -> None:
     text = subprocess.run([sys.executable, "-m", "venvprobe", "report", "--section", "process"],
                           capture_output=True, text=True, env=env, timeout=120, cwd=str(tmp_path)).stdout
     assert "psutil failed" in text and "undefined symbol" in text
+
+
+@pytest.mark.parametrize("name, content", [("argparse", "APP_OWN = 1\n"), ("json", "raise ImportError('app json')\n")])
+def test_cli_exits_2_naming_a_shadowing_file_it_cannot_work_around(tmp_path, name, content) -> None:
+    appdir = tmp_path / "app"
+    appdir.mkdir()
+    (appdir / f"{name}.py").write_text(content)
+    proc = subprocess.run([sys.executable, "-m", "venvprobe", "report", "-f", "json"], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(appdir)), timeout=120, cwd=str(tmp_path))
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"venvprobe: the standard library's {name} is shadowed by {appdir / (name + '.py')}")
