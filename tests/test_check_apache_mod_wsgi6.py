@@ -170,3 +170,33 @@ WSGIScriptAlias /emb {tmp_path}/app.wsgi
     f = finding(res, "embedded-python-fails")
     assert f["severity"] == "error" and "/emb run embedded" in f["message"]
     assert "WSGIRestrictEmbedded On" in f["fix"]
+
+
+@pytest.mark.parametrize("which", ["debian-4.9", "pip-6.x"])
+def test_new_directives_need_mod_wsgi6(tmp_path, which):
+    """What httpd itself says (``apache2 -t``) with each mod_wsgi, against check-apache and explain-log."""
+    import subprocess
+
+    servers.require_apache()
+    so = servers.MOD_WSGI_SO if which == "debian-4.9" else servers.mod_wsgi6("3.13").so
+    conf = _conf(tmp_path / "httpd.conf", f"""\
+LoadModule mpm_event_module {servers.APACHE_MODULES_DIR}/mod_mpm_event.so
+LoadModule wsgi_module {so}
+ServerName 127.0.0.1
+ErrorLog {tmp_path}/error.log
+WSGIPerInterpreterGIL On
+""")
+    test = subprocess.run([servers.apache_binary(), "-d", str(tmp_path), "-f", str(conf), "-t"],
+                          capture_output=True, text=True, timeout=30)
+    rc, res = run_json("check-apache", str(conf), "--no-homes")
+    unknown = [f for f in res["findings"] if f["code"] == "directive-unknown-to-mod-wsgi"]
+    if which == "debian-4.9":
+        assert test.returncode != 0 and "Invalid command 'WSGIPerInterpreterGIL'" in test.stderr
+        assert len(unknown) == 1 and unknown[0]["message"].startswith(f"WSGIPerInterpreterGIL ({conf}:5)")
+        log = tmp_path / "httpd-t.log"
+        log.write_text(test.stderr)
+        rc, res = run_json("explain-log", str(log), "--no-check-homes")
+        assert rc == 1 and codes(res) == ["directive-unknown-to-mod-wsgi"]
+    else:
+        assert test.returncode == 0, test.stderr
+        assert unknown == []

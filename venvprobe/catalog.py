@@ -217,6 +217,12 @@ CATALOG: Dict[str, Diagnosis] = {
         # Offline checks also emit the live codes above when the cause is the same
         # (venv-python-mismatch, venv-base-missing, pythonhome-from-env,
         # sys-path-unreadable, base-site-visible, c-extension-in-subinterpreter, ...).
+        _d("directive-unknown-to-mod-wsgi", "error",
+           "A mod_wsgi 6 directive is used with an older mod_wsgi that does not know it: Apache refuses to start",
+           "Load a mod_wsgi that has the directive, or remove it.",
+           mod_wsgi="WSGIPerInterpreterGIL, WSGIFreeThreading, <WSGIInterpreterOptions> and WSGISwitchInterval "
+                    "need mod_wsgi 6: pip install mod_wsgi (built against the Python the venvs use) and load its "
+                    "module (mod_wsgi-express module-config prints the LoadModule line), or drop the directive."),
         _d("free-threading-unavailable", "error",
            "Free-threading is asked of a Python build that is not free-threaded",
            "Use a free-threaded build (python3.13t, configured with --disable-gil), or drop the setting.",

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
         embedder = resolve_embedder(args.python, mod_wsgi, None, "mod_wsgi")
     findings, homes = ac.analyse(cfg, embedder=embedder, check_homes=not args.no_homes,
                                  do_predict=not args.no_predict, confirm=not args.no_confirm)
+    # Which directives the mod_wsgi in use knows: only when the module is known for sure.
+    findings.extend(ac.unknown_directives(cfg, args.mod_wsgi or _loaded_module(cfg)))
 
     tables: List[OfflineTable] = []
     tables.append(kv_table("Configuration", [

@@ -1014,6 +1014,41 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
     return findings, homes
 
 
+# Directives mod_wsgi 6 added: a 4.x module does not know them and httpd refuses the configuration
+# ("Invalid command 'WSGIPerInterpreterGIL', perhaps misspelled or defined by a module not included").
+MOD_WSGI6_DIRECTIVES = ("WSGIPerInterpreterGIL", "WSGIFreeThreading", "WSGIInterpreterOptions", "WSGISwitchInterval")
+MAX_MODULE_BYTES = 32 << 20
+
+
+def unknown_directives(cfg: ApacheConfig, module: Optional[str]) -> List[dict]:
+    """mod_wsgi 6 directives used with a mod_wsgi module that does not define them.
+
+    A module's command table holds each directive name as a C string, so the names
+    it knows are in its file (``<WSGIInterpreterOptions`` with its bracket).
+    """
+    if not module:
+        return []
+    try:
+        with open_regular(module) as fh:
+            data = fh.read(MAX_MODULE_BYTES)
+    except OSError:
+        return []
+    used: Dict[str, str] = {}
+    for node, _scope in _walk(cfg.nodes):
+        for name in MOD_WSGI6_DIRECTIVES:
+            if node.key == name.lower():
+                used.setdefault(name, node.where)
+    out = []
+    for name, where in sorted(used.items()):
+        if name.encode() not in data:
+            out.append(make_finding(
+                "directive-unknown-to-mod-wsgi",
+                f"{name} ({where}) is a mod_wsgi 6 directive, but the mod_wsgi loaded ({module}) does not define "
+                f"it: httpd refuses to start (\"Invalid command '{name}'\")",
+                [f"{where}: {name}", f"{module}: no {name} in its command table"], server="mod_wsgi"))
+    return out
+
+
 def _free_threaded(embedder: Any) -> Optional[bool]:
     """Is the embedded Python a free-threaded build (libpython3.13t, cpython-313t)? None: unknown."""
     if embedder is None:
@@ -1110,5 +1145,5 @@ def _analyse_interpreters(cfg: ApacheConfig, embedder: Any, add: Adder, homes: D
         severity="error" if embedded else "warning")
 
 
-__all__ = ["App", "ApacheConfig", "InterpreterOptions", "ConfigError", "DaemonGroup", "GLOBAL_ONLY", "Node", "Reader", "VHost", "analyse",
+__all__ = ["App", "ApacheConfig", "InterpreterOptions", "unknown_directives", "ConfigError", "DaemonGroup", "GLOBAL_ONLY", "Node", "Reader", "VHost", "analyse",
            "default_apache_user", "load", "parse_options", "read_envvars", "split_args"]

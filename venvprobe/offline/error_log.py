@@ -62,7 +62,7 @@ _PATTERNS: Dict[str, "re.Pattern[str]"] = {
     "runtime": re.compile(r"mod_wsgi: Runtime using Python/([\w.+]+)\."),
     "vhost": re.compile(r"(\w+) cannot occur within <(\w+)> section"),
     "syntax": re.compile(r"Syntax error on line (\d+) of ([^:]+):"),
-    "invalid": re.compile(r"Invalid command '(WSGI\w+)', perhaps misspelled or defined by a module not included"),
+    "invalid": re.compile(r"Invalid command '<?(WSGI\w+)', perhaps misspelled or defined by a module not included"),
     "notfound": re.compile(r"Target WSGI script not found or unable to stat: (.*)$"),
     "subinterp": re.compile(r"(cannot load module more than once per process|PyO3 modules (?:do not yet support subinterpreters"
                             r"|compiled for CPython 3\.8 or older may only be initialized once per interpreter process"
@@ -78,6 +78,7 @@ _PATTERNS: Dict[str, "re.Pattern[str]"] = {
 # Every pattern above contains one of these words.
 _HINT = re.compile(r"mod_wsgi|Python|WSGI|cannot occur|Invalid command|Syntax error|PyO3|subinterpreter|more than once"
                    r"|Interpreter change|setuid|daemon process|Process '|sub-interpreter|Could not find platform")
+_MOD_WSGI6_ONLY = ("WSGIPerInterpreterGIL", "WSGIFreeThreading", "WSGIInterpreterOptions", "WSGISwitchInterval")
 _BIN_PYTHON = re.compile(r"/(?:bin|Scripts)/python[\d.]*$")
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python\d+\.\d+(?:/(?:site|dist)-packages)?$")
 MAX_EVIDENCE = 8
@@ -390,6 +391,10 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
             add("global-only-directive-in-virtualhost", e.groups[0], f"{e.groups[0]} is inside a <{e.groups[1]}>"
                 f"{loc}: Apache refuses to start", ([ev(where)] if where else []) + [ev(e)])
     for e in facts.of("invalid"):
+        if e.groups[0] in _MOD_WSGI6_ONLY:
+            add("directive-unknown-to-mod-wsgi", e.groups[0], f"{e.groups[0]} is a mod_wsgi 6 directive: the "
+                "mod_wsgi loaded is older (or not loaded at all), so httpd refused the configuration", [ev(e)])
+            continue
         add("mod-wsgi-not-loaded", "mod_wsgi", f"{e.groups[0]} is used but mod_wsgi is not loaded", [ev(e)])
     for e in facts.of("notfound"):
         add("wsgi-script-unreadable", e.groups[0], f"WSGI script {e.groups[0]} does not exist or cannot be read by "
