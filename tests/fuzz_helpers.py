@@ -8,6 +8,7 @@ CLI prints with exit 2) is a correct answer; any other exception is a crash.
 from __future__ import annotations
 
 import copy
+import random
 import json
 import os
 import sys
@@ -149,3 +150,217 @@ def crash_signature(exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "venvprobe" in f.filename and "tests" not in f.filename]
     where = f"{Path(frames[-1].filename).name}:{frames[-1].name}" if frames else "?"
     return f"{type(exc).__name__} in {where}"
+
+
+# ---------------------------------------------------------------------------
+# generators: each takes a random.Random (hypothesis' st.randoms() in the
+# tests, so failures shrink and replay; a seeded Random in scripts)
+
+_HOSTILE_TEXT = ["", "x", "/", "/srv/app", "..", "${A}", "%d", "\x1b[2J", "\u202e", "\x00", "a\nb", "[x](javascript:1)",
+                 "<img src=x onerror=1>", "é", "\udcff", "*", "**", "[z-a]", "[", "]", "{", "}", '"', "'", "\\", "=",
+                 "#", ";", " ", "\t", "~", "!", "|", "9" * 40, "-1", "0", "true", "nan"]
+_JSON_VALUES = [None, True, False, 0, -1, 10 ** 30, 1.5, "", "x", "/", [], [1], ["a"], [None], [[]], [{}], {},
+                {"a": 1}, {"error": 1}, {"error": "x"}, {"path": 1}, {"name": []}, {"kind": {}}, {"index": "0"}]
+
+
+def _text(rnd: random.Random) -> str:
+    parts = [rnd.choice(_HOSTILE_TEXT) for _ in range(rnd.randint(0, 3))]
+    return "".join(parts)
+
+
+def _json_value(rnd: random.Random, depth: int = 0) -> Any:
+    roll = rnd.random()
+    if roll < 0.5 or depth > 2:
+        return copy.deepcopy(rnd.choice(_JSON_VALUES)) if rnd.random() < 0.7 else _text(rnd)
+    if roll < 0.75:
+        return [_json_value(rnd, depth + 1) for _ in range(rnd.randint(0, 3))]
+    return {_text(rnd) or "k": _json_value(rnd, depth + 1) for _ in range(rnd.randint(0, 3))}
+
+
+def _paths(obj: Any, prefix: tuple = ()) -> List[tuple]:
+    out = [prefix]
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _paths(v, prefix + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj[:3]):
+            out += _paths(v, prefix + (i,))
+    return out
+
+
+def mutate_report(base: dict, rnd: random.Random) -> dict:
+    """*base* with 1-4 fields replaced by values of other types, removed, or given hostile text."""
+    report = copy.deepcopy(base)
+    paths = _paths(report)[1:]
+    for _ in range(rnd.randint(1, 4)):
+        path = rnd.choice(paths)
+        parent = report
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            if rnd.random() < 0.15 and isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            else:
+                parent[path[-1]] = _json_value(rnd)
+        except (KeyError, IndexError, TypeError):
+            continue
+    return report
+
+
+def report_text(base: dict, rnd: random.Random) -> str:
+    """A report file's text: mostly a mutated report, sometimes a damaged one."""
+    text = json.dumps(mutate_report(base, rnd), ensure_ascii=rnd.random() < 0.5)
+    if rnd.random() < 0.2:
+        cut = rnd.randint(0, len(text))
+        text = text[:cut] + rnd.choice(["", "]", "}", "\"", "[" * 2000, "\x00", "\udcff"]) + text[cut + 1:]
+    return text
+
+
+_EXP_KEYS = {
+    "interpreter": ["python", "prefix", "base_prefix", "version", "executable", "in_venv", "home", "implementation"],
+    "identity": ["in_venv", "server", "mode", "process_group", "application_group", "main_interpreter", "user"],
+    "sys_path": ["first", "before", "include", "exclude"],
+    "distributions": ["forbid", "only_from_venv", "require"],
+    "shadowing": ["allow"],
+    "findings": ["max", "allow", "forbid"],
+    "workers": ["identical", "ignore"],
+    "fields": ["interpreter.prefix", "sys_path.entries", "x"],
+}
+_TOML_VALUES = ['"3.11"', '"/srv/*/venv"', '"/srv/[z-a]"', '"/' + "*a" * 30 + '*b"', "true", "1", "-1", "1.5",
+                '{ glob = "/srv/**" }', '{ glob = "[z-a]" }', '{ glob = ["/a", 1] }', '{ version = ">=3.11" }',
+                '{ version = "!!" }', '{ one_of = [] }', '{ equals = [] }', '{ nope = 1 }', "[]", '[["a", "b"]]',
+                '[["origin:venv_site"]]', '[1, "a"]', '[{ name = "six", reason = "r" }]', '[{ name = "" }]',
+                '["six"]', '{ error = 0, warning = "x" }', '{ x = { y = { z = 1 } } }', '""', '"origin:pth"',
+                "1979-05-27T07:32:00Z", '"\\u202e"', '{ django = ">=4" }', '"' + "a" * 300 + '"']
+
+
+def expectations_text(rnd: random.Random) -> str:
+    """An expectations file: known tables and keys with values of every kind, sometimes damaged."""
+    lines = ["version = 1"] if rnd.random() < 0.8 else [rnd.choice(["version = 2", 'version = "1"', "", "description = 1"])]
+    if rnd.random() < 0.02:
+        lines.append("x = " + "[" * 3000 + "]" * 3000)
+    for _ in range(rnd.randint(1, 5)):
+        table = rnd.choice(list(_EXP_KEYS) + ["distributions.require", "nope", "interpreter.x"])
+        lines.append(f"[{table}]")
+        for _ in range(rnd.randint(0, 4)):
+            key = rnd.choice(_EXP_KEYS.get(table, ["django", "x"]))
+            lines.append(f"{key} = {rnd.choice(_TOML_VALUES)}")
+    text = "\n".join(lines) + "\n"
+    if rnd.random() < 0.2:
+        cut = rnd.randint(0, len(text))
+        text = text[:cut] + rnd.choice(["[", "]", "=", "\"", "{", "\n[[x]]\n", "\x00"]) + text[cut:]
+    return text
+
+
+_APACHE_DIRECTIVES = [
+    "WSGIScriptAlias {url} {path}", "WSGIScriptAlias", "WSGIScriptAliasMatch ^/(.*) {path}",
+    "WSGIScriptAlias {url} {path} process-group={name} application-group={name}",
+    "WSGIDaemonProcess {name} python-home={path} python-path={path}:{path} user={text} threads=x processes=-1",
+    "WSGIDaemonProcess {name} {text}", "WSGIDaemonProcess", "WSGIProcessGroup {name}", "WSGIApplicationGroup {text}",
+    "WSGIPythonHome {path}", "WSGIPythonPath {path}", "WSGIRestrictEmbedded {text}", "WSGIPythonHome",
+    "WSGIInterpreterOptions {text}", "WSGIFreeThreading {text}", "WSGIPerInterpreterGIL {text}",
+    "Define {name} {text}", "Define {name}", "Define A ${{A}}${{A}}", "UnDefine {name}", "ServerName {text}",
+    "ServerRoot {path}", "User {text}", "LoadModule wsgi_module {path}", "Include {path}",
+    "IncludeOptional {dir}/*.conf", "IncludeOptional {dir}/[z-a]*", "Alias {url} {path}", "{text}",
+    "<VirtualHost {text}>", "</VirtualHost>", "<IfModule {name}>", "<IfModule !{name}>", "</IfModule>",
+    "<IfDefine {name}>", "</IfDefine>", "<Directory {path}>", "<Directory ~ {text}>", "</Directory>",
+    "<DirectoryMatch {text}>", "</DirectoryMatch>", "<Location {url}>", "</Location>", "<Files {text}>",
+    "</Files>", "<Else>", "</Else>", "<Macro {name}>", "</Macro>", "Use {name}", "\\", "#{text}",
+]
+
+
+def apache_text(rnd: random.Random, directory: Path) -> str:
+    """A configuration: directives (and broken ones) with hostile arguments, some nesting, includes."""
+    def fill(template: str) -> str:
+        return template.format(
+            url=rnd.choice(["/", "/app", "", "/a b", "/%{x}", _text(rnd)]),
+            path=rnd.choice(["/srv/app/app.wsgi", str(directory / "fuzz.conf"), str(directory), "relative.wsgi",
+                             "/nonexistent/" + _text(rnd), "${A}", '"/srv/q u"', _text(rnd)]),
+            name=rnd.choice(["app", "A", "wsgi_module", "mod_wsgi.c", "", _text(rnd)]),
+            dir=str(directory), text=_text(rnd))
+    lines = [fill(rnd.choice(_APACHE_DIRECTIVES)) for _ in range(rnd.randint(1, 25))]
+    roll = rnd.random()
+    if roll < 0.03:  # deep nesting: a RecursionError before sections were capped
+        depth = rnd.choice([150, 3000])
+        lines = ["<IfModule !x>"] * depth + lines + ["</IfModule>"] * depth
+    elif roll < 0.06:  # a Define that doubles itself
+        lines = ["Define A x"] + ["Define A ${A}${A}"] * rnd.choice([20, 40]) + ["WSGIPythonHome ${A}"] + lines
+    return "\n".join(lines) + "\n"
+
+
+_UWSGI_KEYS = ["module", "wsgi", "wsgi-file", "file", "mount", "home", "virtualenv", "venv", "pyhome", "h",
+               "pythonpath", "python-path", "pp", "plugin", "plugins", "plugins-dir", "single-interpreter", "i",
+               "uid", "gid", "env", "chdir", "master", "processes", "enable-threads", "lazy-apps", "x"]
+
+
+def uwsgi_text(rnd: random.Random) -> str:
+    lines = []
+    for _ in range(rnd.randint(1, 20)):
+        roll = rnd.random()
+        if roll < 0.15:
+            lines.append(rnd.choice(["[uwsgi]", "[other]", "[", "[uwsgi", "[]"]))
+        elif roll < 0.2:
+            lines.append(rnd.choice(["; c", "# c", "", _text(rnd)]))
+        else:
+            value = rnd.choice(["app", "/srv/app", "%d/app.py", "%p", "%%", "/a=/b.py", "=", "/x=", "A=1", "A",
+                                "true", "python3", "python3,http", "", _text(rnd), "@(exec://x)", "$(HOME)"])
+            lines.append(f"{rnd.choice(_UWSGI_KEYS)}{rnd.choice([' = ', '=', ' '])}{value}")
+    if rnd.random() < 0.8:
+        lines.insert(0, "[uwsgi]")
+    return "\n".join(lines) + "\n"
+
+
+def _log_corpus() -> List[str]:
+    lines: List[str] = []
+    for path in sorted((REPO / "tests" / "data" / "offline").glob("*.log")):
+        lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return lines
+
+
+_LOG_LINES: List[str] = []
+
+
+def log_text(rnd: random.Random) -> str:
+    """Lines of real mod_wsgi/uWSGI logs, shuffled, cut and spliced with hostile text."""
+    if not _LOG_LINES:
+        _LOG_LINES.extend(_log_corpus())
+    out = []
+    for _ in range(rnd.randint(1, 30)):
+        line = rnd.choice(_LOG_LINES)
+        roll = rnd.random()
+        if roll < 0.2:
+            cut = rnd.randint(0, len(line))
+            line = line[:cut] + _text(rnd) + line[cut:]
+        elif roll < 0.3:
+            line = line[: rnd.randint(0, len(line))]
+        out.append(line.replace("@ROOT@", rnd.choice(["/srv", "", _text(rnd)])))
+    return "\n".join(out) + "\n"
+
+
+def small_base_report() -> dict:
+    """A real report of this interpreter, trimmed to a few items per list, plus shadowing of both kinds."""
+    from venvprobe.analyze import analyze
+    from venvprobe.report import collect_foreign
+
+    base = collect_foreign(sys.executable)
+    base["distributions"] = base["distributions"][:4]
+    sp = base["sys_path"]
+    sp["entries"] = sp["entries"][:6]
+    sp["pth_files"] = (sp.get("pth_files") or [])[:2]
+    mods = base["modules"]
+    mods["top_level"] = (mods.get("top_level") or [])[:4]
+    mods["extensions"] = (mods.get("extensions") or [])[:3]
+    base["shadowed"] = {
+        "modules": [
+            {"name": "six", "kind": "module", "stdlib": False, "loaded_file": "/a/six.py",
+             "winner": {"index": 1, "entry": "/a", "kind": "module", "path": "/a/six.py"},
+             "losers": [{"index": 2, "entry": "/b", "kind": "module", "path": "/b/six.py"}]},
+            {"name": "ns", "kind": "namespace_split", "portions": [{"index": 1, "entry": "/a", "path": "/a/ns"}]}],
+        "distributions": [
+            {"name": "six", "versions_differ": True, "top_level": ["six"],
+             "winner": {"version": "1", "location": "/a", "location_index": 1},
+             "losers": [{"version": "2", "location": "/b", "location_index": 2}],
+             "loaded": {"six": {"file": "/a/six.py", "copy_index": 0}}}],
+    }
+    base["findings"] = analyze(base)
+    return base

@@ -52,7 +52,10 @@ def kind_of(mode: int) -> str:
 
 def open_regular(path: str) -> BinaryIO:
     """Open *path* for binary reading, never blocking; NotRegularFile unless it is a regular file."""
-    fd = os.open(path, _FLAGS)
+    try:
+        fd = os.open(path, _FLAGS)
+    except ValueError:  # an embedded NUL byte: as unopenable as a missing file
+        raise NotRegularFile(errno.EINVAL, "contains a NUL byte", path) from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):

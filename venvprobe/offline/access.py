@@ -155,6 +155,9 @@ def _stat_or_block(result: AccessResult, path: str) -> Optional[os.stat_result]:
     except OSError as exc:
         result.ok, result.blocked_at = False, path
         result.reason = f"cannot stat {path}: {exc.strerror or exc}"
+    except ValueError:  # a NUL byte: no such path can exist
+        result.ok, result.exists, result.blocked_at = False, False, path
+        result.reason = f"{path!r} contains a NUL byte"
     return None
 
 
