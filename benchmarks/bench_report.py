@@ -52,10 +52,22 @@ except ImportError:  # pragma: no cover - only when venvprobe is not installed
     sys.path.insert(0, REPO)
     import venvprobe.report as vp_report
 
-# Targets from issue 2.
-TARGET_SMALL = (100, 2.0)  # whole report <= 2x `X -c pass` at 100 distributions
+# Targets (issue 14).
+TARGET_SMALL = (100, 2.5)  # whole report <= 2.5x `X -c pass` at 100 distributions
 TARGET_LARGE = (2000, 4.0)  # <= 4x at 2,000
-TARGET_VS_PIP = 0.5  # "beat pip inspect by a wide margin": read here as at most half its time
+TARGET_VS_PIP = 0.1  # pip inspect stays >= 10x slower
+TARGET_STARTUP = 1.5  # `venvprobe --version` / `--help` <= 1.5x bare start-up of the CLI's own interpreter
+TARGET_MARGINAL_VS_METADATA = 2.0  # cost per distribution <= 2x listing them with importlib.metadata in X
+TARGET_LINEARITY = 1.5  # marginal cost per distribution, last interval / first interval
+
+# What a program that lists distributions costs in X: importlib.metadata, name
+# and version (one METADATA parse per distribution).
+IMPORTLIB_METADATA_LIST = (
+    "import importlib.metadata as m\n"
+    "for d in m.distributions():\n"
+    "    md = d.metadata\n"
+    "    md['Name'], md['Version']\n"
+)
 
 SECTIONS = ("interpreter", "identity", "sys_path", "distributions_cache", "shadowed", "modules", "process", "environment")
 
@@ -208,6 +220,24 @@ def cli_python(script: Optional[str]) -> str:
     return sys.executable
 
 
+def build_cli_venv(base_python: str, root: str) -> str:
+    """A venv with venvprobe installed from this checkout as users get it: a wheel, not editable.
+
+    An editable install adds a .pth finder that imports pathlib and re at every
+    start-up of that venv; the CLI would be timed with a cost no user pays.
+    Reinstalled on every run, so the code timed is the checkout's.  --no-deps:
+    the timed commands import none of them (a test checks that).
+    """
+    python = os.path.join(root, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([base_python, "-m", "venv", root], check=True)
+    t0 = time.perf_counter()
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+                    "--disable-pip-version-check", REPO], check=True, stdout=subprocess.DEVNULL)
+    log("CLI venv %s: venvprobe installed from %s (wheel) in %.1f s" % (root, REPO, time.perf_counter() - t0))
+    return os.path.join(root, "bin", "venvprobe")
+
+
 def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -> List[Cmd]:
     source = vp_report.collector_source()
     stem = vp_report._cache_stem(source)
@@ -217,6 +247,7 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
         Cmd("baseline", "X -c pass  (baseline)", [python, "-c", "pass"]),
         Cmd("site", "X -m site", [python, "-m", "site"]),
         Cmd("pip_inspect", "X -m pip inspect", [python, "-m", "pip", "inspect", "--disable-pip-version-check"]),
+        Cmd("importlib_metadata", "X lists dists: importlib.metadata name+version", [python, "-c", IMPORTLIB_METADATA_LIST]),
     ]
     if vp_cmd:
         shim = " (PATH: pyenv shim)" if "/shims/" in vp_cmd else ""
@@ -228,8 +259,12 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
     cli_exe = vp_direct or vp_cmd
     if cli_exe:
         cmds.append(Cmd("cli_version", "  venvprobe --version (CLI start-up only)", [cli_exe, "--version"]))
+        cmds.append(Cmd("cli_help", "  venvprobe --help", [cli_exe, "--help"]))
         cli_py = cli_python(cli_exe)
         cmds.append(Cmd("cli_python_bare", "  CLI's interpreter bare: %s -c pass" % os.path.basename(cli_py), [cli_py, "-c", "pass"]))
+        # pip's console-script wrapper imports re before venvprobe runs: how much of --version that is.
+        cmds.append(Cmd("cli_python_re", "  CLI's interpreter -c 'import re' (pip's wrapper)", [cli_py, "-c", "import re"]))
+        cmds.append(Cmd("cli_m_version", "  python -m venvprobe --version (no wrapper)", [cli_py, "-m", "venvprobe", "--version"]))
         # The same CLI code without site-packages and its .pth hooks (editable-install finder and the
         # like): what the CLI itself costs.  Works because report -f json needs no third-party module.
         pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(vp_report.__file__)))
@@ -403,7 +438,15 @@ def wrap(mod, name, label):
         finally:
             add(label, since(t))
     setattr(mod, name, timed)
-t = C(); import venvprobe._cli as cli; out['import venvprobe._cli (+commands, catalog)'] = since(t)
+t = C(); import venvprobe._cli as cli; out['import venvprobe._cli'] = since(t)
+try:  # the fast path (report --python X -f json without argparse/json/subprocess)
+    t = C(); import venvprobe._quick as q; out['import venvprobe._quick'] = since(t)
+    wrap(q, 'find_interpreter', 'fast: find_interpreter')
+    wrap(q, '_sources', 'fast: read _collect/catalog/analyze sources')
+    wrap(q, 'cache_stem', 'fast: cache_stem (zlib.crc32, mkdir, stat)')
+    wrap(q, 'run_target', 'fast: run X (collector + analysis + JSON inside X)')
+except ImportError:
+    pass
 orig_build = cli.build_parser
 def build_parser(*a, **k):
     t = C(); p = orig_build(*a, **k); out['build_parser (imports the command modules it needs)'] = since(t)
@@ -661,6 +704,14 @@ def analyse(results, counts: Dict[int, int]) -> dict:
                     checks.append({"size": size, "what": key, "metric": metric, "value": value,
                                    "cpu_value": ratios[size][key]["cpu_" + metric],
                                    "target": "<= %.1fx" % limit, "ok": value <= limit})
+    for size in sizes:  # the CLI's own start-up, against its own interpreter's
+        r = results[size]
+        base = r.get("cli_python_bare")
+        for key in ("cli_version", "cli_help"):
+            if base and key in r:
+                checks.append({"size": size, "what": key, "metric": "vs_cli_python", "value": r[key]["median_ms"] / base["median_ms"],
+                               "cpu_value": r[key]["cpu_median_ms"] / base["cpu_median_ms"] if base["cpu_median_ms"] else None,
+                               "target": "<= %.1fx" % TARGET_STARTUP, "ok": r[key]["median_ms"] / base["median_ms"] <= TARGET_STARTUP})
     marginal = []
     for a, b in zip(sizes, sizes[1:]):
         dn = counts[b] - counts[a]
@@ -672,10 +723,33 @@ def analyse(results, counts: Dict[int, int]) -> dict:
                 row["us_per_dist"][key] = (results[b][key]["median_ms"] - results[a][key]["median_ms"]) * 1000.0 / dn
                 row["cpu_us_per_dist"][key] = (results[b][key]["cpu_median_ms"] - results[a][key]["cpu_median_ms"]) * 1000.0 / dn
         marginal.append(row)
+    if marginal:
+        # Over the whole range: the per-distribution cost of the report against
+        # listing the same distributions with importlib.metadata in X.
+        lo, hi = sizes[0], sizes[-1]
+        dn = counts[hi] - counts[lo]
+        for key in ("cli", "cli_direct"):
+            if key in results[lo] and "importlib_metadata" in results[lo] and dn > 0:
+                ours = (results[hi][key]["median_ms"] - results[lo][key]["median_ms"]) / dn
+                theirs = (results[hi]["importlib_metadata"]["median_ms"] - results[lo]["importlib_metadata"]["median_ms"]) / dn
+                cpu = ((results[hi][key]["cpu_median_ms"] - results[lo][key]["cpu_median_ms"])
+                       / max(1e-9, results[hi]["importlib_metadata"]["cpu_median_ms"] - results[lo]["importlib_metadata"]["cpu_median_ms"]))
+                checks.append({"size": hi, "what": key, "metric": "marginal_vs_metadata", "value": ours / theirs if theirs > 0 else float("inf"),
+                               "cpu_value": cpu, "target": "<= %.1fx" % TARGET_MARGINAL_VS_METADATA,
+                               "ok": theirs > 0 and ours / theirs <= TARGET_MARGINAL_VS_METADATA})
+    if len(marginal) >= 2:
+        for key in ("cli", "cli_direct"):
+            first, last = marginal[0]["us_per_dist"].get(key), marginal[-1]["us_per_dist"].get(key)
+            cfirst, clast = marginal[0]["cpu_us_per_dist"].get(key), marginal[-1]["cpu_us_per_dist"].get(key)
+            if first and last and first > 0:
+                checks.append({"size": sizes[-1], "what": key, "metric": "linearity", "value": last / first,
+                               "cpu_value": clast / cfirst if cfirst else None, "target": "<= %.1f" % TARGET_LINEARITY,
+                               "ok": last / first <= TARGET_LINEARITY})
     return {"ratios": ratios, "checks": checks, "marginal": marginal}
 
 
-_METRIC_LABEL = {"vs_baseline": "vs X -c pass", "vs_pip_inspect": "vs pip inspect"}
+_METRIC_LABEL = {"vs_baseline": "vs X -c pass", "vs_pip_inspect": "vs pip inspect", "vs_cli_python": "vs its python -c pass",
+                 "marginal_vs_metadata": "us/dist vs importlib.metadata", "linearity": "us/dist last/first interval"}
 
 
 def print_table(meta, results, labels, counts, analysis, prof) -> None:
@@ -717,12 +791,13 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
          "<= %.0fx @%d, <= %.0fx @%d" % (TARGET_SMALL[1], TARGET_SMALL[0], TARGET_LARGE[1], TARGET_LARGE[0])),
         ("cli_direct", "vs_baseline", "  console script direct / X -c pass", "same"),
         ("cli_version", "vs_baseline", "  venvprobe --version / X -c pass", "-"),
+        ("importlib_metadata", "vs_baseline", "importlib.metadata listing / X -c pass", "-"),
         ("cli_nosite", "vs_baseline", "  CLI under python -S / X -c pass", "-"),
         ("collect_foreign", "vs_baseline", "collect_foreign() in-process / X -c pass", "-"),
         ("collector", "vs_baseline", "collector alone / X -c pass", "-"),
         ("site", "vs_baseline", "X -m site / X -c pass", "-"),
         ("pip_inspect", "vs_baseline", "pip inspect / X -c pass", "-"),
-        ("cli", "vs_pip_inspect", "venvprobe report / pip inspect", "<= %.1fx (beat it widely)" % TARGET_VS_PIP),
+        ("cli", "vs_pip_inspect", "venvprobe report / pip inspect", "<= %.1fx (pip >= 10x slower)" % TARGET_VS_PIP),
         ("cli_direct", "vs_pip_inspect", "  console script direct / pip inspect", "same"),
         ("collector", "vs_pip_inspect", "collector alone / pip inspect", "-"),
     ]
@@ -738,14 +813,14 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
     p("")
     p("Targets (judged on wall-clock medians; cpu ratio in brackets):")
     for c in analysis["checks"]:
-        p("  %-4s %5d dists  %-10s %-15s %6.2fx (%5.2fx)  target %s" % (
-            "OK" if c["ok"] else "MISS", counts[c["size"]], c["what"], _METRIC_LABEL[c["metric"]], c["value"],
+        p("  %-4s %5d dists  %-11s %-31s %6.2fx (%5.2fx)  target %s" % (
+            "OK" if c["ok"] else "MISS", counts[c["size"]], c["what"], _METRIC_LABEL.get(c["metric"], c["metric"]), c["value"],
             c["cpu_value"] or float("nan"), c["target"]))
     for m in analysis["marginal"]:
         u, cu = m["us_per_dist"], m["cpu_us_per_dist"]
         p("  marginal cost %d -> %d dists, us per distribution, wall (cpu):" % (m["from"], m["to"]))
-        p("      venvprobe %.0f (%.0f), console script %.0f (%.0f), collector alone %.0f (%.0f), pip inspect %.0f (%.0f), X -c pass %.0f (%.0f)" % tuple(
-            x for k in ("cli", "cli_direct", "collector", "pip_inspect", "baseline") for x in (u.get(k, float("nan")), cu.get(k, float("nan")))))
+        p("      venvprobe %.0f (%.0f), console script %.0f (%.0f), collector alone %.0f (%.0f), importlib.metadata %.0f (%.0f), pip inspect %.0f (%.0f), X -c pass %.0f (%.0f)" % tuple(
+            x for k in ("cli", "cli_direct", "collector", "importlib_metadata", "pip_inspect", "baseline") for x in (u.get(k, float("nan")), cu.get(k, float("nan")))))
     if len(analysis["marginal"]) >= 2:
         a, b = analysis["marginal"][0]["cpu_us_per_dist"].get("cli"), analysis["marginal"][-1]["cpu_us_per_dist"].get("cli")
         if a and b:
@@ -823,7 +898,8 @@ def _git(*args) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="100,2000", help="distribution counts per venv, comma-separated (default 100,2000)")
+    ap.add_argument("--sizes", default="100,1000,2000",
+                    help="distribution counts per venv, comma-separated (default 100,1000,2000: three sizes show linearity)")
     ap.add_argument("--repeat", type=int, default=15, help="timed rounds (default 15); every command runs once per round")
     ap.add_argument("--warmup", type=int, default=2, help="untimed rounds first (default 2: page cache, bytecode caches)")
     ap.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
@@ -832,7 +908,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary venvs (path printed on stderr)")
     ap.add_argument("--workdir", help="build/reuse venvs here instead of a fresh temp dir (implies --keep)")
     ap.add_argument("--base-python", help="interpreter that creates the venvs (default /usr/bin/python3, else this one)")
-    ap.add_argument("--venvprobe", help="venvprobe command to time (default: `venvprobe` on PATH)")
+    ap.add_argument("--venvprobe", help="venvprobe command to time (default: a venv built in the work dir with this "
+                                        "checkout installed as a wheel; `path` = the `venvprobe` on PATH)")
     ap.add_argument("--no-profile", action="store_true", help="skip the where-the-time-goes section")
     ap.add_argument("--profile-runs", type=int, default=7, help="fresh processes per profile measurement (default 7)")
     ap.add_argument("--seed", type=int, default=12345, help="seed for the interleaving order")
@@ -854,15 +931,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     base_python = args.base_python or ("/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable)
-    vp_cmd, vp_direct = resolve_venvprobe(args.venvprobe)
-    if not vp_cmd and not vp_direct:
-        log("warning: no `venvprobe` command found; timing the collector only")
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
     env.pop("VIRTUAL_ENV", None)
 
     workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="venvprobe-bench-"))
     keep = args.keep or bool(args.workdir)
     os.makedirs(workdir, exist_ok=True)
+    if args.venvprobe in (None, "wheel"):
+        vp_cmd, vp_direct = build_cli_venv(base_python, os.path.join(workdir, "cli-venv")), None
+    else:
+        vp_cmd, vp_direct = resolve_venvprobe(None if args.venvprobe == "path" else args.venvprobe)
+    if not vp_cmd and not vp_direct:
+        log("warning: no `venvprobe` command found; timing the collector only")
     if args.bytecode == "prefix":
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = os.path.join(workdir, "pycache")

@@ -382,7 +382,7 @@ REPO_WHEEL_ERROR = "repo-wheel-error.txt"
 # other engineers' scratch files) neither changes the wheel nor gets copied.
 _REPO_BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in")
 _REPO_BUILD_GLOBS = ("README*", "LICENSE*", "COPYING*")
-_REPO_BUILD_DIRS = ("venvprobe",)
+_REPO_BUILD_DIRS = ("venvprobe", "bin")  # bin/venvprobe: the command (pyproject script-files)
 _IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache"}
 
 

@@ -196,3 +196,27 @@ def test_old_target_falls_back_to_the_full_path(tmp_path: Path) -> None:
     res = venvprobe_cli("report", "--python", py, "-f", "json", env=clean_env())
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["collector"]["python"].startswith("3.6.")
+
+
+def test_installed_command_starts_without_re(tmp_path: Path) -> None:
+    """The wheel's `venvprobe` is bin/venvprobe (no pip entry-point wrapper, which imports re first)."""
+    import zipfile
+
+    wheels = tmp_path / "wheels"
+    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    wheel = next(wheels.glob("venvprobe-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        script = zf.read(next(n for n in zf.namelist() if n.endswith(".data/scripts/venvprobe"))).decode()
+        assert not any(n.endswith("entry_points.txt") and b"venvprobe" in zf.read(n) for n in zf.namelist())
+    assert script.startswith("#!python\n") and "\nimport re" not in script
+    venv = tmp_path / "venv"
+    make_venv(venv, need_python("3.11"))
+    res = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
+                          "--no-deps", str(wheel)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    command = venv / "bin" / "venvprobe"
+    assert command.read_text().startswith(f"#!{venv / 'bin' / 'python'}")
+    res = subprocess.run([str(command), "--version"], capture_output=True, text=True, env=clean_env())
+    assert res.returncode == 0 and res.stdout == f"venvprobe {_cli.__version__}\n", res.stderr
