@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from packaging.utils import canonicalize_name
@@ -42,10 +42,9 @@ class CheckResult:
         return re.split(r"[.:\[ ]", self.check, 1)[0]
 
     def to_dict(self) -> Dict[str, Any]:
-        """Plain data for JSON output."""
-        data = asdict(self)
-        data["section"] = self.section
-        return data
+        """Plain data for JSON output (by hand: dataclasses.asdict deep-copies, and a fleet has thousands)."""
+        return {"check": self.check, "expected": self.expected, "actual": self.actual, "status": self.status,
+                "line": self.line, "detail": self.detail, "workers": list(self.workers), "section": self.section}
 
 
 # ---------------------------------------------------------------------------
@@ -120,6 +119,16 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+def _norm_root(root: str) -> Tuple[str, str]:
+    root = posixpath.normpath(root)
+    return root, root.rstrip("/") + "/"
+
+
+def _under_norm(path: str, root: Tuple[str, str]) -> bool:
+    """:func:`_under` for an already normalised *path* and a :func:`_norm_root`."""
+    return path == root[0] or path.startswith(root[1])
+
+
 def modules_outside_venv(report: dict) -> Optional[List[Tuple[str, str]]]:
     """Loaded top-level modules that came from site-packages outside the venv(s) in use.
 
@@ -138,16 +147,19 @@ def modules_outside_venv(report: dict) -> Optional[List[Tuple[str, str]]]:
         venv_roots.append(interp["prefix"])
     venv_roots += [(e.get("origin") or {}).get("venv_root") for e in entries
                    if (e.get("origin") or {}).get("kind") == "runtime_venv_site"]
-    venv_roots = [r for r in venv_roots if isinstance(r, str)]
+    # Normalised once: a fleet check runs this for every target (modules x entries).
+    roots = [_norm_root(r) for r in venv_roots if isinstance(r, str)]
+    holders = [(_norm_root(e["abs_path"]), e) for e in entries if isinstance(e.get("abs_path"), str)]
     foreign_kinds = {"base_site", "user_site"}
     out = []
     for mod in modules["top_level"]:
         file = mod.get("file") if isinstance(mod, dict) else None
         if not isinstance(file, str) or not file.startswith("/"):
             continue
-        if any(_under(file, root) for root in venv_roots):
+        norm = posixpath.normpath(file)
+        if any(_under_norm(norm, root) for root in roots):
             continue
-        holder = max((e for e in entries if isinstance(e.get("abs_path"), str) and _under(file, e["abs_path"])),
+        holder = max((e for root, e in holders if _under_norm(norm, root)),
                      key=lambda e: len(e["abs_path"]), default=None)
         kind = ((holder or {}).get("origin") or {}).get("kind")
         parts = file.split("/")
