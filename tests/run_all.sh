@@ -9,11 +9,12 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # Real servers and the tools that consume venvprobe's output. Debian's mod_wsgi and uWSGI embed
+  # Real servers and the tools that consume venvprobe's output (chromium: the HTML page's layout tests). Debian's mod_wsgi and uWSGI embed
   # /usr/bin/python3; apache2-dev gives apxs for building mod_wsgi 6 with pip. One package a line.
   apt-get install -y -qq --no-install-recommends \
     apache2 \
     apache2-dev \
+    chromium \
     iproute2 \
     libapache2-mod-wsgi-py3 \
     prometheus \

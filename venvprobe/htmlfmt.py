@@ -58,15 +58,17 @@ th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:
 th{background:#f3f3f3}
 td.path{overflow-wrap:anywhere}
 td.id{white-space:nowrap}
+table.kv td:first-child{width:1%;white-space:nowrap;color:#333}
 @media (max-width:640px){
 body{padding:.6rem .7rem 2rem}
 table,tbody,tr,td{display:block;width:100%}
 thead{display:none}
 table{border:0}
-tr{border:1px solid #ddd;border-radius:.3rem;margin:0 0 .5rem;padding:.2rem 0}
-td{border:0;padding:.1rem .5rem}
-td.id{white-space:normal}
-td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:#555}
+tr{border:1px solid #ddd;border-radius:.3rem;margin:0 0 .4rem;padding:.15rem 0}
+td{border:0;padding:.05rem .5rem}
+td[data-label]::before{content:attr(data-label);display:block;font-size:.75rem;font-weight:600;color:#555}
+table.kv td:first-child{width:100%;font-weight:600;font-size:.8rem;color:#555}
+table.kv td::before{content:none}
 }
 @media print{
 body{max-width:none;padding:0;font-size:10pt}
@@ -144,6 +146,7 @@ def finding_card(f: dict, anchor: str) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A table of already-formatted cell texts; every cell carries its column name for narrow screens."""
+    kv = tuple(headers) == ("field", "value")
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
     body = []
     for row in rows:
@@ -153,7 +156,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
             label = f' data-label="{esc(h)}"' if h else ""
             cells.append(f'<td{label}{f" class={chr(34)}{css}{chr(34)}" if css else ""}>{esc(c)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<table{' class=' + chr(34) + 'kv' + chr(34) if kv else ''}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def page(title: str, head_html: str, body_html: str) -> str:

@@ -359,7 +359,7 @@ def tables_markdown(tables: Sequence["Table"], level: int = 2) -> List[str]:
         out.append(mdfmt.heading(level, table.title))
         out.append("")
         if table.note:
-            out += ["_" + mdfmt.text(table.note) + "_", ""]
+            out += [mdfmt.text(table.note), ""]
         if not table.rows:
             continue
         prose = table.prose or ()
