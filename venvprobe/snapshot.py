@@ -20,50 +20,14 @@ from packaging.version import InvalidVersion, Version
 
 from venvprobe.compare import modules_outside_venv, shadowed_names, winning_distributions
 from venvprobe.expectations import FORMAT_VERSION, GLOBAL_GROUP
+from venvprobe.textsafe import escape_controls
+from venvprobe.tomlwrite import toml_key, toml_string, toml_value  # the one TOML writer (re-exported)
 
 REASON_PLACEHOLDER = "TODO: say why this is acceptable (written by venvprobe snapshot)"
 _SERVERS = ("mod_wsgi", "uwsgi", "gunicorn", "waitress")
 # sys.path origins that are almost always a mistake in a deployment: if the
 # known-good report has none, the snapshot says there must be none.
 _UNWANTED_ORIGINS = ("user_site", "pythonpath", "base_site")
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def toml_string(value: str) -> str:
-    """A TOML basic string (double quotes, escapes for \\, \" and control characters)."""
-    out = ['"']
-    for ch in value:
-        code = ord(ch)
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch in "\b\t\n\f\r":
-            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[ch])
-        elif code < 0x20 or code == 0x7F:
-            out.append("\\u%04x" % code)
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def toml_key(key: str) -> str:
-    """A bare key when TOML allows it, else a quoted one."""
-    return key if _BARE_KEY.match(key) else toml_string(key)
-
-
-def toml_value(value: Any) -> str:
-    """TOML for a str/bool/int/list value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
 def glob_escape(path: str) -> str:
@@ -72,6 +36,11 @@ def glob_escape(path: str) -> str:
     if escaped.startswith("origin:"):
         escaped = "[o]" + escaped[1:]
     return escaped
+
+
+def equals(value: str, kind: str) -> str:
+    """TOML for "equal to *value*": a plain string, or ``{ equals = ... }`` where a plain one would be a pattern."""
+    return _equals(value, kind)
 
 
 def _equals(value: str, kind: str) -> str:
@@ -117,8 +86,9 @@ def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:
 
     lines: List[str] = [
         "# venvprobe expectations written by `venvprobe snapshot`"
-        + (f" from {source}" if source else "") + ".",
-        f"# Report of {report.get('generated_at') or 'unknown time'}, server: {kind or 'unknown'}.",
+        + (f" from {escape_controls(source)}" if source else "") + ".",  # a comment holds no controls
+        f"# Report of {escape_controls(report.get('generated_at') or 'unknown time')}, "
+        f"server: {escape_controls(kind or 'unknown')}.",
         "# It pins the state of that known-good report: trim what may drift, and replace",
         "# every TODO reason.  Reference: docs/expectations.md.  Check with:",
         "#   venvprobe compare THIS_FILE https://host/_venvprobe/",
@@ -159,7 +129,7 @@ def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:
         if isinstance(user, str):
             pins.append("user = " + toml_string(user))
     else:
-        pins.append(f"# server = \"mod_wsgi\"   # not pinned: this report was collected outside a server ({kind})")
+        pins.append(f"# server = \"mod_wsgi\"   # not pinned: this report was collected outside a server ({escape_controls(str(kind))})")
     lines += ["[identity]"] + pins + [""]
 
     # -- sys.path shape
