@@ -1425,7 +1425,7 @@ class Collector(object):
                 if real in seen:
                     continue
                 seen.add(real)
-                init = _extension_init_kind(path)
+                init = _cached_init_kind(path)
                 item = {"file": _text(path), "site_dir": _text(entry),
                         "package": _text(os.path.relpath(path, entry).split(os.sep)[0].split(".")[0]),
                         "init": init, "loaded": loaded.get(real)}
@@ -1902,6 +1902,26 @@ def _walk_extensions(top, budget, depth=6):
                     yield entry.path
             except OSError:
                 continue
+
+
+# {path: ((mtime_ns, size), kind)}: /identity runs this scan on every request in an own-GIL
+# interpreter; module state is per interpreter, so each keeps its own.
+_INIT_KINDS = {}
+
+
+def _cached_init_kind(path):
+    try:
+        st = os.stat(path)
+        key = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return "unknown"
+    hit = _INIT_KINDS.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    kind = _extension_init_kind(path)
+    if len(_INIT_KINDS) < MAX_EXTENSION_FILES:
+        _INIT_KINDS[path] = (key, kind)
+    return kind
 
 
 def _extension_init_kind(path):
