@@ -27,6 +27,16 @@ MAX_DIR_ENTRIES = 200000
 MAX_PTH_BYTES = 1 << 20
 MAX_METADATA_HEADER_BYTES = 64 * 1024
 MAX_RECORD_BYTES = 4 << 20
+# What one report may hold, whatever the host has: site.py reads every line
+# of every .pth file, but a report listing two million of them helps nobody
+# (30 files of 1 MB of short lines made a 599 MB report and killed the
+# worker).  Past these caps the collector counts what it skipped and says so
+# in ``collector.skipped``.
+MAX_PTH_TOTAL_BYTES = 8 << 20
+MAX_PTH_LINES = 5000
+MAX_RECORD_TOPS = 1000
+MAX_NAME_CHARS = 255
+MAX_REPORT_BYTES = 64 << 20
 
 # Environment variables worth showing.  Everything else is left out: the
 # probe runs in production processes whose environment holds secrets.
@@ -447,6 +457,7 @@ class Collector(object):
         self.masker = _Masker(self.options.get("redact_key"))
         self._listings = {}
         self._sysconfig_paths = None
+        self.skipped = []
 
     # -- entry points ------------------------------------------------------
 
@@ -472,6 +483,7 @@ class Collector(object):
         if "removed_path0" in self.options:
             report["collector"]["removed_sys_path_0"] = self.options["removed_path0"]
         skip = set(self.options.get("skip") or ())
+        _neutralise_nul_entries()
         for name, func in sections:
             if name in skip:
                 continue
@@ -479,8 +491,18 @@ class Collector(object):
                 report[name] = func()
             except Exception as exc:  # a failing section must not sink the others
                 report[name] = _error(exc)
+        if self.skipped:
+            report["collector"]["skipped"] = list(self.skipped)
         report["findings"] = []
         return report
+
+    def skip(self, what, detail):
+        """Record something left out of the report because of a cap (said once per kind)."""
+        for item in self.skipped:
+            if item["what"] == what:
+                item["count"] += 1
+                return
+        self.skipped.append({"what": what, "detail": detail, "count": 1})
 
     # -- interpreter -------------------------------------------------------
 
@@ -802,6 +824,8 @@ class Collector(object):
         self._pth_report = []
         self._finders = []
         on_path = {os.path.normpath(p) for p in sys.path if isinstance(p, str)}
+        total_bytes = 0
+        reported = 0
         for raw in list(sys.path):
             if not isinstance(raw, str) or not raw:
                 continue
@@ -812,16 +836,30 @@ class Collector(object):
             for name in sorted(n for n in listing.names if n.endswith(".pth") and not n.startswith(".")):
                 path = os.path.join(sitedir, name)
                 record = {"file": _text(path), "dir": _text(sitedir), "lines": []}
+                if total_bytes >= MAX_PTH_TOTAL_BYTES:
+                    record["error"] = "not read: the .pth files before it hold more than %d MiB" % (
+                        MAX_PTH_TOTAL_BYTES >> 20)
+                    self.skip("pth_files", "files not read: the .pth files hold more than %d MiB in all"
+                              % (MAX_PTH_TOTAL_BYTES >> 20))
+                    self._pth_report.append(record)
+                    continue
                 try:
-                    text = _read_text(path, MAX_PTH_BYTES)
-                except OSError as exc:
+                    text = _read_text(path, min(MAX_PTH_BYTES, MAX_PTH_TOTAL_BYTES - total_bytes))
+                except (OSError, ValueError) as exc:
                     record["error"] = _error(exc)["error"]
                     self._pth_report.append(record)
                     continue
-                for lineno, line in enumerate(text.splitlines(), 1):
+                total_bytes += len(text)
+                skipped_lines = 0
+                lines = text.splitlines()
+                for lineno, line in enumerate(lines, 1):
                     stripped = line.strip()
                     if not stripped or stripped.startswith("#"):
                         continue
+                    if reported >= MAX_PTH_LINES:
+                        skipped_lines = self._pth_rest(lines, lineno - 1, sitedir, path, on_path, index)
+                        break
+                    reported += 1
                     if line.startswith(("import ", "import\t")):
                         item = {"line": lineno, "kind": "import", "text": self.masker.url(line.rstrip()[:500])}
                         finder = _editable_finder(sitedir, name, line) if name.startswith("__editable__") else None
@@ -838,8 +876,31 @@ class Collector(object):
                     })
                     if target not in index:
                         index[target] = (_text(path), lineno)
+                if skipped_lines:
+                    record["skipped_lines"] = skipped_lines
+                    self.skip("pth_lines", "lines of .pth files not listed: more than %d in all" % MAX_PTH_LINES)
                 self._pth_report.append(record)
         return index
+
+    @staticmethod
+    def _pth_rest(lines, start, sitedir, path, on_path, index):
+        """Lines of a .pth file past the cap: not listed nor stat'ed, but a line
+        that put an entry on sys.path still explains that entry.  Set
+        operations, not a Python loop per line: the rest may be a million lines.
+        Returns how many lines were skipped."""
+        rest = lines[start:]
+        wanted = set(on_path)
+        for p in on_path:
+            try:
+                wanted.add(os.path.relpath(p, sitedir))
+            except ValueError:
+                pass
+        for hit in set(map(str.strip, rest)) & wanted:
+            lineno = start + 1 + next(i for i, line in enumerate(rest) if line.strip() == hit)
+            target = os.path.normpath(os.path.join(sitedir, hit))
+            if target in on_path and target not in index:
+                index[target] = (_text(path), lineno)
+        return len(rest)
 
     # -- distributions ---------------------------------------------------------
 
@@ -1023,6 +1084,10 @@ class Collector(object):
             return [], [], 0, False
         metaname = os.path.basename(metadir)
         tops = {}
+        if "\0" in text:
+            # Not a RECORD (a device, a binary file): its "names" would fill the report.
+            self.skip("record", "RECORD files that are not text (a NUL byte) were ignored")
+            return [], [], 0, False
         lines = text.splitlines()
         count = len(lines) - lines.count("")
         # Per distinct first path component rather than per line: a big
@@ -1031,6 +1096,10 @@ class Collector(object):
         for first in {line.partition("/")[0] for line in lines}:
             head = first.split(",", 1)[0].strip('"')
             if not head or head == ".." or head.startswith(metaname):
+                continue
+            if len(head) > MAX_NAME_CHARS or len(tops) >= MAX_RECORD_TOPS:
+                self.skip("record_names", "RECORD top-level names past %d per distribution (or longer than %d "
+                          "characters) were ignored" % (MAX_RECORD_TOPS, MAX_NAME_CHARS))
                 continue
             if head == "__pycache__" or head.endswith(".pth") or head.endswith(".dist-info"):
                 if head.endswith(".pth"):
@@ -2011,6 +2080,27 @@ def _safe(func):
         return None
 
 
+def _neutralise_nul_entries():
+    """Mark sys.path entries holding a NUL byte as having no finder.
+
+    The import system stats every entry with no cached finder, and a NUL
+    makes that stat raise ValueError instead of OSError: every later import
+    in the process fails, the collector's own lazy imports included, which
+    cost whole sections.  None in ``sys.path_importer_cache`` is CPython's
+    own "no finder for this entry": the entry is skipped, as it should be
+    (no such path can exist).  sys.path itself is left as it is.
+    """
+    cache = getattr(sys, "path_importer_cache", None)
+    if cache is None:
+        return
+    for raw in list(sys.path):
+        if isinstance(raw, str) and "\0" in raw and raw not in cache:
+            try:
+                cache[raw] = None
+            except Exception:
+                pass
+
+
 def collect(options=None):
     """Collect a report of the interpreter this code runs in (plain dict)."""
     return Collector(options).collect()
@@ -2021,11 +2111,31 @@ def _main_foreign(redact_key=None):
     report = _foreign_report(redact_key)
     out = getattr(sys.stdout, "buffer", None)
     data = dumps(report).encode("utf-8", "surrogatepass")
+    if len(data) > MAX_REPORT_BYTES:
+        data = dumps(_shrink(report, len(data))).encode("utf-8", "surrogatepass")
     if out is not None:
         out.write(data)
         out.flush()
     else:
         sys.stdout.write(data.decode("utf-8"))
+
+
+def _shrink(report, size):
+    """*report* with its largest sections replaced by an error until it fits MAX_REPORT_BYTES."""
+    sizes = []
+    for name, value in report.items():
+        if name not in ("schema", "generated_at", "collector", "findings"):
+            sizes.append((len(dumps(value)), name))
+    sizes.sort(reverse=True)
+    skipped = report["collector"].setdefault("skipped", [])
+    for section_size, name in sizes:
+        if size <= MAX_REPORT_BYTES:
+            break
+        report[name] = {"error": "skipped: this section was %d MiB, over the report's %d MiB cap"
+                                 % (section_size >> 20, MAX_REPORT_BYTES >> 20)}
+        skipped.append({"what": name, "detail": "section over the report size cap", "count": 1})
+        size -= section_size
+    return report
 
 
 def _foreign_report(redact_key=None):

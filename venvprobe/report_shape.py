@@ -38,7 +38,8 @@ _PYVENV = {"path": "s", "readable": "b", "home": "s", "home_exists": "b", "versi
 SPEC: dict = {
     "schema": {"name": "s", "version": "i"},
     "generated_at": "s",
-    "collector": {"python": "s", "in_process": "b", "removed_sys_path_0": "x"},
+    "collector": {"python": "s", "in_process": "b", "removed_sys_path_0": "x",
+                  "skipped": [{"what": "s", "detail": "s", "count": "i"}]},
     "interpreter": {
         "executable": "s", "real_executable": "s", "base_executable": "s", "argv0": "s", "orig_argv": ["s"],
         "version": "s", "version_full": "s", "version_info": ["x"], "implementation": "s", "cache_tag": "s",
@@ -70,7 +71,7 @@ SPEC: dict = {
                      "non_utf8": "b", "truncated_listing": "b",
                      "origin": {"kind": "s", "detail": "s", "pth_file": "s", "line": "i", "venv_root": "s",
                                 "pyvenv_cfg": _PYVENV, "*": "*"}}],
-        "pth_files": [{"file": "s", "dir": "s", "error": "s",
+        "pth_files": [{"file": "s", "dir": "s", "error": "s", "skipped_lines": "i",
                        "lines": [{"line": "i", "kind": "s", "text": "s", "target": "s", "exists": "b",
                                   "on_sys_path": "b", "editable_finder": _FINDER}]}],
         "editable_finders": [_FINDER],
