@@ -1468,15 +1468,15 @@ class Collector(object):
             return out
         out["reason"] = "own GIL: extensions must declare multi-interpreter support" if checks else \
             "free-threaded build: extensions must be built for it and declare Py_mod_gil"
+        suffixes = _ext_suffixes()
         loaded = {}
         for name, module in list(sys.modules.items()):
             try:
                 filename = getattr(module, "__file__", None) if module is not None else None
             except Exception:
                 continue
-            if isinstance(filename, str):
+            if isinstance(filename, str) and filename.endswith(suffixes):  # realpath costs: extensions only
                 loaded[os.path.realpath(filename)] = name
-        suffixes = _ext_suffixes()
         # In a venv platstdlib names the venv, stdlib the base: os.py's directory is the truth.
         stdlibs = set(os.path.normpath(p) for p in (self._paths().get("platstdlib"), self._paths().get("stdlib"),
                                                     os.path.dirname(os.__file__)) if p)
