@@ -66,3 +66,19 @@ def test_record_top_level_names(tmp_path: Path) -> None:
     assert count == 13 and direct is False
     assert c._record(meta, (Path(meta) / "RECORD").read_text()) == (modules, tops, count, direct)
     assert c._record(str(tmp_path / "missing.dist-info")) == ([], [], 0, False)
+
+
+def test_identity_is_cached_but_follows_modules_and_pid(monkeypatch) -> None:
+    """/identity reuses the last identity while nothing it shows can have changed."""
+    import os
+    import sys
+    import types
+
+    first = _collect.Collector({}).identity()
+    assert _collect.Collector({}).identity() == first
+    monkeypatch.setitem(sys.modules, "_mod_wsgi_cachetest", types.ModuleType("_mod_wsgi_cachetest"))
+    assert "_mod_wsgi_cachetest" in _collect.Collector({}).identity()["wsgi_script_modules"]
+    monkeypatch.delitem(sys.modules, "_mod_wsgi_cachetest")
+    assert "_mod_wsgi_cachetest" not in _collect.Collector({}).identity()["wsgi_script_modules"]
+    monkeypatch.setattr(os, "getpid", lambda: 4242)
+    assert _collect.Collector({}).identity()["pid"] == 4242

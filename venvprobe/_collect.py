@@ -507,11 +507,16 @@ class Collector(object):
     # -- interpreter -------------------------------------------------------
 
     def _paths(self):
+        if self._sysconfig_paths is None and _SYSCONFIG_PATHS:
+            # sysconfig expands its path templates on every call (~80 us):
+            # once per interpreter is enough, they cannot change under us.
+            self._sysconfig_paths = dict(_SYSCONFIG_PATHS[0])
         if self._sysconfig_paths is None:
             import sysconfig
 
             try:
                 self._sysconfig_paths = dict(sysconfig.get_paths())
+                _SYSCONFIG_PATHS[:] = [dict(self._sysconfig_paths)]
             except Exception as exc:
                 self._sysconfig_paths = {"error": str(exc)}
         return self._sysconfig_paths
@@ -1359,6 +1364,23 @@ class Collector(object):
     # -- identity ----------------------------------------------------------------
 
     def identity(self):
+        # /identity answers every request with this: scanning sys.modules and
+        # asking the interpreter for its config each time cost more than the
+        # request itself.  Nothing here changes in a process until a module is
+        # imported or removed (ppid aside), so it is kept per (pid, modules
+        # loaded, last module, masking key) and copied out.
+        modules = sys.modules
+        last = next(reversed(modules), None) if sys.version_info >= (3, 8) else None
+        key = (os.getpid(), len(modules), last, self.masker._key, bool(self.options.get("foreign")))
+        cached = _IDENTITY_CACHE.get("entry")
+        if cached is None or cached[0] != key:
+            cached = (key, self._identity_live())
+            _IDENTITY_CACHE["entry"] = cached
+        ident = dict(cached[1])
+        ident["ppid"] = os.getppid()
+        return ident
+
+    def _identity_live(self):
         ident = {"pid": os.getpid(), "ppid": os.getppid()}
         ident.update(_interpreter_id())
         server = {"kind": "other"}
@@ -1845,6 +1867,9 @@ def _same_file(loaded, expected):
 
 
 _INTERPRETER_ID = []
+# Per interpreter (module state): sysconfig.get_paths() and the last identity.
+_SYSCONFIG_PATHS = []
+_IDENTITY_CACHE = {}
 
 
 def _interpreter_id():
