@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""What mounting the probe costs an app that never asks it anything.
+"""What mounting the probe costs an app that never asks it anything: the issue-14 targets.
+
+(benchmarks/footprint.py gives the wider picture: what pip install adds, the single
+file, Flask for comparison, the first report request.)
 
 In a venv with venvprobe installed as users install it (a wheel; an editable
 install adds a .pth finder that imports pathlib and re at start-up), measures:
@@ -15,7 +18,7 @@ install adds a .pth finder that imports pathlib and re at start-up), measures:
 Targets (issue 14): import adds <= 5 ms and <= 2 MiB; a non-probe request
 costs <= 1 us more.  Standard library only:
 
-    python3 benchmarks/bench_footprint.py [--rounds 21] [--json out.json]
+    python3 benchmarks/bench_middleware.py [--rounds 21] [--json out.json]
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ def main(argv=None) -> int:
     ap.add_argument("--base-python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable)
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args(argv)
-    workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="venvprobe-footprint-"))
+    workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="venvprobe-middleware-"))
     os.makedirs(workdir, exist_ok=True)
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # warm .pyc, as a deployed app has
