@@ -10,7 +10,11 @@ process`` and ``Loading Python script file`` at LogLevel info), httpd's
 ``cannot occur within <VirtualHost> section`` and ``Invalid command``, C
 extensions refusing sub-interpreters (numpy's "cannot load module more
 than once per process", PyO3, CPython 3.12's "does not support loading in
-subinterpreters") and uWSGI's python plugin messages.
+subinterpreters") and uWSGI's python plugin messages; mod_wsgi 6's coded
+messages (``WSGI0036: ...``, see ``KNOWN_CODES``), its start-up lines
+("Python home set to", "Starting daemon process", "Creating sub-interpreter
+... with own GIL", "terminated by signal N") and CPython's "Could not find
+platform (in)dependent libraries".
 
 Each distinct cause becomes one finding with the catalog code the live
 report uses, the log lines as evidence, and — when the homes named in the

@@ -8,7 +8,8 @@ Checks, without starting any server:
   exists, and whether it is the installation the server embeds;
 * whether the server's user can traverse every directory on the way and
   read ``pyvenv.cfg`` and site-packages (mode bits, confirmed as the user);
-* what mod_wsgi 4.x (``wsgi_interp.c``) or uWSGI will do with it, and the
+* what mod_wsgi 4.x-6.x (``wsgi_interp.c``; 6.x sets the same values through
+  ``PyConfig``) or uWSGI will do with it, and the
   resulting ``sys.prefix`` / ``sys.path``, predicted by running the
   embedding installation's interpreter the same way, as that user.
 """
@@ -259,9 +260,10 @@ def predict(home: Optional[str], embedder: Embedder, user: User, server: str = "
             timeout: float = 20.0) -> Prediction:
     """Run the embedding installation's interpreter the way the server initialises it.
 
-    mod_wsgi 4.x (``wsgi_python_init``): when ``<home>/pyvenv.cfg`` is readable
+    mod_wsgi 4.x-6.x (``wsgi_python_init``): when ``<home>/pyvenv.cfg`` is readable
     by the daemon user it sets the program name to ``<home>/bin/python``,
-    otherwise it calls ``Py_SetPythonHome(<home>)`` (program name stays
+    otherwise it calls ``Py_SetPythonHome(<home>)`` (6.x: ``PyConfig.program_name``
+    / ``PyConfig.home``, same effect) (program name stays
     "python3", found on PATH).  uWSGI: ``pyvenv.cfg`` present -> program name
     only; otherwise ``Py_SetPythonHome`` too, with program name
     ``<home>/bin/python``.  ``Py_SetPythonHome`` is reproduced with
