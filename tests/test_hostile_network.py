@@ -30,6 +30,8 @@ _MODES = {
     "drip-body": (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
                   b" " * 100000, 1),
 }
+# An error answer whose body tries to drive the terminal of whoever reads the error line.
+HOSTILE_BODY = "\x1b[2J\x1b]0;owned\x07\u202eevil\r\nsecond line\x9b1m".encode()
 
 
 class HostileServer:
@@ -122,3 +124,32 @@ def test_other_url_commands_are_cut_at_the_deadline(command, tmp_path):
     assert "Traceback" not in err and took < TIMEOUT + SLACK, (took, err)
     if command != "compare":  # compare reports the unreachable target in its table
         assert err.count("\n") == 1, err
+
+
+def test_remote_error_body_is_escaped(tmp_path):
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(500)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(HOSTILE_BODY)))
+            self.end_headers()
+            self.wfile.write(HOSTILE_BODY)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/_venvprobe/"
+        res, _ = _run("fetch", url, "--retries", "0", "--timeout", "5")
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = res.stderr.decode("utf-8")
+    assert res.returncode == 2 and err.count("\n") == 1, err
+    assert "HTTP 500" in err and "evil" in err
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in err), repr(err)

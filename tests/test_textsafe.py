@@ -140,3 +140,37 @@ def test_error_line_escapes_a_hostile_file_name(tmp_path):
     err = res.stderr.decode("utf-8")
     assert res.returncode == 2
     assert err.count("\n") == 1 and _bad_bytes(err) == [], err
+
+
+OFFLINE = ["--no-homes", "--no-predict", "--no-confirm", "--fail-on", "never"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_offline_commands_escape_hostile_config_and_log_values(tmp_path, fmt):
+    ini = tmp_path / "app.ini"
+    ini.write_text(f"[uwsgi]\nmount = /a{HOSTILE_CHARS}=/srv/{BAD}/app.py\nhome = /srv/{BAD}\n", encoding="utf-8")
+    conf = tmp_path / "app.conf"
+    conf.write_text(f'WSGIScriptAlias /x "/srv/{BAD}/app.wsgi"\nWSGIPythonHome "/srv/{BAD}"\n', encoding="utf-8")
+    log = tmp_path / "error.log"
+    log.write_text("[Sat Nov 21 12:05:57.374083 2026] [wsgi:error] [pid 5578:tid 5578] mod_wsgi (pid=5578): "
+                   f"Failed to exec Python script file '/srv/{BAD}/app.wsgi'.\n"
+                   f"ModuleNotFoundError: No module named '{BAD}'\n", encoding="utf-8")
+    for args in (["check-uwsgi", str(ini), *OFFLINE], ["check-apache", str(conf), *OFFLINE],
+                 ["explain-log", str(log), "--no-check-homes", "--fail-on", "never"]):
+        res = venvprobe_cli(*args, "--format", fmt)
+        out = res.stdout.decode("utf-8") + res.stderr.decode("utf-8")
+        assert res.returncode == 0, out
+        assert _bad_bytes(out) == [], (args, _bad_bytes(out))
+        if fmt == "markdown":
+            md = _markup(res.stdout.decode("utf-8"))
+            assert md["link"] == md["image"] == md["html"] == 0, (args, md)
+
+
+def test_probe_text_format_escapes_hostile_values(hostile_reports):
+    """The probe's own text rendering (what curl shows) of a report with hostile values."""
+    from venvprobe.render import render
+
+    bad = json.loads(hostile_reports["bad"].read_text(encoding="utf-8"))
+    for fmt in ("text", "markdown"):
+        out = render(bad, fmt)
+        assert _bad_bytes(out) == [] and "\\x1b" in out

@@ -376,7 +376,9 @@ def _logical_lines(text: str) -> List[Tuple[int, str]]:
     out: List[Tuple[int, str]] = []
     buf = ""
     start = 0
-    for number, raw in enumerate(text.splitlines(), 1):
+    # Apache ends a line at LF only; str.splitlines() would also split at
+    # U+2028, \x85, \x1c... inside a value and forge a directive or a section.
+    for number, raw in enumerate(text.split("\n"), 1):
         line = raw.strip()
         if not buf:
             start = number

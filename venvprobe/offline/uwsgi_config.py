@@ -156,7 +156,7 @@ def load(path: str, section: str = "uwsgi") -> UwsgiConfig:
         raise IniError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_INI_BYTES:
         raise IniError(f"{path} is larger than {MAX_INI_BYTES >> 20} MiB")
-    lines = data.decode("utf-8", "replace").splitlines()
+    lines = data.decode("utf-8", "replace").split("\n")  # LF only, as uWSGI: not U+2028, \x85...
     if len(lines) > MAX_INI_LINES:
         raise IniError(f"{path} has more than {MAX_INI_LINES:,} lines")
     cfg = UwsgiConfig(os.path.abspath(path), section)
