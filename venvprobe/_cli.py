@@ -66,7 +66,7 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
             continue
         module = importlib.import_module(module_name)
         command = module.add_parser(sub)
-        command.set_defaults(_run=module.run)
+        command.set_defaults(_run=module.run, _parser=command)
     return parser
 
 
@@ -103,7 +103,10 @@ def _main(argv: Optional[List[str]] = None) -> int:
     from venvprobe.commands import EXIT_ERROR, EXIT_OK, UsageError
 
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # An option the sub-command does not know: its own usage, not the top-level one.
+        (getattr(args, "_parser", None) or parser).error("unrecognized arguments: " + " ".join(extra))
     if not getattr(args, "_run", None):
         parser.print_help()
         return EXIT_ERROR

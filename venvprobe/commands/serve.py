@@ -22,6 +22,27 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     return p
 
 
+def _listen(host: str, port: int) -> int:
+    """A listening socket's fd, or a one-line UsageError (exit 2).
+
+    Bound here rather than by werkzeug, which prints its own advice and
+    exits 1 when the port is taken.
+    """
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"cannot listen on {host}:{port}: {why}") from None
+    sock.set_inheritable(True)
+    return sock.detach()
+
+
 def run(args: argparse.Namespace) -> int:
     from venvprobe.probe.config import ProbeConfig, parse_networks
 
@@ -51,12 +72,9 @@ def run(args: argparse.Namespace) -> int:
               "loopback clients get a report", file=sys.stderr)
     config = ProbeConfig(token_file=args.token_file, allow=args.allow, ttl=args.ttl)
     app = create_app(config, mount="serve")
-    try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    server = make_server(args.host, args.port, app, threaded=True, fd=_listen(args.host, args.port))
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"venvprobe serving this interpreter at http://{host}:{server.server_port}/ (Ctrl-C to stop)",
+    print(f"venvprobe serving this interpreter at http://{host}:{server.socket.getsockname()[1]}/ (Ctrl-C to stop)",
           file=sys.stderr, flush=True)
     try:
         server.serve_forever()
