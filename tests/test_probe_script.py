@@ -8,7 +8,6 @@ contain nothing of venvprobe; the CLI's report --input, compare and diff take wh
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import os
 import subprocess
@@ -272,3 +271,21 @@ def test_probe_script_bad_output_is_one_line_exit_2(tmp_path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and res.stdout == ""
     assert len(res.stderr.strip().splitlines()) == 1 and "cannot write" in res.stderr
+
+
+def test_script_names_a_shadowed_stdlib_module(script, tmp_path) -> None:
+    """The single file carries the guard too: the app's ipaddress.py is named, not a bare 500."""
+    from test_probe_stdlib import run_probe
+
+    root = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(str(root))
+    appdir = tmp_path / "app"
+    appdir.mkdir()
+    (appdir / "ipaddress.py").write_text("APP_OWN_MODULE = True\n")
+    text = f"import sys\nsys.path.insert(0, {str(appdir)!r})\n" + script.read_text()
+    got = run_probe(root / "bin" / "python", tmp_path, text, [("/", "format=json")])
+    _, _, status, headers, body = got["results"][0]
+    doc = json.loads(body)
+    assert status == "500 Internal Server Error" and headers["X-Venvprobe-Error"] == "stdlib-shadowed"
+    assert doc["module"] == "ipaddress" and doc["shadowed_by"] == str(appdir / "ipaddress.py")
+    assert not [m for m in got["new"] if m.startswith("venvprobe")]

@@ -220,7 +220,9 @@ def test_cli_names_the_shadowing_file_in_one_line(tmp_path) -> None:
     (appdir / "random.py").write_text("def pick():\n    return 4\n")
     env = dict(os.environ, PYTHONPATH=str(appdir))
     for args in (["report", "-f", "json"], ["report"], ["--version"]):
-        proc = subprocess.run([sys.executable, "-m", "venvprobe", *args] if args[0] != "--version" else [_console_script(), *args], capture_output=True, text=True,
+        # --version through the console script pip wrote; the rest as `python -m venvprobe`.
+        cmd = [_console_script(), *args] if args[0] == "--version" else [sys.executable, "-m", "venvprobe", *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
                               env=env, timeout=120, cwd=str(tmp_path))
         if proc.returncode in (0, 1):
             assert "Traceback" not in proc.stderr

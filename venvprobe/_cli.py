@@ -82,7 +82,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         doc = diagnose(exc)
         if doc is None:
             raise
-        where = f"rename {doc['shadowed_by']} or take its directory off PYTHONPATH" if doc["shadowed_by"] else doc["fix"]
+        where = doc["fix"]
+        if doc["shadowed_by"]:
+            where = f"rename {doc['shadowed_by']} or take its directory off PYTHONPATH"
         print(f"venvprobe: {doc['message']} ({doc['exception']}): {where}", file=sys.stderr)
         return 2
 

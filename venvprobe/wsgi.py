@@ -25,5 +25,5 @@ try:
 except Exception as _exc:  # a shadowed or broken standard-library module
     from venvprobe.probe.guard import BrokenProbe
 
-    application = BrokenProbe(_exc)
+    application = BrokenProbe(_exc)  # type: ignore[assignment]
     del _exc

@@ -307,19 +307,18 @@ class Probe:
     def _failure(self, environ: Mapping[str, object], exc: BaseException) -> Response:
         """The probe's own answer to a failure: the broken stdlib module named (to allowed clients), else a 500."""
         try:
-            from venvprobe.probe.guard import failure, fallback_allowed
+            from venvprobe.probe import guard
         except Exception:
-            failure = None
+            guard = None  # type: ignore[assignment]
         try:
             allowed = authorize(environ, self.config.resolve(environ))[0]
         except Exception:  # the access rules are what broke: the guard's stricter rules decide
             try:
-                allowed = fallback_allowed(environ) if failure else False
+                allowed = guard is not None and guard.fallback_allowed(environ)
             except Exception:
                 allowed = False
         try:
-
-            status, headers, body = failure(environ, exc, allowed)
+            status, headers, body = guard.failure(environ, exc, allowed)
         except Exception:
             status, headers, body = "500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")], \
                 b"venvprobe: internal error (details in the server log)\n"
