@@ -281,11 +281,20 @@ def test_crash_loop_unreadable_base_explained(apache_factory, shared_tmp: Path) 
     install = original.parents[1]
     res = subprocess.run(["runuser", "-u", "www-data", "--", "test", "-r", str(install / "lib")],
                          capture_output=True)
+    private = None
     if res.returncode == 0:
-        pytest.skip(f"{install} is readable by www-data here: no crash loop to provoke")
+        # pyenv is readable by www-data on this machine: put a copy of it behind a 0700 directory.
+        private = shared_tmp / "private"
+        private.mkdir()
+        servers.shutil.copytree(servers.readable_python("3.13").parents[1], private / install.name,
+                                symlinks=True, copy_function=os.link)
+        install = private / install.name
+        original = install / "bin" / original.name
     venv = servers.make_venv(shared_tmp / "venv", python=str(original))
     (shared_tmp / "app.wsgi").write_text("def application(e, s):\n    s('200 OK', [])\n    return [b'ok']\n")
     servers.make_world_readable(shared_tmp)
+    if private is not None:
+        os.chmod(private, 0o700)
     apache = apache_factory(f"""
 WSGIRestrictEmbedded On
 WSGIDaemonProcess app python-home={venv.root} threads=2
