@@ -168,8 +168,7 @@ def main(argv=None) -> int:
         sys.path.insert(0, os.path.dirname(HERE))
         from venvprobe import _quick
 
-        sources = _quick._sources()
-        bundle = b"".join(sources)
+        payload = _quick.payload()
         venvs = {}
         for s in scales:
             n = {k: max(1, int(v * s)) for k, v in FULL.items()}
@@ -177,8 +176,6 @@ def main(argv=None) -> int:
                                             n["dists"], n["paths"], n["files"]))
         plan = []
         for s, (n, py) in venvs.items():
-            payload = _quick.LOADER.encode() + b"\n".join([b"", _quick.cache_stem(bundle, "report").encode(), b"never",
-                                                           " ".join(str(len(x)) for x in sources).encode(), bundle])
             plan += [(s, "baseline", [py, "-c", "pass"], None),
                      (s, "importlib_metadata", [py, "-c", IMPORTLIB_METADATA_LIST], None),
                      (s, "cli", [cli, "report", "--python", py, "-f", "json"], None),

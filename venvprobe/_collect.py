@@ -1880,8 +1880,17 @@ def _interpreter_id():
 
 
 def _lookup_interpreter_id():
-    """Ask whichever interpreters module this version has (two imports fail on 3.11)."""
-    for modname in ("concurrent.interpreters", "_interpreters", "_xxsubinterpreters"):
+    """Ask whichever interpreters module this version has."""
+    # Only the names this version can have: a failed import scans every
+    # sys.path entry, and `concurrent.interpreters` would leave `concurrent`
+    # behind among the modules the report lists.
+    if sys.version_info < (3, 13):
+        names = ("_xxsubinterpreters",)
+    elif sys.version_info < (3, 14):
+        names = ("_interpreters",)
+    else:
+        names = ("concurrent.interpreters", "_interpreters", "_xxsubinterpreters")
+    for modname in names:
         try:
             module = __import__(modname, fromlist=["_"])
         except Exception:

@@ -253,29 +253,48 @@ def run_target(exe, args, payload, timeout):
     return code, b"".join(chunks[out_r]), b"".join(chunks[err_r])
 
 
-def _sources():
+_SOURCE_FILES = ("_collect.py", "catalog.py", "analyze.py")
+
+
+def _source_paths():
     here = os.path.dirname(os.path.abspath(__file__))
+    return [os.path.join(here, name) for name in _SOURCE_FILES]
+
+
+def _sources():
     out = []
-    for name in ("_collect.py", "catalog.py", "analyze.py"):
-        with open(os.path.join(here, name), "rb") as handle:
+    for path in _source_paths():
+        with open(path, "rb") as handle:
             out.append(handle.read())
     return out
 
 
+def payload(fail_on="never", key=""):
+    """What X gets on stdin after the one-line bootstrap: the loader and its header lines."""
+    import zlib
+
+    bundle = b"".join(_sources())
+    digest = "%08x%x" % (zlib.crc32(bundle) & 0xFFFFFFFF, len(bundle))
+    return LOADER.encode() + b"\n".join([
+        key.encode(), cache_stem(bundle, "report").encode(), fail_on.encode(), digest.encode(),
+        b"\0".join(os.fsencode(p) for p in _source_paths())])
+
+
 # Runs inside X, sent on stdin after a one-line `-c` that reads it (a short
 # command line: the report shows X's argv, and masking scans it).  Then on
-# stdin: redaction key, cache stem, --fail-on, the three source sizes, and the
-# sources of _collect.py, catalog.py and analyze.py.  Prints one header line
-# (the exit code for --fail-on) and the analysed report as the JSON
-# `render(report, "json")` gives (the collector's own dumps).  Code objects are cached as for the collector.
+# stdin: redaction key, cache stem, --fail-on, the digest of the sources, and
+# the paths of _collect.py, catalog.py and analyze.py (NUL-separated): X reads
+# and compiles them only when its cached code objects are missing, so a warm
+# run moves a few hundred bytes through the pipe, not 200 KB.  Prints one
+# header line (the exit code for --fail-on) and the analysed report as the
+# JSON `render(report, "json")` gives (the collector's own dumps).
 LOADER = """\
 import sys
 if sys.version_info < (3, 7):
     sys.stdout.write('venvprobe-fallback\\n')
     sys.exit(0)
 import os, marshal
-k, c, f, n, s = sys.stdin.buffer.read().split(b'\\n', 4)
-n = [int(x) for x in n.split()]
+k, c, f, d, n = sys.stdin.buffer.read().split(b'\\n', 4)
 p = c.decode() + sys.implementation.cache_tag + '.bin' if c else ''
 code = None
 if p:
@@ -284,18 +303,13 @@ if p:
             code = marshal.loads(h.read())
     except Exception:
         code = None
+s = None
 if code is None:
-    a, b = n[0], n[0] + n[1]
-    code = (compile(s[:a], '<venvprobe collector>', 'exec'), compile(s[a:b], '<venvprobe catalog>', 'exec'),
-            compile(s[b:b + n[2]], '<venvprobe analyze>', 'exec'))
-    if p:
-        try:
-            t = '%s.%d.tmp' % (p, os.getpid())
-            with open(t, 'wb') as h:
-                h.write(marshal.dumps(code))
-            os.replace(t, p)
-        except Exception:
-            pass
+    s = []
+    for name in n.split(b'\\0'):
+        with open(name, 'rb') as h:
+            s.append(h.read())
+    code = tuple(compile(src, '<venvprobe %s>' % w, 'exec') for src, w in zip(s, ('collector', 'catalog', 'analyze')))
 g = {'__name__': '__venvprobe_collect__'}
 exec(code[0], g)
 report = g['_foreign_report'](k.decode() or None)
@@ -314,6 +328,19 @@ out = sys.stdout.buffer
 out.write(b'%d\\n' % (1 if fails else 0))
 out.write(g['dumps'](report).encode('utf-8', 'surrogatepass'))
 out.flush()
+# Cached after the report (zlib is not to show among the target's modules), and
+# only what the caller hashed: a file replaced meanwhile is compiled, not cached.
+if s is not None and p:
+    import zlib
+    b = b''.join(s)
+    if ('%08x%x' % (zlib.crc32(b) & 0xFFFFFFFF, len(b))).encode() == d:
+        try:
+            t = '%s.%d.tmp' % (p, os.getpid())
+            with open(t, 'wb') as h:
+                h.write(marshal.dumps(code))
+            os.replace(t, p)
+        except Exception:
+            pass
 """
 BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % len(LOADER.encode())
 
@@ -321,11 +348,7 @@ BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % 
 def report_json(python, timeout=60.0, fail_on="never"):
     """(exit code for --fail-on, JSON text of the analysed report of *python*), or None to use the full path."""
     exe = find_interpreter(python)
-    sources = _sources()
-    bundle = b"".join(sources)
-    payload = LOADER.encode() + b"\n".join([b"", cache_stem(bundle, "report").encode(), fail_on.encode(),
-                                            " ".join(str(len(s)) for s in sources).encode(), bundle])
-    code, out, err = run_target(exe, ["-c", BOOTSTRAP], payload, timeout)
+    code, out, err = run_target(exe, ["-c", BOOTSTRAP], payload(fail_on), timeout)
     if code != 0:
         raise exit_error(exe, code, err)
     if out.startswith(b"venvprobe-fallback\n"):
