@@ -203,7 +203,7 @@ def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List["Table"]:
             rows.append((mark, _v(line["a_index"]), _v(line["b_index"]), _v(line["origin"]), line["path"]))
         for change in sp["origins_changed"]:
             rows.append(("origin changed", "", "", f"{change['a']} -> {change['b']}", change["path"]))
-        out.append(Table("sys_path", "sys.path order", ("", f"index in {a_name}", f"index in {b_name}", "origin", "path"),
+        out.append(Table("sys_path", "sys.path order", ("change", f"index in {a_name}", f"index in {b_name}", "origin", "path"),
                          rows, prose=(0,)))
     dists = d["distributions"]
     if any(dists.values()):
@@ -213,15 +213,15 @@ def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List["Table"]:
                   _v(x["a_origin"]) if x["a_origin"] == x["b_origin"] else f"{x['a_origin']} -> {x['b_origin']}")
                  for x in dists["changed"]]
         out.append(Table("distributions", "Distributions",
-                         ("", "name", f"version in {a_name}", f"version in {b_name}", "from (sys.path origin)"), rows,
+                         ("change", "name", f"version in {a_name}", f"version in {b_name}", "from (sys.path origin)"), rows,
                          prose=(0,)))
     if any(d["shadowed"].values()):
         rows = [("only in " + b_name, x) for x in d["shadowed"]["added"]] + [("only in " + a_name, x) for x in d["shadowed"]["removed"]]
-        out.append(Table("shadowed", "Shadowing", ("", "what"), rows, prose=(0,)))
+        out.append(Table("shadowed", "Shadowing", ("where", "shadowed name"), rows, prose=(0,)))
     if any(d["findings"].values()):
         rows = [("only in " + b_name, f["severity"], f["code"], f["message"]) for f in d["findings"]["added"]]
         rows += [("only in " + a_name, f["severity"], f["code"], f["message"]) for f in d["findings"]["removed"]]
-        out.append(Table("findings", "Findings", ("", "severity", "code", "message"), rows, prose=(0, 3)))
+        out.append(Table("findings", "Findings", ("where", "severity", "code", "message"), rows, prose=(0, 3)))
     if d["environment"]:
         out.append(Table("environment", "Environment", ("variable", a_name, b_name),
                          [(c["field"], _v(c["a"]), _v(c["b"])) for c in d["environment"]]))
