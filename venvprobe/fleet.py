@@ -32,7 +32,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 TOKEN_ENV = "VENVPROBE_TOKEN"
 DEFAULT_TIMEOUT = 10.0
@@ -737,12 +737,16 @@ class Progress:
 
 
 def gather(targets: Sequence[Target], options: FetchOptions, progress: Optional[Progress] = None,
-           reanalyze: bool = True, stdin_text: Optional[str] = None) -> List[TargetResult]:
+           reanalyze: bool = True, stdin_text: Optional[str] = None,
+           on_target: Optional[Callable[[int, TargetResult], None]] = None) -> List[TargetResult]:
     """Fetch every target (``options.samples`` times per URL) with a bounded pool.
 
     Results come back in the order of *targets*.  With *reanalyze*, findings
     are recomputed by this venvprobe (like ``report --input``), so codes and
     severities match the catalog the expectations were validated against.
+    *on_target(index, result)* runs (in a pool thread) as soon as every sample
+    of a target is in: a caller that checks it there and drops its reports
+    keeps memory bounded by the pool, not by the size of the fleet.
     """
     if any(t.kind == "stdin" for t in targets) and stdin_text is None:
         stdin_text = sys.stdin.buffer.read(options.max_bytes + 1).decode("utf-8", "replace")
@@ -751,6 +755,8 @@ def gather(targets: Sequence[Target], options: FetchOptions, progress: Optional[
     if progress is None:
         progress = Progress(len(jobs), enabled=False)
     lock = threading.Lock()
+
+    pending = [r.samples for r in results]
 
     def run(index: int, target: Target) -> None:
         began, t0 = time.time(), time.monotonic()
@@ -762,6 +768,10 @@ def gather(targets: Sequence[Target], options: FetchOptions, progress: Optional[
                 if result.started is None or began < result.started:
                     result.started = began
                 result.seconds = max(result.seconds, began - result.started + time.monotonic() - t0)
+                pending[index] -= 1
+                complete = pending[index] == 0
+            if complete and on_target is not None:
+                on_target(index, result)
 
     def _run(index: int, target: Target) -> None:
         try:

@@ -84,11 +84,16 @@ def _check_until(targets: List[Target], options: FetchOptions, expectations: "Ex
     rounds = 0
     while True:
         rounds += 1
-        results = fetch_targets([targets[i] for i in pending], options)
-        retry_after = 0.0
-        for i, result in zip(pending, results):
-            outcomes[i] = _outcome(result, expectations)
-            retry_after = max(retry_after, result.retry_after or 0.0)
+        batch = list(pending)
+
+        def check(position: int, result: TargetResult) -> None:
+            # Checked as soon as its samples are in, then its reports are dropped: a
+            # fleet of 1,000 targets does not hold 1,000 parsed reports at once.
+            outcomes[batch[position]] = _outcome(result, expectations)
+            result.reports = []
+
+        results = fetch_targets([targets[i] for i in batch], options, on_target=check)
+        retry_after = max([r.retry_after or 0.0 for r in results] + [0.0])
         pending = [i for i in pending if outcomes[i].status != PASS]  # type: ignore[union-attr]
         if not wait or not pending:
             break

@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from typing import List, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from venvprobe.commands import EXIT_OK, UsageError, write_output
 from venvprobe.fleet import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, TOKEN_ENV, FetchError, FetchOptions, Progress, \
@@ -77,10 +77,11 @@ def options_from_args(args: argparse.Namespace, urls: Sequence[str] = ()) -> Fet
     return options
 
 
-def fetch_targets(targets: List[Target], options: FetchOptions, reanalyze: bool = True) -> List[TargetResult]:
+def fetch_targets(targets: List[Target], options: FetchOptions, reanalyze: bool = True,
+                  on_target: Optional[Callable[[int, TargetResult], None]] = None) -> List[TargetResult]:
     """gather() with a progress line when stderr is a terminal."""
     total = sum(options.samples if t.kind == "url" else 1 for t in targets)
-    return gather(targets, options, progress=Progress(total), reanalyze=reanalyze)
+    return gather(targets, options, progress=Progress(total), reanalyze=reanalyze, on_target=on_target)
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
