@@ -238,6 +238,9 @@ def build_cli_venv(base_python: str, root: str) -> str:
     return os.path.join(root, "bin", "venvprobe")
 
 
+BEFORE: List[str] = []  # --before CMD: an older venvprobe timed in the same rounds
+
+
 def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -> List[Cmd]:
     source = vp_report.collector_source()
     stem = vp_report._cache_stem(source)
@@ -271,6 +274,10 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
         boot = "import sys; sys.path.insert(0, %r); from venvprobe._cli import main; sys.exit(main())" % pkg_root
         cmds.append(Cmd("cli_nosite", "  same CLI code under python -S (no .pth hooks)",
                         [cli_py, "-S", "-c", boot, "report", "--python", python, "--format", "json"]))
+    for before in BEFORE[:1]:
+        cmds.append(Cmd("before_cli", "before: venvprobe report --python X -f json", [before, "report", "--python", python, "--format", "json"]))
+        cmds.append(Cmd("before_version", "  before: venvprobe --version", [before, "--version"]))
+        cmds.append(Cmd("before_help", "  before: venvprobe --help", [before, "--help"]))
     cmds += [
         Cmd("collector", "collector alone: X -c <bootstrap>", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_cached),
         Cmd("collector_nocache", "  same, no bytecode cache (compiles)", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_nocache),
@@ -788,7 +795,7 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
     p("%-47s" % "Ratios of medians: wall (cpu)" + "".join(" | %15s" % ("%d dists" % counts[s]) for s in sizes) + " | target")
     rows = [
         ("cli", "vs_baseline", "venvprobe report / X -c pass",
-         "<= %.0fx @%d, <= %.0fx @%d" % (TARGET_SMALL[1], TARGET_SMALL[0], TARGET_LARGE[1], TARGET_LARGE[0])),
+         "<= %.1fx @%d, <= %.1fx @%d" % (TARGET_SMALL[1], TARGET_SMALL[0], TARGET_LARGE[1], TARGET_LARGE[0])),
         ("cli_direct", "vs_baseline", "  console script direct / X -c pass", "same"),
         ("cli_version", "vs_baseline", "  venvprobe --version / X -c pass", "-"),
         ("importlib_metadata", "vs_baseline", "importlib.metadata listing / X -c pass", "-"),
@@ -797,6 +804,8 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
         ("collector", "vs_baseline", "collector alone / X -c pass", "-"),
         ("site", "vs_baseline", "X -m site / X -c pass", "-"),
         ("pip_inspect", "vs_baseline", "pip inspect / X -c pass", "-"),
+        ("before_cli", "vs_baseline", "before: venvprobe report / X -c pass", "-"),
+        ("before_version", "vs_baseline", "before: venvprobe --version / X -c pass", "-"),
         ("cli", "vs_pip_inspect", "venvprobe report / pip inspect", "<= %.1fx (pip >= 10x slower)" % TARGET_VS_PIP),
         ("cli_direct", "vs_pip_inspect", "  console script direct / pip inspect", "same"),
         ("collector", "vs_pip_inspect", "collector alone / pip inspect", "-"),
@@ -910,6 +919,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--base-python", help="interpreter that creates the venvs (default /usr/bin/python3, else this one)")
     ap.add_argument("--venvprobe", help="venvprobe command to time (default: a venv built in the work dir with this "
                                         "checkout installed as a wheel; `path` = the `venvprobe` on PATH)")
+    ap.add_argument("--before", metavar="CMD", help="an older `venvprobe` command to time in the same rounds (before/after)")
     ap.add_argument("--no-profile", action="store_true", help="skip the where-the-time-goes section")
     ap.add_argument("--profile-runs", type=int, default=7, help="fresh processes per profile measurement (default 7)")
     ap.add_argument("--seed", type=int, default=12345, help="seed for the interleaving order")
@@ -967,6 +977,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "PYTHONPYCACHEPREFIX": env.get("PYTHONPYCACHEPREFIX"),
         }
         log("timing %d rounds (+%d warm-up), commands interleaved in random order..." % (args.repeat, args.warmup))
+        if args.before:
+            BEFORE[:] = [args.before]
+            meta["before"] = args.before
         results, labels = run_benchmark(venvs, vp_cmd, vp_direct, args.repeat, args.warmup, env, args.seed)
         meta["loadavg_end"] = "%.2f %.2f %.2f" % os.getloadavg()
         analysis = analyse(results, counts)

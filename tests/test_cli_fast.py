@@ -220,3 +220,20 @@ def test_installed_command_starts_without_re(tmp_path: Path) -> None:
     assert command.read_text().startswith(f"#!{venv / 'bin' / 'python'}")
     res = subprocess.run([str(command), "--version"], capture_output=True, text=True, env=clean_env())
     assert res.returncode == 0 and res.stdout == f"venvprobe {_cli.__version__}\n", res.stderr
+
+
+@pytest.mark.parametrize("minor", ["3.7", "3.8", "3.13"])
+def test_fast_report_analyses_inside_old_and_new_targets(minor: str, tmp_path: Path) -> None:
+    """The analysis runs inside X on the fast path: it must work on every Python the loader accepts (>= 3.7)."""
+    py = pyenv_python(minor)
+    if py is None:
+        pytest.skip(f"no Python {minor} installed (pyenv)")
+    env = clean_env({"XDG_CACHE_HOME": str(tmp_path / "cache")}, home=str(tmp_path))
+    fast = venvprobe_cli("report", "--python", py, "-f", "json", env=env)
+    assert fast.returncode == 0 and fast.stderr == b"", fast.stderr
+    out = tmp_path / "full.json"
+    full = venvprobe_cli("report", "--python", py, "-f", "json", "-o", str(out), env=env)
+    assert full.returncode == 0, full.stderr
+    fast_report, full_report = json.loads(fast.stdout), json.loads(out.read_text())
+    assert fast_report["collector"]["python"].startswith(minor + ".")
+    assert fast_report["findings"] == full_report["findings"]
