@@ -745,9 +745,33 @@ class Collector(object):
                 os.path.normpath(os.path.join(cwd, p)) for p in os.environ["PYTHONPATH"].split(os.pathsep) if p
             ]
         self._pth_index = pth_index = self._pth_files()
+        editable_pths = self._editable_pth_files()
         zipname = "python%d%d.zip" % sys.version_info[:2]
         first_real = {}
+        first_norm = {}
         cwd = _cwd()
+        script_reals, script_how = _script_dirs()
+        server = _server_name()
+        server_cwd_real = _realpath(cwd) if server in ("gunicorn",) else None
+        used_pp = set()
+        used_pth = set()
+        this_xy = "python%d.%d" % sys.version_info[:2]
+        script_index = None
+        for index, raw in enumerate(list(sys.path)):
+            if isinstance(raw, str):
+                norm = os.path.normpath(os.path.join(cwd, raw)) if raw else cwd
+                first_norm.setdefault(norm, index)
+                # The interpreter writes the resolved directory itself; a copy
+                # through a symlink is the app's own insertion.
+                if script_index is None and norm in script_reals:
+                    script_index = index
+        if script_index is None and script_reals:
+            for index, raw in enumerate(list(sys.path)):
+                if isinstance(raw, str) and raw and _realpath(os.path.normpath(os.path.join(cwd, raw))) in script_reals:
+                    script_index = index
+                    break
+        if script_index is None and "" in sys.path and server not in ("gunicorn", "uwsgi"):
+            script_index = sys.path.index("")  # -c, -m before 3.?, interactive: the current directory
         for index, raw in enumerate(list(sys.path)):
             item = {"index": index, "path": _text(raw)}
             if not isinstance(raw, str):
@@ -758,10 +782,7 @@ class Collector(object):
                 item["non_utf8"] = True
             absolute = os.path.normpath(os.path.join(cwd, raw)) if raw else cwd
             item["abs_path"] = _text(absolute)
-            try:
-                real = os.path.realpath(absolute)
-            except (OSError, RuntimeError, ValueError):  # symlink loops on old Pythons, NUL bytes
-                real = absolute
+            real = _realpath(absolute)
             item["real_path"] = _text(real)
             listing = self._listing(absolute)
             item["exists"] = listing.kind not in ("missing",)
@@ -784,9 +805,22 @@ class Collector(object):
                 first_real[real] = index
             norm = os.path.normpath(absolute)
             origin = None
-            if index == 0 and (raw == "" or raw == os.path.dirname(_text(sys.argv[0] if getattr(sys, "argv", None) else ""))):
-                origin = {"kind": "script_dir", "detail": "current directory (python -c, -m or interactive)" if raw == "" else "directory of the script being run"}
-            elif norm in pythonpath:
+            pth_hit = pth_index.get(norm)
+            if pth_hit is not None:
+                # A path line is appended after its own directory is processed,
+                # once: an earlier copy, or a later repeat, was put there by code.
+                pth_dir_index = first_norm.get(pth_hit[2])
+                if norm in used_pth or pth_dir_index is None or pth_dir_index >= index:
+                    pth_hit = None
+            if raw in ("", ".") and server in ("gunicorn", "uwsgi"):
+                origin = {"kind": "server_cwd", "detail": "current directory, put first by %s" % server}
+            elif server_cwd_real is not None and real == server_cwd_real and index == 0:
+                origin = {"kind": "server_cwd", "detail": "working directory gunicorn put first (--chdir, default: where it was started)"}
+            elif index == script_index:
+                origin = {"kind": "script_dir",
+                          "detail": "current directory (python -c, -m or interactive)" if raw == "" else script_how}
+            elif norm in pythonpath and norm not in used_pp:
+                used_pp.add(norm)
                 origin = {"kind": "pythonpath", "detail": "PYTHONPATH environment variable"}
             elif os.path.basename(norm) == zipname:
                 origin = {"kind": "stdlib_zip", "detail": "standard library zip (usually absent)"}
@@ -802,22 +836,55 @@ class Collector(object):
                 origin = {"kind": "user_site", "detail": "user site-packages (PEP 370)"}
             elif raw.endswith(".__path_hook__") and "__editable__" in raw:
                 origin = {"kind": "editable_finder", "detail": "placeholder of a setuptools editable finder (namespace packages)"}
-            elif norm in pth_index:
-                pth, lineno = pth_index[norm]
-                kind = "editable" if os.path.basename(pth).startswith("__editable__") else "pth"
+            elif pth_hit is not None:
+                used_pth.add(norm)
+                pth, lineno = pth_hit[0], pth_hit[1]
+                kind = "editable" if os.path.basename(pth).startswith("__editable__") or pth in editable_pths else "pth"
                 origin = {"kind": kind, "detail": "%s line %d" % (pth, lineno), "pth_file": pth, "line": lineno}
             else:
-                venv_root = _venv_root_of_site(norm)
-                if venv_root:
-                    origin = {"kind": "runtime_venv_site", "detail": "site-packages of another venv (%s) added at runtime (addsitedir, python-path or app code)" % venv_root,
-                              "venv_root": venv_root, "pyvenv_cfg": parse_pyvenv_cfg(os.path.join(venv_root, "pyvenv.cfg"))}
-                elif "mod_wsgi" in sys.modules:
-                    origin = {"kind": "runtime", "detail": "added at runtime: python-path / WSGIPythonPath or application code"}
+                hit = self._pth_import_for(raw, norm)
+                if hit is not None:
+                    origin = {"kind": "pth", "detail": "%s line %d (import line)" % (hit[0], hit[1]),
+                              "pth_file": hit[0], "line": hit[1], "via": "import"}
                 else:
-                    origin = {"kind": "runtime", "detail": "added at runtime (application code, sitecustomize or an import-line .pth)"}
+                    venv_root = _venv_root_of_site(norm)
+                    if venv_root:
+                        origin = {"kind": "runtime_venv_site", "detail": "site-packages of another venv (%s) added at runtime (addsitedir, python-path or app code)" % venv_root,
+                                  "venv_root": venv_root, "pyvenv_cfg": parse_pyvenv_cfg(os.path.join(venv_root, "pyvenv.cfg"))}
+                    elif "mod_wsgi" in sys.modules:
+                        origin = {"kind": "runtime", "detail": "added at runtime: python-path / WSGIPythonPath or application code"}
+                    else:
+                        origin = {"kind": "runtime", "detail": "added at runtime (application code or sitecustomize)"}
             item["origin"] = origin
+            # The site-packages of another Python (X.Y) on this path: its
+            # bytecode and C extensions are not for this interpreter.
+            other = _other_python_site(norm, this_xy)
+            if other is not None and origin["kind"] not in ("venv_site", "base_site", "user_site", "stdlib"):
+                item["other_python_site"] = other
             entries.append(item)
         return {"entries": entries, "pth_files": self._pth_report, "editable_finders": self._finders}
+
+    def _editable_pth_files(self):
+        """The .pth files editable distributions installed (named in their RECORD)."""
+        out = set()
+        try:
+            dists = self.distributions_cache()
+        except Exception:  # the distributions section reports its own error
+            return out
+        for dist in dists:
+            if dist.get("editable"):
+                for name in dist.get("record_pth") or ():
+                    out.add(_text(os.path.join(dist.get("location") or "", name)))
+                if dist.get("editable_pth"):
+                    out.add(dist["editable_pth"])
+        return out
+
+    def _pth_import_for(self, raw, norm):
+        """The .pth import line that names this entry literally (it added it), or None."""
+        for text, pth, lineno in getattr(self, "_pth_imports", None) or ():
+            if raw and (raw in text or norm in text):
+                return pth, lineno
+        return None
 
     def _pth_files(self):
         """Parse every .pth file in every sys.path directory (never executing them).
@@ -828,13 +895,18 @@ class Collector(object):
         index = {}
         self._pth_report = []
         self._finders = []
+        self._pth_imports = []
         on_path = {os.path.normpath(p) for p in sys.path if isinstance(p, str)}
         total_bytes = 0
         reported = 0
+        seen_dirs = set()
         for raw in list(sys.path):
             if not isinstance(raw, str) or not raw:
                 continue
             sitedir = os.path.normpath(raw)
+            if sitedir in seen_dirs:  # a repeated entry: one record per file
+                continue
+            seen_dirs.add(sitedir)
             listing = self._listing(sitedir)
             if listing.kind != "dir":
                 continue
@@ -872,6 +944,7 @@ class Collector(object):
                             item["editable_finder"] = finder
                             self._finders.append(dict(finder, pth_file=_text(path)))
                         record["lines"].append(item)
+                        self._pth_imports.append((line, _text(path), lineno))
                         continue
                     target = os.path.normpath(os.path.join(sitedir, line.rstrip()))
                     exists = os.path.exists(target)
@@ -880,7 +953,7 @@ class Collector(object):
                         "target": _text(target), "exists": exists, "on_sys_path": target in on_path,
                     })
                     if target not in index:
-                        index[target] = (_text(path), lineno)
+                        index[target] = (_text(path), lineno, sitedir)
                 if skipped_lines:
                     record["skipped_lines"] = skipped_lines
                     self.skip("pth_lines", "lines of .pth files not listed: more than %d in all" % MAX_PTH_LINES)
@@ -904,17 +977,24 @@ class Collector(object):
             lineno = start + 1 + next(i for i, line in enumerate(rest) if line.strip() == hit)
             target = os.path.normpath(os.path.join(sitedir, hit))
             if target in on_path and target not in index:
-                index[target] = (_text(path), lineno)
+                index[target] = (_text(path), lineno, sitedir)
         return len(rest)
 
     # -- distributions ---------------------------------------------------------
 
     def distributions(self):
         dists = []
+        seen = set()
         for index, raw in enumerate(list(sys.path)):
             if not isinstance(raw, str):
                 continue
             entry = os.path.normpath(raw) if raw else _cwd()
+            # One directory reached twice (a repeated or symlinked entry) holds
+            # one set of distributions, not two copies of each.
+            real = _realpath(entry)
+            if real in seen:
+                continue
+            seen.add(real)
             listing = self._listing(entry)
             if listing.kind == "zip":
                 dists.extend(self._zip_dists(index, entry, listing))
@@ -961,23 +1041,35 @@ class Collector(object):
         return out
 
     def _link_editables(self, dists):
-        """Tell each editable dist where its code lives: its .pth paths or finder map."""
-        by_key = {}
+        """Tell each editable dist where its code lives: its .pth paths or finder map.
+
+        The .pth files are those the dist's RECORD names (every PEP 660
+        backend: setuptools' ``__editable__.*``, hatchling's
+        ``_editable_impl_*``, flit's, pdm-backend's, poetry-core's), else
+        setuptools' naming convention.
+        """
+        by_file, by_key = {}, {}
         for record in getattr(self, "_pth_report", None) or ():
-            base = os.path.basename(record.get("file") or "")
-            if not base.startswith("__editable__.") or not base.endswith(".pth"):
-                continue
-            stem = base[len("__editable__."):-len(".pth")]
-            by_key[(record.get("dir"), _canonical(stem.rsplit("-", 1)[0]))] = record
+            path = record.get("file") or ""
+            by_file[path] = record
+            base = os.path.basename(path)
+            if base.startswith("__editable__.") and base.endswith(".pth"):
+                stem = base[len("__editable__."):-len(".pth")]
+                by_key[(record.get("dir"), _canonical(stem.rsplit("-", 1)[0]))] = record
         for dist in dists:
             if not dist.get("editable") or dist.get("format") == "egg-link":
                 continue
-            record = by_key.get((dist.get("location"), _canonical(dist.get("name") or "")))
-            if record is None:
+            location = dist.get("location") or ""
+            records = [by_file[_text(os.path.join(location, n))] for n in dist.get("record_pth") or ()
+                       if _text(os.path.join(location, n)) in by_file]
+            if not records:
+                record = by_key.get((location, _canonical(dist.get("name") or "")))
+                records = [record] if record is not None else []
+            if not records:
                 continue
-            dist["editable_pth"] = record.get("file")
-            paths = [l.get("target") for l in record.get("lines") or () if l.get("kind") == "path"]
-            finders = [l["editable_finder"] for l in record.get("lines") or () if l.get("editable_finder")]
+            dist["editable_pth"] = records[0].get("file")
+            paths = [l.get("target") for r in records for l in r.get("lines") or () if l.get("kind") == "path"]
+            finders = [l["editable_finder"] for r in records for l in r.get("lines") or () if l.get("editable_finder")]
             if paths:
                 dist["editable_mode"] = "pth-path"
                 dist["editable_paths"] = paths
@@ -990,6 +1082,11 @@ class Collector(object):
                 # RECORD only names the finder module; the real top-level names are the map's keys.
                 tops = [t for t in dist.get("top_level") or () if not t.startswith("__editable__")]
                 dist["top_level"] = sorted(set(tops) | {k.split(".")[0] for k in mapping})
+            if paths:
+                code = _code_dirs(paths, dist.get("top_level") or ())
+                if code:
+                    # setuptools' strict mode links a tree of symlinks: say where the files really are.
+                    dist["editable_code"] = code
 
     def _dist(self, index, entry, metadir, fmt, listing):
         dist = {"location_index": index, "location": _text(entry), "metadata_path": _text(metadir), "format": fmt}
@@ -1012,7 +1109,7 @@ class Collector(object):
             dist["name"] = name
             dist["version"] = version
             if parsed is not None:
-                for key in ("installer", "editable", "direct_url", "top_level", "record_files"):
+                for key in ("installer", "editable", "direct_url", "top_level", "record_files", "record_pth"):
                     if key in parsed:
                         dist[key] = parsed[key]
                 present = listing.name_set()
@@ -1069,6 +1166,9 @@ class Collector(object):
                 parsed["direct_url"] = self.masker.url(_extract_json_str(text, "url") or "")
         parsed["top_level"] = top
         parsed["record_tops"] = tops
+        pths = [t for t in tops if t.endswith(".pth")]
+        if pths:
+            parsed["record_pth"] = pths
         parsed["record_files"] = record_files
         if stamp is not None and not foreign:
             if len(_DIST_INFO_CACHE) > 50000:
@@ -1121,15 +1221,40 @@ class Collector(object):
         return sorted(set(modules)), sorted(tops), count, "direct_url.json" in text
 
     def _egg_link(self, index, entry, name):
+        """A ``setup.py develop`` install: ``<name>.egg-link`` names the project directory.
+
+        Its metadata is the ``<name>.egg-info`` in that directory (which
+        easy-install.pth puts on sys.path): that gives the version.
+        """
         path = os.path.join(entry, name)
         dist = {"location_index": index, "location": _text(entry), "metadata_path": _text(path),
                 "format": "egg-link", "name": name[: -len(".egg-link")], "version": None,
-                "installer": None, "editable": True}
+                "installer": None, "editable": True, "editable_mode": "egg-link"}
         try:
-            target = _read_text(path, 4096).splitlines()[0].strip()
+            lines = _read_text(path, 4096).splitlines()
+            target = os.path.normpath(os.path.join(entry, lines[0].strip()))
             dist["editable_target"] = _text(target)
+            dist["editable_paths"] = [_text(target)]
         except (OSError, IndexError) as exc:
             dist["error"] = "%s" % exc
+            return dist
+        want = _canonical(dist["name"])
+        try:
+            names = os.listdir(target)
+        except OSError:
+            return dist
+        for other in names:
+            if other.endswith(".egg-info") and _canonical(other[:-9].partition("-")[0]) == want:
+                meta = os.path.join(target, other)
+                meta_file = os.path.join(meta, "PKG-INFO") if os.path.isdir(meta) else meta
+                got_name, got_version = _read_name_version(meta_file)
+                dist["egg_info"] = _text(meta)
+                dist["name"] = got_name or dist["name"]
+                dist["version"] = got_version
+                tl = os.path.join(meta, "top_level.txt")
+                if os.path.isfile(tl):
+                    dist["top_level"] = [t.strip() for t in _read_text(tl, 64 * 1024).splitlines() if t.strip()]
+                break
         return dist
 
     # -- module providers and shadowing ------------------------------------------
@@ -1141,10 +1266,17 @@ class Collector(object):
             return cached
         suffixes = _ext_suffixes()
         found = {}
+        seen = set()
         for index, raw in enumerate(list(sys.path)):
             if not isinstance(raw, str):
                 continue
             entry = os.path.normpath(raw) if raw else _cwd()
+            # Identity by real path: a repeated or symlinked entry provides
+            # the same files again, it does not hide them.
+            real = _realpath(entry)
+            if real in seen:
+                continue
+            seen.add(real)
             listing = self._listing(entry)
             if listing.kind not in ("dir", "zip"):
                 continue
@@ -1208,6 +1340,9 @@ class Collector(object):
         for name, provs in providers.items():
             if len(provs) < 2:
                 continue
+            provs = _distinct_files(provs)
+            if len(provs) < 2:
+                continue
             self._classify_packages(provs)
             # A directory without Python code (a venv, docs/, build/ in the
             # cwd) is not a namespace portion anyone meant: leave it out.
@@ -1216,6 +1351,15 @@ class Collector(object):
                 continue
             regular = [p for p in provs if p["kind"] != "namespace"]
             namespace = [p for p in provs if p["kind"] == "namespace"]
+            style = _namespace_style(regular[0]) if regular else None
+            if style is not None:
+                # The winning __init__ extends its own __path__ (pkgutil /
+                # pkg_resources): every portion is importable, nothing is hidden.
+                modules_out.append({
+                    "name": name, "kind": "namespace_split", "style": style, "winner": regular[0], "losers": [],
+                    "portions": provs, "stdlib": name in stdlib_names, "loaded_file": _loaded_file(name),
+                })
+                continue
             if len(regular) == 0:
                 # Only namespace portions: they merge, nothing is hidden.
                 if len(namespace) > 1:
@@ -1249,7 +1393,9 @@ class Collector(object):
         for key, copies in by_name.items():
             if len({c.get("location_index") for c in copies}) < 2:
                 continue  # two metadata dirs in one entry: not shadowing
-            copies = sorted(copies, key=lambda d: d.get("location_index", 0))
+            copies = _distinct_dists(sorted(copies, key=lambda d: d.get("location_index", 0)))
+            if len({c.get("location_index") for c in copies}) < 2:
+                continue
             keys = ("version", "location", "location_index", "metadata_path", "editable")
             item = {
                 "name": copies[0].get("name"),
@@ -1740,6 +1886,160 @@ def _has_python_code(path, depth=2):
     except OSError:
         return False
     return False
+
+
+def _realpath(path):
+    try:
+        return os.path.realpath(path)
+    except (OSError, RuntimeError, ValueError):  # symlink loops on old Pythons, NUL bytes
+        return path
+
+
+def _server_name():
+    """The server this process runs under, from what it imported (no HTTP request needed)."""
+    if "mod_wsgi" in sys.modules:
+        return "mod_wsgi"
+    if "uwsgi" in sys.modules:
+        return "uwsgi"
+    if "gunicorn" in sys.modules:
+        return "gunicorn"
+    return None
+
+
+def _script_dirs():
+    """({real paths}, how): what the interpreter itself put first on sys.path for its program.
+
+    CPython prepends dirname(realpath(script)) for a script or console
+    script, the working directory for ``-m``, ``''`` for ``-c`` and
+    interactive use, the path itself for a zip or directory run as the
+    program; nothing under ``-P``/PYTHONSAFEPATH except that last case.
+    ``sys.argv[0]`` is as typed (often relative), so it is resolved here.
+    """
+    out = set()
+    argv = getattr(sys, "argv", None) or [""]
+    argv0 = argv[0] if isinstance(argv[0], str) else ""
+    main = sys.modules.get("__main__")
+    try:
+        spec = getattr(main, "__spec__", None)
+        mfile = getattr(main, "__file__", None)
+    except Exception:  # a __main__ whose attribute access raises
+        spec = mfile = None
+    try:
+        if argv0 and (os.path.isdir(argv0) or (os.path.isfile(argv0) and _read_bytes(argv0, 4) == b"PK\x03\x04")):
+            out.add(_realpath(argv0))
+            return out, "zip file or directory run as the program (python %s)" % _text(argv0)
+    except (OSError, ValueError):
+        pass
+    if getattr(sys.flags, "safe_path", False):
+        return out, None
+    name = getattr(spec, "name", None) if spec is not None else None
+    if isinstance(name, str) and name != "__main__" and isinstance(mfile, str):
+        root = os.path.abspath(mfile)
+        for _ in range(name.count(".") + 1):
+            root = os.path.dirname(root)
+        out.add(_realpath(root))
+        return out, "working directory at start-up (python -m %s)" % _text(name)
+    for candidate in (argv0, mfile):
+        try:
+            if isinstance(candidate, str) and candidate and os.path.isfile(candidate):
+                out.add(os.path.dirname(_realpath(candidate)))
+        except ValueError:
+            continue
+    return out, "directory of the script being run (%s)" % _text(os.path.basename(argv0) or "?")
+
+
+def _other_python_site(norm, this_xy):
+    """Facts about *norm* when it is .../lib/pythonX.Y/site-packages of another X.Y, else None."""
+    parts = norm.rstrip(os.sep).split(os.sep)
+    if len(parts) < 3 or parts[-1] not in ("site-packages", "dist-packages"):
+        return None
+    xy = parts[-2]
+    if not xy.startswith("python") or xy == this_xy or "." not in xy or not xy[6:].replace(".", "").isdigit():
+        return None
+    out = {"python": xy[6:]}
+    root = _venv_root_of_site(norm)
+    if root:
+        cfg = parse_pyvenv_cfg(os.path.join(root, "pyvenv.cfg")) or {}
+        out["venv_root"] = _text(root)
+        out["venv_version"] = cfg.get("version")
+        out["venv_home"] = cfg.get("home")
+    return out
+
+
+def _distinct_files(provs):
+    """Providers minus those that are the same file as an earlier one (symlinked copies)."""
+    out, seen = [], set()
+    for prov in provs:
+        path = prov.get("path") or ""
+        real = _realpath(path) if prov.get("index") is not None else path
+        if real in seen:
+            continue
+        seen.add(real)
+        out.append(prov)
+    return out
+
+
+def _namespace_style(prov):
+    """"pkgutil" / "pkg_resources" when a package's __init__ extends its own __path__, else None."""
+    if prov.get("kind") != "package" or prov.get("entry", "").endswith((".zip", ".egg")):
+        return None
+    try:
+        data = _read_bytes(os.path.join(prov["path"], "__init__.py"), 16 * 1024)
+    except (OSError, ValueError):
+        return None
+    if b"extend_path" in data:
+        return "pkgutil"
+    if b"declare_namespace" in data:
+        return "pkg_resources"
+    return None
+
+
+def _distinct_dists(copies):
+    """Copies of one distribution that really are distinct installations.
+
+    The same metadata reached twice (an .egg-link and the .egg-info it points
+    to) is one; so is the ``<name>.egg-info`` a build leaves in an editable
+    project's source directory, beside the venv's .dist-info of the same
+    version.
+    """
+    code = set()
+    for c in copies:
+        if c.get("editable"):
+            for p in (c.get("editable_paths") or []) + [c.get("editable_target") or ""]:
+                if p:
+                    code.add(_realpath(p))
+    out, seen = [], set()
+    for c in copies:
+        ident = _realpath(c.get("egg_info") or c.get("metadata_path") or "")
+        if ident in seen:
+            continue
+        seen.add(ident)
+        if c.get("format") == "egg-info" and not c.get("editable") and _realpath(c.get("location") or "") in code \
+                and any(e.get("editable") and e.get("version") == c.get("version") for e in copies):
+            continue
+        out.append(c)
+    return out
+
+
+def _code_dirs(paths, tops):
+    """{top-level name: real directory} where an editable's code is not where its path says (symlink trees)."""
+    out = {}
+    for base in paths:
+        try:
+            names = list(tops) or sorted(os.listdir(base))[:200]
+        except OSError:
+            continue
+        for name in names:
+            stem = name[:-3] if name.endswith(".py") else name
+            if stem in out or not stem.isidentifier():
+                continue
+            for cand in (os.path.join(base, stem, "__init__.py"), os.path.join(base, stem + ".py")):
+                if os.path.exists(cand):
+                    real = _realpath(cand)
+                    if real != os.path.normpath(cand):
+                        out[stem] = _text(os.path.dirname(real))
+                    break
+    return out
 
 
 def _venv_root_of_site(path):

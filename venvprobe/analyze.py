@@ -103,12 +103,34 @@ def _binary_outside_base(interp: dict) -> List[str]:
         return []
     out = []
     real = interp.get("real_executable") or ""
-    if posixpath.basename(real).startswith("python") and not any(_under(real, r) for r in roots):
+    if posixpath.basename(real).startswith("python") and not any(_under(real, r) for r in roots) \
+            and not _venv_copy_of_base(interp):
         out.append(f"running binary {real} is not under base_prefix {roots[0]}")
     for obj in interp.get("mapped_objects") or []:
         if posixpath.basename(obj).startswith("libpython") and not any(_under(obj, r) for r in roots):
             out.append(f"mapped {obj} is not under base_prefix {roots[0]}")
     return out
+
+
+def _venv_copy_of_base(interp: dict) -> bool:
+    """Is the running binary the venv's own copy (``venv --copies``) of the Python it was made from?
+
+    What runs is compared, not where the binary sits: the venv's recorded
+    version is the running one (X.Y.Z) and its base still exists.  A
+    shared-library build is still checked through the mapped libpython.
+    """
+    cfg = interp.get("pyvenv_cfg") or {}
+    real = interp.get("real_executable") or ""
+    prefix = interp.get("prefix")
+    if not cfg or not prefix or not _under(real, prefix):
+        return False
+    made = str(cfg.get("version") or "").split(".")[:3]
+    return bool(made) and made == str(interp.get("version") or "").split(".")[:3] and cfg.get("home_exists") is not False
+
+
+def _asked_for_system_site(interp: dict) -> bool:
+    """The venv was created with --system-site-packages: base packages being visible is what was asked for."""
+    return bool((interp.get("pyvenv_cfg") or {}).get("include_system_site_packages"))
 
 
 def _check_venv_version(a: _Analysis) -> None:
@@ -195,12 +217,15 @@ def _check_base_visible(a: _Analysis) -> None:
     dists = _section(a.report, "distributions") or []
     base_idx = {e["index"] for e in base}
     in_base = [d for d in dists if isinstance(d, dict) and d.get("location_index") in base_idx]
+    asked = _asked_for_system_site(a.interp)
     if in_base:
         names = ", ".join(sorted({f"{d.get('name')} {d.get('version')}" for d in in_base})[:12])
         a.add("base-site-visible",
               f"{len(in_base)} distributions from the base installation are importable: {names}"
-              + (" ..." if len(in_base) > 12 else ""),
-              [f"sys.path[{e['index']}] = {e['path']}" for e in base])
+              + (" ..." if len(in_base) > 12 else "")
+              + (" (as configured: include-system-site-packages = true)" if asked else ""),
+              [f"sys.path[{e['index']}] = {e['path']}" for e in base],
+              severity="info" if asked else None)
     mods = (_section(a.report, "modules") or {}).get("top_level") or []
     # Modules a .pth import line loads at start-up (setuptools' distutils
     # hack, editable finders) are site machinery, not the app's imports.
@@ -211,7 +236,7 @@ def _check_base_visible(a: _Analysis) -> None:
         a.add("base-site-imported",
               "imported from the base installation instead of the venv: "
               + ", ".join(f"{m['name']} ({m['file']})" for m in imported[:10]),
-              [m["file"] for m in imported])
+              [m["file"] for m in imported], severity="info" if asked else None)
 
 
 def _pth_imported_names(report: Report) -> set:
@@ -358,13 +383,18 @@ def _check_shadowed(a: _Analysis) -> None:
     shadowed = _section(a.report, "shadowed") or {}
     covered = set()
     dists = _section(a.report, "distributions") or []
+    kinds = {e.get("index"): (e.get("origin") or {}).get("kind") for e in a.entries}
     for item in shadowed.get("distributions") or []:
         win, losers = item.get("winner") or {}, item.get("losers") or []
         lose_text = "; ".join(f"{l.get('version')} at sys.path[{l.get('location_index')}] {l.get('location')}" for l in losers)
+        # A venv made with --system-site-packages overriding a base package is what it is for.
+        overrides_base = kinds.get(win.get("location_index")) == "venv_site" and _asked_for_system_site(a.interp) \
+            and all(kinds.get(l.get("location_index")) == "base_site" for l in losers)
         a.add("shadowed-distribution",
-              f"{item.get('name')}: {win.get('version')} at sys.path[{win.get('location_index')}] {win.get('location')} wins over {lose_text}",
+              f"{item.get('name')}: {win.get('version')} at sys.path[{win.get('location_index')}] {win.get('location')} wins over {lose_text}"
+              + (" (the venv overrides the base installation, as configured)" if overrides_base else ""),
               [f"{win.get('metadata_path')}"] + [l.get("metadata_path") for l in losers],
-              severity="warning" if item.get("versions_differ") else "info",
+              severity="warning" if item.get("versions_differ") and not overrides_base else "info",
               data={"name": item.get("name"), "winner": win.get("version"), "losers": [l.get("version") for l in losers]})
         for d in dists:
             if isinstance(d, dict) and _canon(d.get("name")) == _canon(item.get("name")):
@@ -398,10 +428,79 @@ def _check_shadowed(a: _Analysis) -> None:
             continue
         if name in covered:
             continue
+        # A file no distribution installed hiding an installed package (a
+        # scratch requests.py) breaks imports: a warning.  Two unowned copies,
+        # or two distributions providing one name, stay info.
+        stray = not _owned(name, winner.get("index"), dists) and any(_owned(name, l.get("index"), dists) for l in losers)
+        hidden_by = [_owner(name, l.get("index"), dists) for l in losers]
         a.add("shadowed-module",
               f"{name}: {winner.get('path')} (sys.path[{winner.get('index')}]) hides "
-              + ", ".join(f"{l.get('path')} (sys.path[{l.get('index')}])" for l in losers),
-              [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers])
+              + ", ".join(f"{l.get('path')} (sys.path[{l.get('index')}])" for l in losers)
+              + (f"; the hidden copy is the installed distribution {', '.join(h for h in hidden_by if h)}" if stray else ""),
+              [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers],
+              severity="warning" if stray else None)
+
+
+def _owner(name: Optional[str], index: Any, dists: List[dict]) -> Optional[str]:
+    """"<dist> <version>" of the distribution at sys.path[index] that installed top-level *name*."""
+    for d in dists:
+        if isinstance(d, dict) and index is not None and d.get("location_index") == index \
+                and name in (d.get("top_level") or []):
+            return f"{d.get('name')} {d.get('version')}"
+    return None
+
+
+def _owned(name: Optional[str], index: Any, dists: List[dict]) -> bool:
+    return _owner(name, index, dists) is not None
+
+
+def _check_pth_targets(a: _Analysis) -> None:
+    """A .pth path line naming a directory that does not exist: site.py skips it without a word."""
+    for pth in (_section(a.report, "sys_path") or {}).get("pth_files") or []:
+        missing = [l for l in pth.get("lines") or [] if l.get("kind") == "path" and l.get("exists") is False]
+        if missing:
+            a.add("pth-path-missing",
+                  f"{pth.get('file')} line {missing[0].get('line')} names {missing[0].get('target')}, which does not exist: "
+                  "site.py skips it silently, so nothing there is importable",
+                  [f"{pth.get('file')}:{l.get('line')}: {l.get('text')} -> {l.get('target')} (missing)" for l in missing[:5]])
+
+
+def _check_duplicate_metadata(a: _Analysis) -> None:
+    """Two metadata directories of one distribution in one directory (an install over another, --target)."""
+    groups: Dict[tuple, List[dict]] = {}
+    for d in _section(a.report, "distributions") or []:
+        if d.get("format") in ("egg-link",) or not d.get("name"):
+            continue
+        groups.setdefault((posixpath.normpath(str(d.get("location") or "")), _canon(d.get("name"))), []).append(d)
+    for (location, _), copies in sorted(groups.items()):
+        if len(copies) < 2:
+            continue
+        versions = ", ".join(f"{c.get('version')} ({posixpath.basename(str(c.get('metadata_path')))})" for c in copies)
+        # Same version twice (Debian ships .egg-info beside .dist-info): untidy, not wrong.
+        differ = len({c.get("version") for c in copies}) > 1
+        a.add("duplicate-distribution-metadata",
+              f"{copies[0].get('name')} has {len(copies)} metadata directories in {location}: {versions}; "
+              "importlib.metadata and pip report only one of them, the files on disk may be from either",
+              [str(c.get("metadata_path")) for c in copies], severity=None if differ else "info",
+              data={"name": copies[0].get("name"), "versions": [c.get("version") for c in copies]})
+
+
+def _check_other_python_site(a: _Analysis) -> None:
+    """sys.path holds the site-packages of another Python X.Y (PYTHONPATH into another venv, a .pth...)."""
+    for e in a.entries:
+        other = e.get("other_python_site")
+        origin = e.get("origin") or {}
+        if not isinstance(other, dict) or origin.get("kind") == "runtime_venv_site":
+            continue  # another venv added at run time: venv-python-mismatch says it
+        made = (f"the venv {other['venv_root']} made by Python {other.get('venv_version') or other.get('python')}"
+                if other.get("venv_root") else f"a Python {other.get('python')} installation")
+        a.add("site-packages-other-python",
+              f"sys.path[{e.get('index')}] = {e.get('path')} is the site-packages of {made}, added by "
+              f"{origin.get('detail') or origin.get('kind')}; this process runs Python {a.interp.get('version')}",
+              [f"sys.path[{e.get('index')}] = {e.get('path')} ({origin.get('kind')})",
+               f"running: Python {a.interp.get('version')} ({a.interp.get('real_executable')})"]
+              + ([f"{other['venv_root']}/pyvenv.cfg: version = {other.get('venv_version')}, home = {other.get('venv_home')}"]
+                 if other.get("venv_root") else []))
 
 
 def _check_probe_stdlib(a: _Analysis) -> None:
@@ -556,6 +655,9 @@ CHECKS: List[Callable[[_Analysis], None]] = [
     _check_scheme,
     _check_pth,
     _check_distributions,
+    _check_pth_targets,
+    _check_duplicate_metadata,
+    _check_other_python_site,
     _check_shadowed,
     _check_probe_stdlib,
     _check_modules,

@@ -155,10 +155,26 @@ CATALOG: Dict[str, Diagnosis] = {
            mod_wsgi="python-path= and WSGIPythonPath use addsitedir; sys.path.insert() in the WSGI script and "
                     "PYTHONPATH do not. Prefer python-home=<venv>.",
            uwsgi="uWSGI's pythonpath does not read .pth files: use home = <venv root>."),
+        _d("pth-path-missing", "warning",
+           "A .pth file names a directory that does not exist, so it adds nothing",
+           "Fix the path in the .pth file (a typo or a moved deploy directory) or remove the line; site.py "
+           "skips missing directories without any message."),
+        _d("site-packages-other-python", "error",
+           "sys.path holds the site-packages of another Python version",
+           "Remove it from sys.path (PYTHONPATH, .pth file, python-path) and install the packages into this "
+           "interpreter's own environment: bytecode and C extensions are built for one Python X.Y.",
+           mod_wsgi="Remove the other venv's site-packages from python-path= / WSGIPythonPath and PYTHONPATH in "
+                    "Apache's envvars; use python-home=<venv made by the Python mod_wsgi embeds>.",
+           uwsgi="Remove it from pythonpath = and PYTHONPATH; use home = <venv made by the plugin's Python>.",
+           gunicorn="Unset PYTHONPATH (or fix --pythonpath) and run gunicorn from the venv the app was installed into."),
         # -- packages ------------------------------------------------------------------
         _d("shadowed-distribution", "warning",
            "A distribution is installed in more than one sys.path entry",
            "Uninstall the copy that should not be used; the first on sys.path wins and pip only shows that one."),
+        _d("duplicate-distribution-metadata", "warning",
+           "One directory holds two metadata directories of the same distribution",
+           "Remove the stale .dist-info/.egg-info (or reinstall with --upgrade into a clean --target "
+           "directory): importlib.metadata and pip show only one of them, while the files may be from the other."),
         _d("shadowed-module", "info",
            "A top-level module or package is provided by more than one sys.path entry",
            "Remove the copy that should not be used, or reorder sys.path."),
