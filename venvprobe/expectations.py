@@ -34,7 +34,7 @@ MAX_FILE_BYTES = 4 << 20
 # sys.path entry origins the collector assigns (venvprobe/_collect.py, sys_path()).
 ORIGIN_KINDS = (
     "script_dir", "pythonpath", "stdlib_zip", "stdlib", "lib_dynload", "venv_site", "base_site",
-    "user_site", "editable", "pth", "runtime_venv_site", "runtime", "invalid",
+    "user_site", "editable", "pth", "runtime_venv_site", "runtime", "invalid", "server_cwd", "editable_finder",
 )
 SEVERITIES = ("error", "warning", "info")
 SERVER_KINDS = ("mod_wsgi", "uwsgi", "gunicorn", "waitress", "werkzeug", "other", "none")
