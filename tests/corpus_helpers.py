@@ -105,7 +105,7 @@ if os.environ.get("CORPUS_TRUTH_MODE") != "pre":
     site.addpackage, site.addsitedir = addpackage, addsitedir
     site.main()
     sync({{"kind": "?site"}})
-    for p in reversed(path0):
+    for p in reversed(path0 if not os.environ.get("CORPUS_DROP_PATH0") else []):
         sys.path.insert(0, p)
     sync({{"kind": "script_dir"}})
     exec(compile(__setup__, "<scenario setup>", "exec"), {{"__name__": "__scenario__", "__file__": __here__}})
@@ -148,6 +148,34 @@ if os.environ.get("CORPUS_TRUTH_MODE") != "pre":
             return list(s.submodule_search_locations or [])
         winners[name] = {{"path_finder": where(spec), "find_spec": where(full)}}
     out["winners"] = winners
+    # Every copy of each name on sys.path, by real path, and whether a package merges its portions.
+    copies = {{}}
+    for name in json.loads(os.environ.get("CORPUS_SHADOW_NAMES") or "[]"):
+        found = []
+        for entry in list(sys.path):
+            if not isinstance(entry, str):
+                continue
+            try:
+                spec = mach.PathFinder.find_spec(name, [entry])
+            except Exception:
+                spec = None
+            if spec is None:
+                continue
+            if spec.origin and spec.origin not in ("namespace",):
+                where = os.path.realpath(spec.origin)
+            else:
+                where = "ns:" + os.path.realpath(list(spec.submodule_search_locations)[0])
+            if where not in found:
+                found.append(where)
+        merged = None
+        spec = mach.PathFinder.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            try:
+                merged = len(list(importlib.import_module(name).__path__))
+            except Exception:
+                merged = None
+        copies[name] = {{"copies": found, "merged_portions": merged}}
+    out["copies"] = copies
     imports = {{}}
     for name in json.loads(os.environ.get("CORPUS_IMPORTS") or "[]"):
         try:
@@ -251,6 +279,7 @@ class Run:
     runtime_kind: str = "runtime"  # what the setup's sys.path additions are
     truth_path0: Optional[int] = None  # forced count of invocation-added leading entries (servers)
     truth_extra_setup: str = ""    # what a server did before the app (truth run only)
+    truth_drop_path0: bool = False  # the invocation's sys.path[0] is not there (embedded servers)
     problems: List[Tuple[str, List[str]]] = field(default_factory=list)  # (code, substrings)
     names: List[str] = field(default_factory=list)    # module winners to check against PathFinder
     imports: List[str] = field(default_factory=list)  # must stay importable (namespace portions)
@@ -308,16 +337,102 @@ def collect_report(r: Run, tmp: Path) -> dict:
         drv.write_text(code)
         env["CORPUS_DRIVER"] = str(drv)
         cmd = [r.target, "--check-config", "corpus_app:app"]
+    elif r.mode == "zipapp":
+        _write_zipapp(r, code)
+        cmd = [str(r.python), r.target]
+    elif r.mode == "uwsgi":
+        drv = tmp / "driver.py"
+        drv.write_text(code)
+        env["CORPUS_DRIVER"] = str(drv)
+        return _finish(_run_uwsgi(r, env, tmp))
     else:
         raise ValueError(r.mode)
     res = subprocess.run(cmd, cwd=r.cwd, env=env, capture_output=True, timeout=120)
-    out = res.stdout.decode("utf-8", "surrogateescape")
+    return _finish(res.stdout.decode("utf-8", "surrogateescape"), cmd, res)
+
+
+def _finish(out: str, cmd: Sequence[str] = (), res: Any = None) -> dict:
     if "@@REPORT@@" not in out:
-        raise AssertionError(f"{cmd[:3]} produced no report ({res.returncode}):\n{out[-2000:]}\n"
-                             f"{res.stderr.decode(errors='replace')[-4000:]}")
+        raise AssertionError(f"{list(cmd)[:3]} produced no report ({getattr(res, 'returncode', None)}):\n{out[-2000:]}\n"
+                             f"{getattr(res, 'stderr', b'').decode(errors='replace')[-4000:]}")
     report = json.loads(_between(out, "@@REPORT@@"))
     report["findings"] = analyze(report)
     return report
+
+
+def _write_zipapp(r: Run, report_code: str) -> None:
+    """One zip for both runs (the same path is sys.path[0]): truth when CORPUS_BARE is set."""
+    import zipfile
+
+    truth = TRUTH_DRIVER.format(setup=textwrap.dedent(r.truth_extra_setup + "\n" + textwrap.dedent(r.setup)),
+                                here=str(r.cwd / r.target))
+    main = ("import os\nexec(compile(%r if os.environ.get('CORPUS_BARE') else %r, '__main__', 'exec'))\n"
+            % (truth, report_code))
+    with zipfile.ZipFile(r.cwd / r.target, "w") as zf:
+        zf.writestr("__main__.py", main)
+
+
+UWSGI_APP = """\
+import io, os, sys
+class _Out:
+    buffer = io.BytesIO()
+    def write(self, text):
+        self.buffer.write(text.encode("utf-8", "surrogateescape"))
+    def flush(self):
+        pass
+_real, sys.stdout = sys.stdout, _Out()
+try:
+    with open(os.environ["CORPUS_DRIVER"]) as f:
+        exec(compile(f.read(), "driver", "exec"), {"__name__": "__corpus__"})
+finally:
+    out, sys.stdout = sys.stdout, _real
+    with open(os.environ["CORPUS_OUT"] + ".tmp", "wb") as f:
+        f.write(out.buffer.getvalue())
+    os.rename(os.environ["CORPUS_OUT"] + ".tmp", os.environ["CORPUS_OUT"])
+
+def application(environ, start_response):
+    start_response("200 OK", [])
+    return [b""]
+"""
+
+
+def _run_uwsgi(r: Run, env: Dict[str, str], tmp: Path) -> str:
+    """Start a real uWSGI (Debian's, python3 plugin) on 127.0.0.1, read the report the app wrote at load, stop it."""
+    import signal
+    import time
+
+    uwsgi = shutil.which("uwsgi")
+    if uwsgi is None:
+        if in_ci():
+            pytest.fail("uwsgi is not installed (tests/run_all.sh installs it)")
+        pytest.skip("no uwsgi")
+    (r.cwd / "corpus_uwsgi_app.py").write_text(UWSGI_APP)
+    out = tmp / "uwsgi-report.txt"
+    env = dict(env, CORPUS_OUT=str(out))
+    cmd = [uwsgi, "--plugin", "python3", "--master", "--processes", "1", "--http-socket", "127.0.0.1:0",
+           "--wsgi-file", "corpus_uwsgi_app.py", "--need-app", "--disable-logging"] + (
+        ["--home", r.target] if r.target else [])
+    log = open(tmp / "uwsgi.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=r.cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        # SIGINT stops uWSGI (SIGTERM reloads it); then the whole group we started.
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+        log.close()
+    if not out.exists():
+        raise AssertionError("uWSGI wrote no report:\n" + (tmp / "uwsgi.log").read_text(errors="replace")[-4000:])
+    return out.read_bytes().decode("utf-8", "surrogateescape")
 
 
 def analyze(report: dict) -> List[dict]:
@@ -332,13 +447,13 @@ def analyze(report: dict) -> List[dict]:
     return json.loads(res.stdout)
 
 
-def ground_truth(r: Run, tmp: Path) -> dict:
+def ground_truth(r: Run, tmp: Path, shadow_names: Sequence[str] = ()) -> dict:
     """The interpreter's own account of the case (see the module docstring)."""
     base = [str(r.python), "-S", "-I", "-c", "import sys, json; print(json.dumps(sys.path))"]
     bare = json.loads(subprocess.run(base, capture_output=True, text=True, check=True, env=clean_env()).stdout)
     code = TRUTH_DRIVER.format(setup=textwrap.dedent(r.truth_extra_setup + "\n" + textwrap.dedent(r.setup)),
                                here=str(r.cwd / (r.target or "x")))
-    if r.mode == "c":
+    if r.mode in ("c", "uwsgi"):
         cmd = [str(r.python), "-S", "-c", code]
     elif r.mode == "script":
         # Beside the real script (same directory, reached by the same relative path).
@@ -350,6 +465,8 @@ def ground_truth(r: Run, tmp: Path) -> dict:
         pkg, _, mod = r.target.rpartition(".")
         (r.cwd / pkg.replace(".", "/") / ("_truth_" + mod + ".py")).write_text(code)
         cmd = [str(r.python), "-S", "-m", f"{pkg}._truth_{mod}"]
+    elif r.mode == "zipapp":
+        cmd = [str(r.python), "-S", r.target]
     elif r.mode in ("console", "gunicorn"):
         # The console script's own directory, as its shebang run would have it.
         script = Path(r.target)
@@ -359,6 +476,7 @@ def ground_truth(r: Run, tmp: Path) -> dict:
     else:
         raise ValueError(r.mode)
     extra = {"CORPUS_BARE": json.dumps(bare), "CORPUS_NAMES": json.dumps(r.names),
+             "CORPUS_SHADOW_NAMES": json.dumps(shadow_names),
              "CORPUS_IMPORTS": json.dumps(r.imports), "CORPUS_RUNTIME_KIND": r.runtime_kind}
     if r.truth_path0 is not None:
         path0 = r.truth_path0
@@ -368,6 +486,8 @@ def ground_truth(r: Run, tmp: Path) -> dict:
         res = subprocess.run(cmd, cwd=r.cwd, env=env, capture_output=True, text=True, timeout=60)
         pre = json.loads(_between(res.stdout, "@@TRUTH@@"))["pre"]
         path0 = 1 if pre and pre[0] not in bare else 0
+    if r.truth_drop_path0:
+        extra["CORPUS_DROP_PATH0"] = "1"
     res = subprocess.run(cmd, cwd=r.cwd, env=_env(r, dict(extra, CORPUS_PATH0=str(path0))),
                          capture_output=True, text=True, timeout=60)
     if "@@TRUTH@@" not in res.stdout:
@@ -478,6 +598,35 @@ def compare_winners(report: dict, truth: dict) -> List[str]:
         win = os.path.realpath(m["winner"]["path"])
         if not (real == win or real.startswith(win + "/")):
             errors.append(f"{m['name']}: venvprobe's winner {m['winner']['path']}, PathFinder {pf}")
+    return errors
+
+
+def compare_shadowing(report: dict, truth: dict) -> List[str]:
+    """Every shadowing venvprobe reports is real: two different files, not one package's merged portions."""
+    errors = []
+    for m in (report.get("shadowed") or {}).get("modules") or []:
+        t = truth["copies"].get(m["name"])
+        if t is None:
+            continue
+        merged = (t["merged_portions"] or 0) > 1
+        if m.get("kind") == "namespace_split":
+            if not merged and len(t["copies"]) > 1 and not all(c.startswith("ns:") for c in t["copies"]):
+                errors.append(f"{m['name']}: venvprobe says a namespace split, but its portions do not merge: {t}")
+        elif len(t["copies"]) < 2:
+            errors.append(f"{m['name']}: venvprobe says {m['winner']['path']} hides "
+                          f"{[l['path'] for l in m.get('losers') or []]}, but there is one file: {t['copies']}")
+        elif merged:
+            errors.append(f"{m['name']}: venvprobe says one copy hides another, but the package merges "
+                          f"{t['merged_portions']} portions (a namespace)")
+    names = {_canon(d.get("name")) for d in truth["dists"]}
+    metadata = {}
+    for d in truth["dists"]:
+        metadata.setdefault(_canon(d["name"]), set()).add(os.path.realpath(d["path"]))
+    for d in (report.get("shadowed") or {}).get("distributions") or []:
+        key = _canon(d.get("name"))
+        if key in names and len(metadata.get(key, ())) < 2:
+            errors.append(f"{d.get('name')}: venvprobe reports it installed twice; importlib.metadata sees one: "
+                          f"{sorted(metadata.get(key, ()))}")
     return errors
 
 

@@ -417,6 +417,28 @@ def _gunicorn(c: Corpus, tmp: Path) -> Run:
                truth_extra_setup="import os, sys; sys.path.insert(0, os.getcwd())")
 
 
+@case("zipapp", "python app.pyz (a zip run as the program)", "healthy; sys.path[0] = the zip (script_dir)")
+def _zipapp(c: Corpus, tmp: Path) -> Run:
+    return Run(c.venv("3.11"), _app(tmp), mode="zipapp", target="app.pyz")
+
+
+@case("uwsgi", "uWSGI (Debian, python3 plugin) with home = a Debian-Python venv",
+      "healthy; uWSGI's '.' and '' first are server_cwd")
+def _uwsgi(c: Corpus, tmp: Path) -> Run:
+    if not os.access(DEBIAN_PYTHON, os.X_OK):
+        pytest.skip("no Debian python")
+
+    def build() -> Path:
+        root = c.root / "debian-venv"
+        shutil.rmtree(root, ignore_errors=True)
+        run([DEBIAN_PYTHON, "-m", "venv", "--without-pip", root], env=clean_env())
+        uv_pip(root / "bin" / "python", SIX)
+        return root / "bin" / "python"
+    py = c.once("debian-venv", build)
+    return Run(py, _app(tmp), mode="uwsgi", target=str(Path(py).parent.parent), runtime_kind="server_cwd",  # type: ignore[arg-type]
+               truth_path0=1, truth_drop_path0=True, truth_extra_setup="import sys; sys.path[0:0] = ['.', '']")
+
+
 @case("pth-import-line", "a deploy .pth whose import line inserts a directory", "healthy; entry attributed to the .pth")
 def _pth_import(c: Corpus, tmp: Path) -> Run:
     py = c.venv("3.11", name="pthimport")
@@ -484,6 +506,21 @@ def _two_dist_info(c: Corpus, tmp: Path) -> Run:
                          ("shadowed-distribution", ["1.17.0", str(target)])])
 
 
+@case("venv-repointed", "a venv made by Python 3.11 whose bin/python now points at Python 3.12",
+      "broken: venv-python-mismatch naming both versions")
+def _repointed(c: Corpus, tmp: Path) -> Run:
+    def build() -> Path:
+        root = c.root / "repointed"
+        shutil.rmtree(root, ignore_errors=True)
+        run([need("3.11"), "-m", "venv", "--without-pip", root], env=clean_env())
+        link = root / "bin" / "python"
+        link.unlink()
+        link.symlink_to(need("3.12"))
+        return link
+    py = c.once("repointed", build)
+    return Run(py, tmp, problems=[("venv-python-mismatch", ["made by Python 3.11", "3.12"])])  # type: ignore[arg-type]
+
+
 @case("pythonpath-other-venv", "PYTHONPATH into the site-packages of a venv made by Python 3.9, run by 3.11",
       "broken: site-packages-other-python naming the path, 3.9 and PYTHONPATH")
 def _other_venv(c: Corpus, tmp: Path) -> Run:
@@ -503,11 +540,12 @@ def test_corpus_case(corpus: Corpus, tmp_path: Path, name: str) -> None:
     kind, says, build = CASES[name]
     r = build(corpus, tmp_path)
     report = ch.collect_report(r, tmp_path)
-    truth = ch.ground_truth(r, tmp_path)
+    shadow_names = [m["name"] for m in (report.get("shadowed") or {}).get("modules") or []]
+    truth = ch.ground_truth(r, tmp_path, shadow_names)
     found, missed, extra = ch.match_problems(report, r.problems)
     origin_errors = ch.compare_origins(report, truth)
     fact_errors = ch.compare_dists(report, truth) + ch.compare_editables(report, truth, r.editables) \
-        + ch.compare_winners(report, truth)
+        + ch.compare_winners(report, truth) + ch.compare_shadowing(report, truth)
     import_errors = [f"{m}: {v}" for m, v in truth["imports"].items() if str(v).startswith("ERROR")]
     SCORE[name] = {
         "kind": kind, "says": says, "healthy": not r.problems,
@@ -554,3 +592,26 @@ def test_corpus_table_is_documented() -> None:
     doc = (ch.REPO / "docs" / "findings.md").read_text()
     for name in CASES:
         assert f"| `{name}` |" in doc, name
+
+
+def test_venvprobe_console_script_explains_its_own_sys_path0(corpus: Corpus, tmp_path: Path) -> None:
+    """`venvprobe report` run by its console script: sys.path[0] is the venv's bin, put there by
+    the interpreter (script_dir), and a healthy venv gives no warning or error."""
+    if ch.CODE != ch.REPO:
+        pytest.skip("runs the installed checkout, not VENVPROBE_CORPUS_CODE")
+
+    def build() -> Path:
+        py = corpus.venv("3.11", name="venvprobe", packages=())
+        uv_pip(py, "--reinstall-package", "venvprobe", ch.REPO)
+        return py
+    py = corpus.once("venvprobe-installed", build)
+    if os.environ.get("VENVPROBE_CORPUS_DIR"):  # a kept corpus: install this checkout's current code
+        uv_pip(py, "--reinstall-package", "venvprobe", ch.REPO)
+    script = Path(py).parent / "venvprobe"  # type: ignore[arg-type]
+    res = run([script, "report", "--format", "json"], cwd=tmp_path, env=clean_env())
+    report = json.loads(res.stdout)
+    first = report["sys_path"]["entries"][0]
+    assert first["path"] == os.path.realpath(script.parent)
+    assert first["origin"]["kind"] == "script_dir", first["origin"]
+    assert "venvprobe" in first["origin"]["detail"]
+    assert [f for f in report["findings"] if f["severity"] in ("warning", "error")] == []
