@@ -113,11 +113,12 @@ def _report(v: S) -> S:
             "mapped_objects": _t("array", "object", "null"), "filesystem_encoding": STR,
         }, ("executable", "version", "implementation", "prefix", "base_prefix", "in_venv")),
         "origin": _obj({"kind": {"type": "string", "pattern": "^[a-z][a-z_]*$"}, "detail": NSTR,
-                        "pth_file": NSTR, "line": NINT, "venv_root": NSTR}, ("kind",)),
+                        "pth_file": NSTR, "line": NINT, "venv_root": NSTR, "via": NSTR}, ("kind",)),
         "sys_path_entry": _obj({
             "index": INT, "path": {}, "abs_path": NSTR, "real_path": NSTR, "exists": BOOL, "is_dir": BOOL,
             "is_zip": BOOL, "readable": BOOL, "error": NSTR, "entries": NINT, "truncated_listing": BOOL,
             "duplicate_of": NINT, "non_utf8": BOOL, "origin": {"$ref": "#/$defs/origin"},
+            "other_python_site": _t("object"),
         }, ("index", "path", "origin")),
         "sys_path": _obj({"entries": _arr({"$ref": "#/$defs/sys_path_entry"}),
                           "pth_files": _arr(_obj({"file": STR, "dir": NSTR, "error": NSTR,
