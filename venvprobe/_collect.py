@@ -707,6 +707,14 @@ class Collector(object):
 
     # -- sys.path ------------------------------------------------------------
 
+    def _real(self, path):
+        """realpath of a sys.path entry, once per collection (sys_path, distributions and providers share it)."""
+        reals = self.__dict__.setdefault("_reals", {})
+        real = reals.get(path)
+        if real is None:
+            real = reals[path] = _realpath(path)
+        return real
+
     def _listing(self, path):
         listing = self._listings.get(path)
         if listing is None:
@@ -782,7 +790,7 @@ class Collector(object):
                 item["non_utf8"] = True
             absolute = os.path.normpath(os.path.join(cwd, raw)) if raw else cwd
             item["abs_path"] = _text(absolute)
-            real = _realpath(absolute)
+            real = self._real(absolute)
             item["real_path"] = _text(real)
             listing = self._listing(absolute)
             item["exists"] = listing.kind not in ("missing",)
@@ -991,7 +999,7 @@ class Collector(object):
             entry = os.path.normpath(raw) if raw else _cwd()
             # One directory reached twice (a repeated or symlinked entry) holds
             # one set of distributions, not two copies of each.
-            real = _realpath(entry)
+            real = self._real(entry)
             if real in seen:
                 continue
             seen.add(real)
@@ -1273,7 +1281,7 @@ class Collector(object):
             entry = os.path.normpath(raw) if raw else _cwd()
             # Identity by real path: a repeated or symlinked entry provides
             # the same files again, it does not hide them.
-            real = _realpath(entry)
+            real = self._real(entry)
             if real in seen:
                 continue
             seen.add(real)
