@@ -118,7 +118,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], ["report", "--python", "{venv}", "-f", "json"],
-                                  ["report", "--python={venv}", "--format=json", "--timeout", "30"]])
+                                  ["report", "--python={venv}", "--format=json", "--timeout", "30"],
+                                  ["report", "--python", "{venv}"], ["report", "--python", "{venv}", "-fmarkdown"]])
 def test_fast_paths_import_no_heavy_module(venv: Path, argv) -> None:
     argv = [a.format(venv=venv) for a in argv]
     # -S: no site, so nothing but the CLI itself imports anything.
@@ -237,3 +238,50 @@ def test_fast_report_analyses_inside_old_and_new_targets(minor: str, tmp_path: P
     fast_report, full_report = json.loads(fast.stdout), json.loads(out.read_text())
     assert fast_report["collector"]["python"].startswith(minor + ".")
     assert fast_report["findings"] == full_report["findings"]
+
+
+_FAKE_PYTHON = r'''#!{python}
+# A stand-in for a target interpreter: answers the fast loader and the full
+# path's bootstrap with the same canned report, and notes which it got.
+import sys
+sys.stdin.buffer.read()
+fast = sys.argv[2].startswith("import sys;exec(")
+with open({log!r}, "a") as log:
+    log.write("fast\n" if fast else "full\n")
+with open({fast_out!r} if fast else {full_out!r}, "rb") as data:
+    sys.stdout.buffer.write(data.read())
+'''
+
+
+@pytest.mark.parametrize("columns", [None, "100"])
+def test_fast_text_markdown_html_are_the_full_paths_bytes(venv: Path, tmp_path: Path, columns) -> None:
+    """Same report in, same bytes out: the fast path renders as `report` does (width, newline, format)."""
+    from venvprobe._collect import dumps
+    from venvprobe.analyze import analyze
+    from venvprobe.report import collect_foreign
+
+    raw = collect_foreign(str(venv))
+    raw.pop("findings")
+    analysed = dict(raw, findings=analyze(json.loads(json.dumps(raw))))
+    (tmp_path / "full.out").write_bytes(dumps(raw).encode())
+    (tmp_path / "fast.out").write_bytes(b"0\n" + dumps(analysed).encode())
+    fake = tmp_path / "python"
+    fake.write_text(_FAKE_PYTHON.format(python=sys.executable, log=str(tmp_path / "log"),
+                                        fast_out=str(tmp_path / "fast.out"), full_out=str(tmp_path / "full.out")))
+    fake.chmod(0o755)
+    env = clean_env({"COLUMNS": columns} if columns else None)
+    env.pop("COLUMNS", None) if columns is None else None
+    for fmt in ("text", "markdown", "html", "json"):
+        args = ["report", "--python", str(fake)] + (["-f", fmt] if fmt != "text" else [])
+        fast = venvprobe_cli(*args, env=env)
+        out = tmp_path / f"{fmt}.full"
+        full = venvprobe_cli(*args, "-o", str(out), env=env)
+        assert fast.returncode == full.returncode == 0, (fast.stderr, full.stderr)
+        assert fast.stdout == out.read_bytes(), fmt
+        assert (tmp_path / "log").read_text().splitlines()[-2:] == ["fast", "full"], fmt
+
+
+def test_fast_formats_are_render_formats() -> None:
+    from venvprobe import render
+
+    assert set(_quick.REPORT_FORMATS_FAST) == set(render.FORMATS)

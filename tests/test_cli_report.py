@@ -58,7 +58,8 @@ def test_python_on_bare_venv_all_formats_and_nothing_written(bare_venv: Path, tm
     assert outputs["html"].startswith("<!DOCTYPE html>") and site in outputs["html"]
     assert _tree(bare_venv) == before  # nothing installed or compiled into the target
     # The collector's bytecode is cached outside the target, per cache tag.
-    cached = list((tmp_path / "cache" / "venvprobe").glob("collector-*-cpython-311.bin"))
+    # (every format above takes the CLI's fast path: collector + analysis cached as one "report-" entry)
+    cached = list((tmp_path / "cache" / "venvprobe").glob("report-*-cpython-311.bin"))
     assert len(cached) == 1
 
 

@@ -1,4 +1,4 @@
-"""The CLI's fast paths: ``--version``, ``--help`` and ``report --python X --format json``.
+"""The CLI's fast paths: ``--version``, ``--help`` and ``report --python X [--format F]``.
 
 For these, start-up is most of the cost: ``argparse``, ``json``, ``subprocess``
 and ``typing`` each pull in ``re`` and ``enum`` (4-7 ms each) against ~8 ms for
@@ -7,9 +7,10 @@ what a bare interpreter has already loaded (plus ``select`` and ``zlib``,
 which are C), and anything it does not recognise exactly goes to the full
 argparse CLI.  tests/test_cli_fast.py checks that both give the same output.
 
-``report --python X -f json`` runs the collector *and* the analysis inside X
-and X prints the final JSON, so this process neither parses nor re-encodes the
-report: it only forwards bytes.
+``report --python X`` runs the collector *and* the analysis inside X and X
+prints the final JSON: with ``-f json`` this process only forwards bytes; for
+text, Markdown and HTML it decodes the JSON with the C scanner (no ``json``,
+no ``re``) and renders it as the full CLI would.
 """
 
 import os
@@ -22,7 +23,7 @@ _USAGE = "usage: venvprobe [-h] [--version] COMMAND ..."
 DESCRIPTION = "Which Python, venv and sys.path does this (WSGI) interpreter really use?"
 EPILOG = "Exit codes: 0 clean, 1 problems found, 2 could not check."
 
-REPORT_FORMATS_FAST = ("json",)
+REPORT_FORMATS_FAST = ("text", "markdown", "json", "html")  # == render.FORMATS (a test keeps them equal)
 FAIL_ON = ("error", "warning", "info", "never")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}  # == catalog.SEVERITY_RANK (a test keeps them equal)
 
@@ -360,8 +361,8 @@ def report_json(python, timeout=60.0, fail_on="never"):
 
 
 def _report_args(argv):
-    """{python, timeout, fail_on} for exactly `report --python X [--format json] [--timeout S] [--fail-on L]`, else None."""
-    opts = {"python": None, "format": None, "timeout": "60", "fail-on": "never"}
+    """{python, format, timeout, fail_on} for exactly `report --python X [-f F] [--timeout S] [--fail-on L]`, else None."""
+    opts = {"python": None, "format": "text", "timeout": "60", "fail-on": "never"}
     short = {"-f": "format"}
     i = 1
     while i < len(argv):
@@ -391,7 +392,29 @@ def _report_args(argv):
         return None
     if not timeout > 0 or timeout != timeout or timeout == float("inf"):
         return None
-    return {"python": opts["python"], "timeout": timeout, "fail_on": opts["fail-on"]}
+    return {"python": opts["python"], "format": opts["format"], "timeout": timeout, "fail_on": opts["fail-on"]}
+
+
+def _loads(text):
+    """json.loads without importing json (whose decoder imports re): CPython's C scanner, else json."""
+    try:
+        from _json import make_scanner
+    except ImportError:  # not CPython
+        import json
+
+        return json.loads(text)
+
+    class _Context(object):
+        strict = True
+        object_hook = object_pairs_hook = None
+        parse_float, parse_int = float, int
+        parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+        memo = {}
+
+    value, end = make_scanner(_Context())(text, 0)
+    if text[end:].strip():
+        raise ValueError("extra data after the report at %d" % end)
+    return value
 
 
 def run(argv, commands, version):
@@ -423,6 +446,12 @@ def run(argv, commands, version):
     if result is None:
         return None
     code, text = result
-    sys.stdout.write(text + "\n")
+    if opts["format"] != "json":
+        # X analysed the report; rendering is the CLI's (terminal width, its Python).
+        from venvprobe.render import render
+        from venvprobe.textfmt import terminal_width
+
+        text = render(_loads(text), opts["format"], None, width=terminal_width())
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
     return code
