@@ -345,3 +345,43 @@ class NetnsPair:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# --------------------------------------------------------------------------
+# the probe's own token (the default way in)
+
+
+def server_identity(server: "servers.BaseServer") -> Tuple[int, str, str]:
+    """(uid, HOME, TMPDIR) the server's app processes run with."""
+    import pwd
+
+    user = getattr(server, "user", None)
+    uid = pwd.getpwnam(user).pw_uid if user else os.geteuid()
+    home = server.extra_env.get("HOME") or pwd.getpwuid(uid).pw_dir
+    return uid, home, server.extra_env.get("TMPDIR") or "/tmp"
+
+
+def own_token_paths(server: "servers.BaseServer") -> List[Path]:
+    """Where a probe in *server* keeps its own token (venvprobe.probe.config.default_token_paths, for its user)."""
+    uid, home, tmp = server_identity(server)
+    return [Path(home) / ".config" / "venvprobe" / "probe.token", Path(tmp) / f"venvprobe-{uid}" / "probe.token"]
+
+
+def own_token(server: "servers.BaseServer", wake_path: str = "/_venvprobe/identity") -> str:
+    """The token the probe in *server* made for itself; one request first if it has none yet.
+
+    Read from the file as the person on the host would (``sudo cat``); the
+    tests of `venvprobe fetch` finding it on its own are in test_probe_security.
+    """
+    for attempt in range(2):
+        for path in own_token_paths(server):
+            if path.exists():
+                token = path.read_text().strip()
+                assert token, f"{path} is empty"
+                return token
+        server.get(wake_path, timeout=30)
+    raise AssertionError(f"no probe token in {own_token_paths(server)}\n{server.logs()}")
+
+
+def bearer_for(server: "servers.BaseServer", wake_path: str = "/_venvprobe/identity") -> Dict[str, str]:
+    return {"Authorization": "Bearer " + own_token(server, wake_path)}

@@ -54,7 +54,8 @@ def probe_json(server: servers.BaseServer, path: str) -> Tuple[Dict[str, str], D
     """GET a probe URL as JSON; returns (headers, data); fails with the server logs."""
     import json
 
-    status, headers, body = server.get(path, headers=JSON, timeout=30)
+    # The default way in: the token the probe made for itself, readable on the host.
+    status, headers, body = server.get(path, headers=dict(JSON, **ph.bearer_for(server, path)), timeout=30)
     assert status == 200, f"GET {path} -> {status}: {body[:2000]!r}\n{server.logs()}"
     assert headers["content-type"].startswith("application/json"), headers
     data = json.loads(body)
@@ -211,7 +212,7 @@ def test_apache_daemon_two_apps(apache_factory, shared_tmp, house):
     assert finding["severity"] == "warning"
     assert "application-group" in finding["fix"]
     # Prominent: the first lines of the plain-text page mention it.
-    status, _, text = apache.get("/_venvprobe/")
+    status, _, text = apache.get("/_venvprobe/", headers=ph.bearer_for(apache))
     assert status == 200
     assert "probe-alone" in text.decode().split("\n== ")[1]  # in the first (findings) table
 
@@ -264,6 +265,7 @@ WSGIDaemonProcess shadow python-home={venv_a.root} processes=1 threads=2
 WSGIScriptAlias / {app}/app.wsgi process-group=shadow application-group=%{{GLOBAL}}
 <Directory {app}>
     Require all granted
+    WSGIPassAuthorization On
 </Directory>
 """)
     assert app_text(apache, "/") == "shadowpkg 1.0\n"

@@ -16,7 +16,7 @@ import pytest
 
 import probe_helpers
 from test_compare_helpers import cli, save, venv_report
-from test_probe_unit import call, hello
+from test_probe_unit import call, hello, own_home  # noqa: F401 (own_home: autouse, a HOME for the probe's token)
 from venvprobe.fleet import retry_after_seconds
 from venvprobe.middleware import ProbeMiddleware
 from venvprobe.probe import ProbeConfig

@@ -129,13 +129,24 @@ def exp_file(tmp_path_factory, report):
 # the basics
 
 
-def test_compare_a_probe_url(server, exp_file):
+def test_compare_a_probe_url(server, exp_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no probe made a token for this user
     rc, out, err = cli("compare", str(exp_file), server.url("/_venvprobe/"))
     assert (rc, err) == (0, ""), out
     assert "3 checks: 2 met, 0 not met, 1 skipped" in out
     (req,) = server.rec.requests
     assert req["accept"] == "application/json"
     assert "authorization" not in req
+
+
+def test_loopback_urls_get_the_token_a_probe_made_for_this_user(server, exp_file, tmp_path, monkeypatch):
+    from venvprobe.probe.config import find_default_token
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    token, path, error = find_default_token(create=True)
+    assert token and path.startswith(str(tmp_path)), error
+    assert cli("compare", str(exp_file), server.url("/_venvprobe/"))[0] == 0
+    assert server.rec.requests[-1]["authorization"] == f"Bearer {token}"
 
 
 def test_fetch_saves_the_report_as_served(server, report, tmp_path):

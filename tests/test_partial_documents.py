@@ -40,14 +40,21 @@ def probe_url(tmp_path_factory) -> Iterator[str]:
             match = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())
             time.sleep(0.05)
         assert match, log.read_text()
+        # The probe's own token, where `serve` says it is (`venvprobe fetch` finds it by itself).
+        token_file = re.search(r"requests need the token in (\S+)", log.read_text())
+        assert token_file, log.read_text()
+        AUTH["Authorization"] = "Bearer " + Path(token_file.group(1)).read_text().strip()
         yield f"http://127.0.0.1:{match.group(1)}"
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
 
 
+AUTH: dict = {}
+
+
 def get_json(url: str) -> dict:
-    status, body = servers.http_get_json(url, headers={"Accept": "application/json"})
+    status, body = servers.http_get_json(url, headers=dict(AUTH, Accept="application/json"))
     assert status == 200, body
     return body
 

@@ -18,6 +18,7 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
+import probe_helpers as ph
 import schema_helpers
 import servers
 import venvprobe
@@ -90,7 +91,7 @@ def load(name, path):
 def get(app, query):
     captured = []
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": query, "REMOTE_ADDR": "127.0.0.1",
-               "wsgi.errors": sys.stderr}
+               "wsgi.errors": sys.stderr, "HTTP_AUTHORIZATION": "Bearer " + OWN_TOKEN}
     body = b"".join(app(environ, lambda status, headers, exc_info=None: captured.append(status)))
     assert captured == ["200 OK"], (captured, body[:500])
     return json.loads(body)
@@ -117,8 +118,17 @@ def same_interpreter(script, tmp_path_factory) -> Dict:
     venv.EnvBuilder(with_pip=False, symlinks=True).create(str(root))
     installed = tmp / "installed.wsgi"
     installed.write_text("from venvprobe.wsgi import application  # noqa: F401\n")
-    proc = subprocess.run([str(root / "bin" / "python"), "-I", "-c", HARNESS, PKG_ROOT, str(installed), str(script)],
-                          capture_output=True, text=True, timeout=120, cwd=str(tmp))
+    # The default way in: the probe's own token, planted where it looks ($HOME/.config/venvprobe).
+    token = "own-" + os.urandom(8).hex()
+    conf = tmp / "home" / ".config" / "venvprobe"
+    conf.mkdir(parents=True)
+    for d in (conf.parent, conf):
+        d.chmod(0o700)
+    (conf / "probe.token").write_text(token + "\n")
+    (conf / "probe.token").chmod(0o600)
+    proc = subprocess.run([str(root / "bin" / "python"), "-I", "-c", HARNESS.replace("OWN_TOKEN", repr(token)),
+                           PKG_ROOT, str(installed), str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=str(tmp), env=dict(os.environ, HOME=str(tmp / "home")))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -164,7 +174,7 @@ JSON = {"Accept": "application/json"}
 
 
 def _full_report(server: servers.BaseServer, path: str) -> Dict:
-    status, headers, body = server.get(path, headers=JSON, timeout=30)
+    status, headers, body = server.get(path, headers=dict(JSON, **ph.bearer_for(server, path)), timeout=30)
     assert status == 200, f"GET {path} -> {status}: {body[:2000]!r}\n{server.logs()}"
     assert headers["content-type"] == "application/json" and headers["cache-control"] == "no-store"
     report = json.loads(body)
@@ -200,6 +210,7 @@ WSGIScriptAlias /global {app}/venvprobe_probe.wsgi process-group=p application-g
 WSGIScriptAlias /sub {app}/venvprobe_probe.wsgi process-group=p
 <Directory {app}>
     Require all granted
+    WSGIPassAuthorization On
 </Directory>
 """)
     glob = _full_report(apache, "/global/")
@@ -212,10 +223,12 @@ WSGIScriptAlias /sub {app}/venvprobe_probe.wsgi process-group=p
     assert sub["identity"]["main_interpreter"] is False and sub["identity"]["interpreter_id"] != 0
     assert sub["identity"]["server"]["application_group"].endswith("|/sub")  # mod_wsgi's per-URL default
     assert sub["identity"]["pid"] == glob["identity"]["pid"]
-    # The same access rules as the installed probe: no remote client, only GET/HEAD, and text for curl.
-    status, _, body = apache.get("/global/", headers={"X-Forwarded-For": "203.0.113.7"})
+    # The same access rules as the installed probe: its own token, no proxy, only GET/HEAD, text for curl.
+    auth = ph.bearer_for(apache, "/global/")
+    assert apache.get("/global/identity")[0] == 404
+    status, _, body = apache.get("/global/", headers=dict(auth, **{"X-Forwarded-For": "203.0.113.7"}))
     assert status == 404 and body == b"Not Found\n"
-    status, headers, body = apache.get("/global/identity")
+    status, headers, body = apache.get("/global/identity", headers=auth)
     assert status == 200 and headers["content-type"].startswith("text/plain")
     deployed["reports"]["apache-global"] = glob
     deployed["reports"]["apache-sub"] = sub

@@ -1,5 +1,12 @@
 """The probe's security defaults, against real servers.
 
+Default: a report needs the probe's own token (a file only the app's user can
+read, which `venvprobe fetch` run as that user finds); loopback alone proves
+nothing, because a reverse proxy on the same host makes everyone loopback.
+
+* a header-less TCP proxy (socat/haproxy-tcp style, a few lines of Python)
+  on the server's host, in front of the probe, reached by a client in a
+  second network namespace;
 * gunicorn on 127.0.0.1 serving ``venvprobe.wsgi:application`` (through a
   two-line wrapper that adds a hostile directory to sys.path), with secrets
   seeded into its environment and command line;
@@ -18,6 +25,9 @@ from __future__ import annotations
 import json
 import re
 import os
+import socket
+import subprocess
+import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -57,10 +67,22 @@ FORMATS = ["text", "json", "html", "markdown"]
 PROXY_HEADERS = [
     {"X-Forwarded-For": "203.0.113.7"},
     {"X-Forwarded-For": "127.0.0.1"},
+    {"X-Forwarded-For": ""},
+    {"X-Forwarded-For": "127.0.0.1, 203.0.113.7"},
     {"Forwarded": "for=203.0.113.7;proto=https"},
     {"Forwarded": "for=127.0.0.1"},
     {"X-Real-IP": "203.0.113.7"},
     {"X-Real-IP": "127.0.0.1"},
+    {"Via": "1.1 nginx"},
+    {"X-Forwarded-Proto": "https"},
+    {"X-Forwarded-Port": "443"},
+    {"X-Forwarded-Server": "edge"},
+    {"X-Forwarded-Host": "app.example"},
+    {"Fastly-Client-IP": "127.0.0.1"},
+    {"X-Envoy-External-Address": "127.0.0.1"},
+    {"CF-Connecting-IP": "127.0.0.1"},
+    {"True-Client-IP": "127.0.0.1"},
+    {"X-Client-IP": "127.0.0.1"},
 ]
 
 
@@ -156,6 +178,13 @@ def gu_token_file(pool: Pool, venv: servers.Venv, app_dir: Path, base: Path) -> 
 
 
 @pytest.fixture(scope="module")
+def gu_allow(pool: Pool, venv: servers.Venv, app_dir: Path, base: Path) -> servers.GunicornServer:
+    """Loopback trusted without a token, explicitly (VENVPROBE_ALLOW): proxy headers must still deny."""
+    env = dict(SECRETS, VENVPROBE_ALLOW="127.0.0.0/8,::1/128")
+    return pool.start(_gunicorn(venv, app_dir, env=env, root=base / "gu-allow"))
+
+
+@pytest.fixture(scope="module")
 def netns(base: Path) -> Iterator[ph.NetnsPair]:
     ok, reason = ph.NetnsPair.available()
     if not ok:
@@ -202,7 +231,7 @@ WSGIApplicationGroup %{{GLOBAL}}
 WSGIScriptAlias /_venvprobe {app_dir}/probe.wsgi
 # the same token, but WITHOUT WSGIPassAuthorization: mod_wsgi drops the header
 WSGIScriptAlias /_nopass {app_dir}/probe.wsgi
-# no token: loopback-only defaults
+# nothing configured: the defaults (the probe's own token)
 WSGIScriptAlias /_open {app_dir}/hostile_app.py
 <Location /_venvprobe>
     SetEnv VENVPROBE_TOKEN {TOKEN}
@@ -210,6 +239,9 @@ WSGIScriptAlias /_open {app_dir}/hostile_app.py
 </Location>
 <Location /_nopass>
     SetEnv VENVPROBE_TOKEN {TOKEN}
+</Location>
+<Location /_open>
+    WSGIPassAuthorization On
 </Location>
 <Directory {app_dir}>
     Require all granted
@@ -285,12 +317,33 @@ def getter(server: servers.BaseServer, base_headers: Optional[Dict[str, str]] = 
     return get
 
 
+def own(server: servers.BaseServer, wake: str = "/identity") -> Dict[str, str]:
+    """The Authorization header with the probe's own token (the default way in)."""
+    return ph.bearer_for(server, wake)
+
+
 # --------------------------------------------------------------------------
 # gunicorn, loopback: defaults
 
 
-def test_loopback_without_proxy_headers_gets_a_report(gu):
-    status, headers, body = gu.get("/", headers={"Accept": "application/json"})
+def test_loopback_alone_gets_nothing_by_default(gu):
+    for path in ("/", "/identity", "/metrics", "/environment?format=json"):
+        status, headers, body = gu.get(path)
+        assert (status, body) == (404, b"Not Found\n"), (path, status, body[:300])
+        assert not any(h.startswith("x-venvprobe") for h in headers)
+    assert "missing or wrong bearer token (the probe's token is in " in gu.logs()
+
+
+def test_own_token_file_is_private_to_the_apps_user(gu):
+    own(gu)
+    path = ph.own_token_paths(gu)[0]
+    assert path.exists(), ph.own_token_paths(gu)
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    assert len(path.read_text().strip()) >= 40
+
+
+def test_loopback_with_the_own_token_gets_a_report(gu):
+    status, headers, body = gu.get("/", headers=dict(own(gu), Accept="application/json"))
     assert status == 200, body[:500]
     data = json.loads(body)
     assert data["probe"]["mount"] == "wsgi-script"
@@ -302,56 +355,76 @@ def test_loopback_without_proxy_headers_gets_a_report(gu):
 
 
 @pytest.mark.parametrize("proxy", PROXY_HEADERS, ids=lambda h: "-".join(f"{k}={v}" for k, v in h.items()))
-@pytest.mark.parametrize("path", ["/", "/identity", "/metrics", "/path?format=json"])
-def test_proxy_headers_on_loopback_get_404(gu, proxy, path):
-    status, headers, body = gu.get(path, headers=proxy)
-    assert status == 404, (status, body[:300])
-    assert body == b"Not Found\n"  # the same 404 as an unknown URL: nothing to learn
-    assert not any(h.startswith("x-venvprobe") for h in headers)
-    assert gu.get("/definitely-not-a-probe-page")[2] == body
+def test_proxy_headers_on_loopback_get_404(gu, proxy):
+    # Under the defaults a proxy header means someone else is forwarded,
+    # whatever address it names.
+    for server in (gu,):
+        for path in ("/", "/identity", "/metrics", "/path?format=json"):
+            status, headers, body = server.get(path, headers=proxy)
+            assert status == 404, (path, proxy, status, body[:300])
+            assert body == b"Not Found\n"  # the same 404 as an unknown URL: nothing to learn
+            assert not any(h.startswith("x-venvprobe") for h in headers)
+    # The probe's own token is for a person on the host: not through a proxy either.
+    assert gu.get("/identity", headers=dict(own(gu), **proxy))[0] == 404
+
+
+@pytest.mark.parametrize("proxy", PROXY_HEADERS, ids=lambda h: "-".join(f"{k}={v}" for k, v in h.items()))
+def test_allowlisted_proxys_forwarded_client_is_judged(gu_allow, proxy):
+    """Loopback explicitly allowlisted: a proxy there is trusted to name the client, and the
+    client it names is judged; a header that names no client cannot be judged and denies."""
+    (name, value), = proxy.items()
+    names_only_loopback = name not in ("Via", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Server",
+                                       "X-Forwarded-Host") and value and "203.0.113.7" not in value
+    status, _, body = gu_allow.get("/identity", headers=proxy)
+    assert status == (200 if names_only_loopback else 404), (proxy, status, body[:200])
+    assert gu_allow.get("/identity")[0] == 200  # the same request without the header
 
 
 def test_post_and_put_are_405_only_after_authorization(gu):
+    auth = own(gu)
     for method in ("POST", "PUT", "DELETE", "PATCH"):
-        status, headers, body = request(gu, method, "/", body=b"x=1")
+        status, headers, body = request(gu, method, "/", headers=auth, body=b"x=1")
         assert status == 405, (method, status, body)
         assert headers.get("allow") == "GET, HEAD"
+        assert request(gu, method, "/", body=b"x=1")[0] == 404
         status, _, body = request(gu, method, "/findings", headers={"X-Forwarded-For": "203.0.113.7"}, body=b"x")
         assert status == 404, (method, status, body)
-    status, headers, body = request(gu, "HEAD", "/")
+    status, headers, body = request(gu, "HEAD", "/", headers=auth)
     assert status == 200 and body == b"" and headers["cache-control"] == "no-store"
 
 
 def test_request_parameters_cannot_read_files_or_import(gu):
+    auth = own(gu)
     for url in ("/?format=../../../../etc/passwd", "/?format=html&file=/etc/passwd",
                 "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd", "/?module=os&import=subprocess",
                 "/modules?name=/etc/passwd", "/etc/passwd", "/identity/../../../etc/passwd"):
-        status, _, body = gu.get(url)
+        status, _, body = gu.get(url, headers=auth)
         assert b"root:x:0:0" not in body, url
         assert status in (200, 400, 404), (url, status)
-    status, _, body = gu.get("/?format=../../etc/passwd")
+    status, _, body = gu.get("/?format=../../etc/passwd", headers=auth)
     assert status == 400 and b"unknown format" in body
 
 
 def test_hostile_path_names_render_inert(gu):
-    status, _, body = gu.get("/path?format=json")
+    auth = own(gu)
+    status, _, body = gu.get("/path?format=json", headers=auth)
     assert status == 200
     paths = [e["path"] for e in json.loads(body)["sys_path"]["entries"]]
     assert any(p.endswith("/" + HOSTILE) for p in paths), paths  # the app really added it
     for sub in ("", "path", "distributions", "findings", "environment"):
-        status, headers, html = gu.get(f"/{sub}?format=html")
+        status, headers, html = gu.get(f"/{sub}?format=html", headers=auth)
         assert status == 200 and headers["content-type"].startswith("text/html")
         page = html.decode()
         for raw in (HOSTILE, HOSTILE_DIST, HOSTILE_ENV, "<script", "<img", "onerror=alert(1)>"):
             assert raw not in page, (sub, raw)
         assert "<style>" in page  # self-contained: inline CSS only
         assert "src=" not in page.replace("src=x", "") and "<link" not in page
-    html = gu.get("/?format=html")[2].decode()
+    html = gu.get("/?format=html", headers=auth)[2].decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html  # PYTHONHOSTILE, an allowlisted name
     # Markdown is judged by what a renderer makes of it: no raw HTML reaches the page, the names stay text.
-    md = gu.get("/?format=markdown")[2].decode()
+    md = gu.get("/?format=markdown", headers=auth)[2].decode()
     tokens = MarkdownIt("commonmark").enable("table").parse(md)
     # The <details> folds venvprobe writes around long tables are its own HTML, not the host's.
     fold = re.compile(r"^(<details>\n<summary>[^<>]*</summary>|</details>)$")
@@ -366,26 +439,28 @@ def test_hostile_path_names_render_inert(gu):
 
 
 def test_secrets_absent_from_every_format_and_subresource(gu):
-    bodies = every_body(getter(gu), "")
+    auth = own(gu)
+    bodies = every_body(getter(gu, auth), "")
     assert_no_secrets(bodies, extra=(CMDLINE_SECRET[1], CMDLINE_SECRET2[1], CMD_ARGS_SECRET[1]))
-    env = json.loads(gu.get("/environment?format=json")[2])["environment"]["variables"]
+    env = json.loads(gu.get("/environment?format=json", headers=auth)[2])["environment"]["variables"]
     # Allowlisted names are shown, their secret values masked; others are left out.
     assert env["PYTHON_API_TOKEN"].startswith("[secret:")
     assert env["PYTHONDBURL"].startswith("postgres://app:[secret:") and env["PYTHONDBURL"].endswith("@db/y")
     for name in ("DATABASE_URL", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "SESSION_PASSWORD"):
         assert name not in env
-    cmdline = json.loads(gu.get("/process?format=json")[2])["process"]["cmdline"]
+    cmdline = json.loads(gu.get("/process?format=json", headers=auth)[2])["process"]["cmdline"]
     assert any(a.startswith(CMDLINE_SECRET[0] + "=[secret:") for a in cmdline), cmdline
 
 
 def test_request_headers_never_appear(gu):
     cookie = "sessionid=c00kie-value-123"
-    auth = "Bearer not-a-configured-token-456"
+    auth = own(gu)
+    token = auth["Authorization"].split()[1]
     for sub in ("", "environment", "process", "identity"):
         for fmt in FORMATS:
-            status, _, body = gu.get(f"/{sub}?format={fmt}", headers={"Cookie": cookie, "Authorization": auth})
+            status, _, body = gu.get(f"/{sub}?format={fmt}", headers=dict(auth, Cookie=cookie))
             assert status == 200
-            assert b"c00kie-value-123" not in body and b"not-a-configured-token-456" not in body
+            assert b"c00kie-value-123" not in body and token.encode() not in body
 
 
 # --------------------------------------------------------------------------
@@ -444,14 +519,22 @@ def _from_server_ns_loopback(pair: ph.NetnsPair, server: servers.BaseServer, pat
         return servers.http_get(f"http://127.0.0.1:{server.port}{path}", headers=headers)
 
 
+def own_in_ns(pair: ph.NetnsPair, server: servers.BaseServer) -> Dict[str, str]:
+    if not any(p.exists() for p in ph.own_token_paths(server)):
+        _from_server_ns_loopback(pair, server, "/identity")  # the probe makes its token on first use
+    return own(server)
+
+
 def test_non_loopback_client_gets_404_by_default(netns, gu_ns):
+    auth = own_in_ns(netns, gu_ns)
     for path in ("/", "/identity", "/metrics", "/findings?format=json"):
         status, headers, body = _from_client(netns, gu_ns, path)
         assert status == 404 and body == b"Not Found\n", (path, status, body[:200])
-        # even with a token, since none is configured
         assert _from_client(netns, gu_ns, path, headers=bearer())[0] == 404
-    # The same server answers its own loopback: the 404 is about the client.
-    status, _, body = _from_server_ns_loopback(netns, gu_ns, "/identity?format=json")
+        # Not even with the probe's own token: that one is for a person on the host.
+        assert _from_client(netns, gu_ns, path, headers=auth)[0] == 404
+    # The same server answers its own loopback with that token: the 404 is about the client.
+    status, _, body = _from_server_ns_loopback(netns, gu_ns, "/identity?format=json", headers=auth)
     assert status == 200, body[:300]
     # And the client really is non-loopback: with a token + allowlist it is
     # served, and the report shows that address nowhere it should not.
@@ -477,17 +560,22 @@ def test_non_loopback_client_with_token_and_allowlist(netns, gu_ns_token):
 # Apache + mod_wsgi
 
 
-def test_apache_loopback_rules_and_setenv_secrets(apache):
-    status, _, body = apache.get("/_open/identity?format=json")
+def test_apache_default_rules_and_setenv_secrets(apache):
+    assert apache.get("/_open/identity")[0] == 404  # loopback alone: nothing
+    auth = own(apache, "/_open/identity")
+    # www-data cannot write its home (/var/www): the token went to $TMPDIR/venvprobe-<uid>/.
+    assert ph.own_token_paths(apache)[1].exists()
+    status, _, body = apache.get("/_open/identity?format=json", headers=auth)
     assert status == 200, (body[:300], apache.logs())
     for proxy in PROXY_HEADERS:
-        status, _, body = apache.get("/_open/", headers=proxy)
-        assert status == 404 and body == b"Not Found\n", (proxy, status)
-    assert request(apache, "POST", "/_open/")[0] == 405
-    assert request(apache, "POST", "/_open/", headers={"X-Real-IP": "203.0.113.7"})[0] == 404
-    html = apache.get("/_open/path?format=html")[2].decode()
+        for headers in (proxy, dict(auth, **proxy)):
+            status, _, body = apache.get("/_open/", headers=headers)
+            assert status == 404 and body == b"Not Found\n", (headers, status)
+    assert request(apache, "POST", "/_open/", headers=auth)[0] == 405
+    assert request(apache, "POST", "/_open/", headers=dict(auth, **{"X-Real-IP": "203.0.113.7"}))[0] == 404
+    html = apache.get("/_open/path?format=html", headers=auth)[2].decode()
     assert HOSTILE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert_no_secrets(every_body(getter(apache), "/_open"))
+    assert_no_secrets(every_body(getter(apache, auth), "/_open"))
 
 
 def test_apache_token_via_setenv_needs_wsgipassauthorization(apache):
@@ -508,10 +596,182 @@ def test_apache_token_via_setenv_needs_wsgipassauthorization(apache):
 
 
 def test_uwsgi_env_secrets_absent(uwsgi):
-    status, _, body = uwsgi.get("/identity?format=json")
+    auth = own(uwsgi)
+    status, _, body = uwsgi.get("/identity?format=json", headers=auth)
     assert status == 200, (body[:300], uwsgi.logs())
     server = json.loads(body)["identity"]["server"]
     assert server["kind"] == "uwsgi"
     # uwsgi.opt keeps the last `env =` line; its value is masked, the name kept.
     assert server["options"]["env"].startswith("AWS_SECRET_ACCESS_KEY=[secret:"), server["options"]
-    assert_no_secrets(every_body(getter(uwsgi), ""))
+    assert_no_secrets(every_body(getter(uwsgi, auth), ""))
+
+
+# --------------------------------------------------------------------------
+# a same-host reverse proxy that adds no headers (socat, haproxy mode tcp,
+# nginx stream), in front of the probe, with a real remote client
+
+
+class HeaderlessProxy:
+    """A TCP relay in the server's namespace: client <-> 127.0.0.1:<upstream>, bytes only."""
+
+    def __init__(self, netns: str, listen_addr: str, upstream_port: int) -> None:
+        self.netns, self.listen_addr, self.upstream_port = netns, listen_addr, upstream_port
+        self.port = 0
+        self.relayed = 0
+        self._closed = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self._ready.wait(10), "proxy did not start"
+
+    def _run(self) -> None:
+        # setns() is per thread: every socket this thread opens (the listener
+        # and each upstream connection) lives in the server's namespace.
+        with ph.in_netns(self.netns):
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.listen_addr, 0))
+            listener.listen(16)
+            listener.settimeout(0.2)
+            self.port = listener.getsockname()[1]
+            self._ready.set()
+            try:
+                while not self._closed.is_set():
+                    try:
+                        conn, _ = listener.accept()
+                    except socket.timeout:
+                        continue
+                    upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+                    for src, dst in ((conn, upstream), (upstream, conn)):
+                        threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+            finally:
+                listener.close()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                self.relayed += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def tcp_proxy(netns: ph.NetnsPair, gu_ns: servers.GunicornServer) -> Iterator[HeaderlessProxy]:
+    proxy = HeaderlessProxy(netns.server_ns, netns.server_addr, gu_ns.port)
+    yield proxy
+    proxy.close()
+
+
+def _through_proxy(pair: ph.NetnsPair, proxy: HeaderlessProxy, path: str,
+                   headers: Optional[Dict[str, str]] = None) -> Tuple[int, Dict[str, str], bytes]:
+    with ph.in_netns(pair.client_ns):
+        return servers.http_get(f"http://{pair.server_addr}:{proxy.port}{path}", headers=headers, timeout=30)
+
+
+def test_remote_client_through_a_headerless_same_host_proxy_gets_nothing(netns, gu_ns, tcp_proxy):
+    before = tcp_proxy.relayed
+    report_bytes = 0
+    answers = 0
+    variants: List[Optional[Dict[str, str]]] = [None, bearer(), {"Accept": "application/json"}] + list(PROXY_HEADERS)
+    for headers in variants:
+        for sub in SUBRESOURCES + ["metrics"]:
+            for fmt in (FORMATS if headers is None else ["json"]):
+                status, resp_headers, body = _through_proxy(netns, tcp_proxy, f"/{sub}?format={fmt}", headers)
+                answers += 1
+                assert (status, body) == (404, b"Not Found\n"), (sub, fmt, headers, status, body[:200])
+                assert not any(h.startswith("x-venvprobe") for h in resp_headers)
+                if status == 200:
+                    report_bytes += len(body)
+    assert report_bytes == 0
+    assert tcp_proxy.relayed > before  # the requests really went through the relay to the probe
+    # The probe saw loopback (that is what such a proxy does) and still said no.
+    assert "venvprobe: denied 127.0.0.1: missing or wrong bearer token" in gu_ns.console_log()
+    assert answers > 50
+
+
+def test_person_on_the_host_gets_the_report_with_one_fetch(netns, gu_ns, tcp_proxy, venv):
+    """The documented step: `venvprobe fetch http://127.0.0.1:PORT/` as the app's user, on the host."""
+    uid, home, _ = ph.server_identity(gu_ns)
+    env = {"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8"}
+    with ph.in_netns(netns.server_ns):
+        res = subprocess.run([str(venv.bin / "venvprobe"), "fetch", f"http://127.0.0.1:{gu_ns.port}/"],
+                             env=env, capture_output=True, timeout=120)
+    assert res.returncode == 0, res.stderr.decode()
+    report = json.loads(res.stdout)
+    assert report["probe"]["mount"] == "wsgi-script" and report["interpreter"]["prefix"] == str(venv.root)
+    # The token never leaves the host: the same fetch through the proxy's
+    # outside address sends no token and gets the 404.
+    with ph.in_netns(netns.server_ns):
+        res = subprocess.run([str(venv.bin / "venvprobe"), "fetch", "--retries", "0",
+                              f"http://{netns.server_addr}:{tcp_proxy.port}/"],
+                             env=env, capture_output=True, timeout=120)
+    assert res.returncode == 2 and b"404" in res.stderr, res.stderr.decode()
+
+
+def test_person_on_the_host_fetches_from_apache_as_www_data(apache, venv):
+    """www-data cannot write /var/www: the probe's token is in $TMPDIR/venvprobe-<uid>/, and
+    `venvprobe fetch` run as www-data finds it there."""
+    own(apache, "/_open/identity")
+    uid, home, tmp = ph.server_identity(apache)
+    res = subprocess.run([str(venv.bin / "venvprobe"), "fetch", f"http://127.0.0.1:{apache.port}/_open/"],
+                         env={"PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "TMPDIR": tmp},
+                         user=uid, capture_output=True, timeout=120, cwd="/")
+    assert res.returncode == 0, res.stderr.decode()
+    assert json.loads(res.stdout)["identity"]["server"]["kind"] == "mod_wsgi"
+
+
+# --------------------------------------------------------------------------
+# the token file is read bounded and never blocks
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge", "directory", "binary", "two-words"])
+def test_unusable_token_file_is_refused_logged_and_locks_without_hanging(tmp_path, kind):
+    import io
+
+    from venvprobe.middleware import ProbeMiddleware
+    from venvprobe.probe import ProbeConfig
+
+    path = tmp_path / "token"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path = Path("/dev/zero")
+    elif kind == "huge":
+        path.write_bytes(b"A" * (1 << 20))
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "binary":
+        path.write_bytes(b"\xff\xfe\x00tok")
+    else:
+        path.write_text("two words\n")
+    app = ProbeMiddleware(lambda e, s: [b""], config=ProbeConfig(token_file=str(path)))
+    errors = io.StringIO()
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/_venvprobe/identity", "QUERY_STRING": "",
+               "REMOTE_ADDR": "127.0.0.1", "HTTP_AUTHORIZATION": "Bearer two", "wsgi.errors": errors}
+    result: List[Any] = []
+
+    def call() -> None:
+        captured: List[str] = []
+        body = b"".join(app(environ, lambda status, headers, exc=None: captured.append(status)))
+        result.append((captured[0], body))
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive(), "reading the token file blocked the request"
+    assert result == [("404 Not Found", b"Not Found\n")]
+    assert "refused" in errors.getvalue() or "unreadable" in errors.getvalue(), errors.getvalue()

@@ -41,7 +41,8 @@ def test_apache_probe_answers_with_random_py_first_on_sys_path(apache_factory, s
 
     status, _, body = apache.get("/")
     assert (status, body) == (200, b"app picked 4\n"), apache.logs()
-    status, headers, body = apache.get("/_venvprobe/", headers=JSON, timeout=30)
+    auth = ph.bearer_for(apache)  # the probe's own token, as a person on the host reads it
+    status, headers, body = apache.get("/_venvprobe/", headers=dict(JSON, **auth), timeout=30)
     assert status == 200, f"{status}: {body[:2000]!r}\n{apache.logs()}"
     assert headers["content-type"] == "application/json"
     report = json.loads(body)
@@ -59,5 +60,5 @@ def test_apache_probe_answers_with_random_py_first_on_sys_path(apache_factory, s
     assert not loaded & {"flask", "werkzeug", "jinja2", "tabulate", "psutil"}, sorted(loaded)
     # Every format answers.
     for fmt in ("text", "html", "markdown"):
-        status, _, body = apache.get(f"/_venvprobe/?format={fmt}", timeout=30)
+        status, _, body = apache.get(f"/_venvprobe/?format={fmt}", headers=auth, timeout=30)
         assert status == 200 and f"{app}/random.py".encode() in body, (fmt, status, body[:500])

@@ -45,7 +45,8 @@ for path, query in requests:
         captured.append((status, headers))
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
                "REMOTE_ADDR": "127.0.0.1", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
-               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr}
+               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+               "HTTP_AUTHORIZATION": "Bearer " + OWN_TOKEN}
     body = b"".join(mod.application(environ, start_response))
     results.append((path, query, captured[0][0], dict(captured[0][1]), body))
 new = sorted(set(sys.modules) - before)
@@ -78,12 +79,29 @@ def empty_venv(tmp_path_factory) -> Path:
     return root / "bin" / "python"
 
 
+#: The probe's own token (the default way in), planted where the probe looks: $HOME/.config/venvprobe.
+OWN_TOKEN = "own-token-" + os.urandom(8).hex()
+
+
+def _own_home(tmp: Path) -> Path:
+    home = tmp / "home"
+    conf = home / ".config" / "venvprobe"
+    conf.mkdir(parents=True, exist_ok=True)
+    for d in (home / ".config", conf):
+        d.chmod(0o700)
+    token = conf / "probe.token"
+    token.write_text(OWN_TOKEN + "\n")
+    token.chmod(0o600)
+    return home
+
+
 def run_probe(python: Path, tmp: Path, script_text: str, requests=ALL_REQUESTS) -> Dict:
     script = tmp / "probe.wsgi"
     script.write_text(script_text)
+    env = dict(os.environ, HOME=str(_own_home(tmp)))
     # -I: no PYTHONPATH, no user site, no script directory: only the app's own sys.path change counts.
-    proc = subprocess.run([str(python), "-I", "-c", HARNESS, PKG_ROOT, str(script), repr(requests)],
-                          capture_output=True, timeout=120, cwd=str(tmp))
+    proc = subprocess.run([str(python), "-I", "-c", HARNESS.replace("OWN_TOKEN", repr(OWN_TOKEN)), PKG_ROOT,
+                           str(script), repr(requests)], capture_output=True, timeout=120, cwd=str(tmp), env=env)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
     return ast.literal_eval(proc.stdout.decode())
 

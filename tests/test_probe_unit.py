@@ -16,18 +16,41 @@ import pytest
 
 from venvprobe.middleware import ProbeMiddleware
 from venvprobe.probe import Probe, ProbeConfig
+from venvprobe.probe.config import find_default_token
 from venvprobe.probe.core import negotiate
 from venvprobe.probe.flask_app import VenvProbe, create_app
 
 
+@pytest.fixture(autouse=True, scope="module")
+def own_home(tmp_path_factory):
+    """A HOME of our own: the probe keeps its default token under ~/.config/venvprobe."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    for name in ("VENVPROBE_TOKEN", "VENVPROBE_TOKEN_FILE", "VENVPROBE_ALLOW"):
+        mp.delenv(name, raising=False)
+    yield
+    mp.undo()
+
+
+def own_token() -> str:
+    """The probe's own token, as `venvprobe fetch` finds it (the probe makes it on first use)."""
+    token, _, error = find_default_token(create=True)
+    assert token, error
+    return token
+
+
 def call(app, path: str = "/", method: str = "GET", addr: str = "127.0.0.1",
-         headers: Optional[Dict[str, str]] = None, query: str = "", extra: Optional[dict] = None) -> Tuple[str, Dict[str, str], bytes]:
+         headers: Optional[Dict[str, str]] = None, query: str = "", extra: Optional[dict] = None,
+         auth: bool = True) -> Tuple[str, Dict[str, str], bytes]:
+    """One request; with *auth*, carrying the probe's own token (the default way in)."""
     environ = {
         "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
         "REMOTE_ADDR": addr, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(),
         "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
     }
+    if auth and not any(h.lower() == "authorization" for h in headers or {}):
+        environ["HTTP_AUTHORIZATION"] = "Bearer " + own_token()
     for name, value in (headers or {}).items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value
     environ.update(extra or {})
@@ -51,7 +74,14 @@ def app():
     return ProbeMiddleware(hello)
 
 
-def test_loopback_gets_text_report_by_default(app):
+def test_loopback_alone_gets_nothing_by_default(app):
+    # A same-host reverse proxy makes every client loopback: loopback proves nothing.
+    for addr in ("127.0.0.1", "::1"):
+        status, headers, body = call(app, "/_venvprobe/", addr=addr, auth=False)
+        assert (status, body) == ("404 Not Found", b"Not Found\n") and "X-Venvprobe-Pid" not in headers
+
+
+def test_the_probes_own_token_gets_text_report_by_default(app):
     status, headers, body = call(app, "/_venvprobe/", headers={"Accept": "*/*"})
     assert status == "200 OK"
     assert headers["Content-Type"].startswith("text/plain")
@@ -65,33 +95,35 @@ def test_loopback_gets_text_report_by_default(app):
 
 @pytest.mark.parametrize("addr", ["10.1.2.3", "192.168.0.7", "2001:db8::1", "::ffff:10.0.0.1", "", "garbage"])
 def test_non_loopback_or_bogus_client_gets_404_and_nothing_else(app, addr):
-    status, headers, body = call(app, "/_venvprobe/", addr=addr)
+    status, headers, body = call(app, "/_venvprobe/", addr=addr, auth=False)
     assert status == "404 Not Found"
     assert body == b"Not Found\n"
     assert "X-Venvprobe-Pid" not in headers
 
 
 @pytest.mark.parametrize("addr", ["127.0.0.1", "127.5.6.7", "::1", "::ffff:127.0.0.1"])
-def test_every_loopback_form_is_loopback(app, addr):
-    assert call(app, "/_venvprobe/identity", addr=addr)[0] == "200 OK"
+def test_every_loopback_form_is_loopback_when_loopback_is_allowlisted(addr):
+    app = ProbeMiddleware(hello, config=ProbeConfig(allow=["127.0.0.0/8", "::1/128"]))
+    assert call(app, "/_venvprobe/identity", addr=addr, auth=False)[0] == "200 OK"
 
 
 @pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
-def test_proxy_headers_on_loopback_are_refused(app, header):
-    status, _, body = call(app, "/_venvprobe/", headers={header: "203.0.113.9"})
+def test_proxy_headers_on_allowlisted_loopback_are_refused(header):
+    app = ProbeMiddleware(hello, config=ProbeConfig(allow=["127.0.0.0/8"]))
+    status, _, body = call(app, "/_venvprobe/", headers={header: "203.0.113.9"}, auth=False)
     assert status == "404 Not Found" and b"venvprobe" not in body
 
 
 def test_methods_other_than_get_head_are_refused_after_authorisation(app):
     assert call(app, "/_venvprobe/", method="POST")[0] == "405 Method Not Allowed"
-    assert call(app, "/_venvprobe/", method="DELETE", addr="10.0.0.1")[0] == "404 Not Found"
+    assert call(app, "/_venvprobe/", method="DELETE", addr="10.0.0.1", auth=False)[0] == "404 Not Found"
     status, headers, body = call(app, "/_venvprobe/identity", method="HEAD")
     assert status == "200 OK" and body == b"" and int(headers["Content-Length"]) > 0
 
 
 def test_middleware_passes_everything_else_through_untouched(app):
     for path in ("/", "/_venvprobex", "/other/_venvprobe"):
-        status, headers, body = call(app, path, addr="10.9.9.9")
+        status, headers, body = call(app, path, addr="10.9.9.9", auth=False)
         assert (status, headers.get("X-App"), body) == ("200 OK", "yes", b"hello app")
 
 
@@ -99,7 +131,7 @@ def test_token_required_and_constant_time_checked(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("s3cret-token\n")
     app = ProbeMiddleware(hello, config=ProbeConfig(token_file=str(token_file)))
-    assert call(app, "/_venvprobe/identity")[0] == "404 Not Found"  # loopback alone is not enough now
+    assert call(app, "/_venvprobe/identity", auth=False)[0] == "404 Not Found"  # loopback alone is never enough
     assert call(app, "/_venvprobe/identity", headers={"Authorization": "Bearer wrong"})[0] == "404 Not Found"
     assert call(app, "/_venvprobe/identity", headers={"Authorization": "Basic s3cret-token"})[0] == "404 Not Found"
     ok = call(app, "/_venvprobe/identity", addr="10.1.1.1", headers={"Authorization": "Bearer s3cret-token"})
@@ -114,23 +146,26 @@ def test_unreadable_or_empty_token_file_locks_the_probe(tmp_path):
     empty.write_text("")
     for path in (empty, tmp_path / "missing"):
         app = ProbeMiddleware(hello, config=ProbeConfig(token_file=str(path)))
+        assert call(app, "/_venvprobe/identity", auth=False)[0] == "404 Not Found"
+        # Not even with the probe's own default token: a configured file that
+        # cannot be read locks the probe.
         assert call(app, "/_venvprobe/identity")[0] == "404 Not Found"
 
 
 def test_token_from_wsgi_environ_like_mod_wsgi_setenv():
     app = ProbeMiddleware(hello)
     extra = {"VENVPROBE_TOKEN": "from-setenv"}
-    assert call(app, "/_venvprobe/identity", extra=extra)[0] == "404 Not Found"
+    assert call(app, "/_venvprobe/identity", extra=extra, auth=False)[0] == "404 Not Found"
     assert call(app, "/_venvprobe/identity", extra=extra, headers={"Authorization": "Bearer from-setenv"})[0] == "200 OK"
 
 
 def test_cidr_allowlist():
     app = ProbeMiddleware(hello, config=ProbeConfig(allow=["10.20.0.0/16"]))
-    assert call(app, "/_venvprobe/identity", addr="10.20.3.4")[0] == "200 OK"
-    assert call(app, "/_venvprobe/identity", addr="10.21.3.4")[0] == "404 Not Found"
-    assert call(app, "/_venvprobe/identity", addr="127.0.0.1")[0] == "404 Not Found"
+    assert call(app, "/_venvprobe/identity", addr="10.20.3.4", auth=False)[0] == "200 OK"
+    assert call(app, "/_venvprobe/identity", addr="10.21.3.4", auth=False)[0] == "404 Not Found"
+    assert call(app, "/_venvprobe/identity", addr="127.0.0.1", auth=False)[0] == "404 Not Found"
     bad = ProbeMiddleware(hello, config=ProbeConfig(allow=["not-a-net"]))
-    assert call(bad, "/_venvprobe/identity")[0] == "404 Not Found"
+    assert call(bad, "/_venvprobe/identity", auth=False)[0] == "404 Not Found"
 
 
 @pytest.mark.parametrize("accept,expected", [
@@ -242,11 +277,13 @@ def test_flask_extension_and_app_factory():
     VenvProbe(host)
     client = host.test_client()
     assert client.get("/").data == b"host index"
-    r = client.get("/_venvprobe/identity?format=json", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert client.get("/_venvprobe/identity", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 404
+    auth = {"Authorization": "Bearer " + own_token()}
+    r = client.get("/_venvprobe/identity?format=json", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers=auth)
     assert r.status_code == 200 and r.get_json()["probe"]["mount"] == "blueprint"
     assert client.get("/_venvprobe/", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 404
     solo = create_app().test_client()
-    r = solo.get("/?format=json", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    r = solo.get("/?format=json", environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers=auth)
     assert r.status_code == 200 and r.get_json()["probe"]["mount"] == "wsgi-script"
     assert r.headers["Cache-Control"] == "no-store"
     assert solo.get("/", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 404

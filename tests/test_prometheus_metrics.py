@@ -14,7 +14,7 @@ import time
 import pytest
 
 import servers
-from test_probe_unit import call, hello
+from test_probe_unit import call, hello, own_home  # noqa: F401 (own_home: autouse, a HOME for the probe's token)
 from venvprobe.middleware import ProbeMiddleware
 from venvprobe.probe.metrics import fingerprint, render_metrics
 

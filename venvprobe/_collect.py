@@ -138,16 +138,117 @@ def _looks_secret_name(name):
     return any(word in upper for word in _SECRET_WORDS)
 
 
+# Option names (``--mysql-pwd``) also count "PWD"; the variable PWD is the cwd.
+_OPTION_SECRET_WORDS = _SECRET_WORDS + ("PWD",)
+# Well-known token formats: (prefix, minimum total length).
+_TOKEN_PREFIXES = (
+    ("ghp_", 30), ("gho_", 30), ("ghu_", 30), ("ghs_", 30), ("ghr_", 30), ("github_pat_", 30),
+    ("glpat-", 20), ("gldt-", 20), ("xoxa-", 15), ("xoxb-", 15), ("xoxp-", 15), ("xoxo-", 15),
+    ("xoxr-", 15), ("xoxs-", 15), ("xoxe-", 15), ("xoxe.", 15), ("xapp-", 20), ("sk-", 20),
+    ("sk_live_", 20), ("sk_test_", 20), ("rk_live_", 20), ("rk_test_", 20), ("whsec_", 20),
+    ("pypi-", 40), ("npm_", 30), ("hf_", 30), ("AIza", 35), ("SG.", 40), ("shpat_", 30),
+    ("shpss_", 30), ("dop_v1_", 40), ("sq0atp-", 20), ("sq0csp-", 20), ("ya29.", 30),
+    ("glsa_", 30), ("lin_api_", 30), ("secret_", 30), ("pat-na1-", 30), ("figd_", 30),
+)
+_AWS_KEY_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA")
+# Hosts whose URL path is the secret (incoming webhooks, bot tokens).
+_WEBHOOK_HOSTS = ("hooks.slack.com", "discord.com", "discordapp.com", "webhook.office.com",
+                  "outlook.office.com", "hooks.zapier.com", "api.telegram.org", "chat.googleapis.com",
+                  "maker.ifttt.com", "events.pagerduty.com", "hooks.mattermost.com", "webhooks.gitter.im")
+# URL user names that are conventions, not credentials.
+_PLAIN_URL_USERS = ("git", "hg", "anonymous", "__token__", "oauth2", "x-access-token", "x-oauth-basic", "token")
+_WORD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.+"
+# str.translate table turning every ASCII character that cannot be part of a
+# token into a space, so ``str.split`` finds the candidate words without re.
+_WORD_SPLIT = dict((c, u" ") for c in range(128) if chr(c) not in _WORD_CHARS)
+_MARK_PREFIX = "[secret:"
+# uWSGI options whose value is NAME=VALUE for any NAME: environment variables
+# and placeholders, where deployments keep passwords.
+_UWSGI_PAIR_OPTIONS = ("env", "set", "set-ph", "set-placeholder", "set-env", "setenv")
+
+
+def _class_of(ch):
+    if "a" <= ch <= "z":
+        return 1
+    if "A" <= ch <= "Z":
+        return 2
+    if "0" <= ch <= "9":
+        return 3
+    return 0
+
+
+def _looks_random(word):
+    """A long mixed-case alphanumeric run with digits that reads like noise, not like a name.
+
+    Measured against the file names, distribution and wheel names, versions
+    and hashes of real installations (tests/test_secret_corpus.py): names are
+    CamelCase or lower-case with separators, few capitals, and rarely switch
+    character class; random base62/base64 is ~40% capitals and switches class
+    on ~60% of its characters.  Pure hex never qualifies (no capitals):
+    hashes and commit ids stay readable.
+    """
+    for part in word.replace("-", " ").replace("_", " ").replace(".", " ").replace("+", " ").split():
+        if len(part) >= 20 and _random_run(part):
+            return True
+    return False
+
+
+def _random_run(run):
+    upper = lower = digit = switches = 0
+    prev = None
+    for ch in run:
+        cls = _class_of(ch)
+        if cls == 1:
+            lower += 1
+        elif cls == 2:
+            upper += 1
+        elif cls == 3:
+            digit += 1
+        if prev is not None and cls != prev:
+            switches += 1
+        prev = cls
+    letters = upper + lower
+    if upper < 2 or lower < 2 or digit < 1 or not 0.25 <= upper / float(letters) <= 0.75:
+        return False
+    if switches < 0.4 * (len(run) - 1):
+        return False
+    return len(set(run)) >= min(16, len(run) * 0.6)
+
+
+def _secret_word(word):
+    """True if *word* (no spaces or URL punctuation) has the shape of a credential."""
+    n = len(word)
+    if n < 16 or word.startswith(_MARK_PREFIX):
+        return False
+    for prefix, minimum in _TOKEN_PREFIXES:
+        if n >= minimum and word.startswith(prefix):
+            return True
+    if n == 20 and word[:4] in _AWS_KEY_PREFIXES and word.isalnum() and word.upper() == word:
+        return True
+    if word.startswith("eyJ") and word.count(".") == 2 and n >= 30:
+        return True  # JWT: base64url('{"...') . payload . signature
+    return n >= 20 and _looks_random(word)
+
+
 class _Masker(object):
     """Replace secrets with a short keyed hash.
 
     A hash instead of ``****`` keeps two reports comparable: equal secrets
     give equal marks, so a support engineer can see *that* a value differs
-    without seeing it.
+    without seeing it.  Secrets are recognised by the name they are stored
+    under (``DB_PASSWORD=``, ``--token``) *and* by what they look like (URL
+    credentials, token formats, PEM blocks, high-entropy strings), because a
+    server passes names through: ``GUNICORN_CMD_ARGS="-e X=sk-..."``.
+
+    This is the only masking code in venvprobe: the collector uses it while
+    collecting, the probe and the CLI (``scrub``) on everything they print.
+    It stays standard-library only and avoids ``re`` (import cost in the
+    collector's start-up budget).
     """
 
     def __init__(self, key):
         self._key = key
+        self._memo = {}
 
     def mark(self, value):
         import hashlib
@@ -162,9 +263,100 @@ class _Masker(object):
         digest = hmac.new(key, _text(value).encode("utf-8", "replace"), hashlib.sha256).hexdigest()
         return "[secret:%s]" % digest[:10]
 
+    # -- free text -------------------------------------------------------------
+
+    def text(self, text):
+        """Mask everything in *text* that looks like a secret by its value."""
+        if not isinstance(text, str) or len(text) < 12:
+            return text
+        memo = self._memo
+        done = memo.get(text)
+        if done is not None:
+            return done
+        out = text
+        if "-----BEGIN" in out:
+            out = self._pem(out)
+        if "://" in out:
+            out = self.url(out)
+        low = out.lower()
+        if "authorization" in low or "bearer " in low or "basic " in low or "token " in low:
+            out = self._auth(out)
+        for word in out.translate(_WORD_SPLIT).split():
+            if len(word) >= 16:
+                core = word.strip(".-_+")
+                if _secret_word(core) and core in out:
+                    out = out.replace(core, self.mark(core))
+        if len(memo) > 100000:
+            memo.clear()
+        memo[text] = out
+        return out
+
+    def value(self, text):
+        """A value shown as is: name-based ``NAME=secret`` pairs and value-based masking."""
+        return self.assignment(self.text(_text(text)))
+
+    def _pem(self, text):
+        out = []
+        pos = 0
+        while True:
+            start = text.find("-----BEGIN", pos)
+            if start < 0:
+                break
+            end = text.find("-----END", start)
+            if end >= 0:
+                close = text.find("-----", end + 8)
+                end = close + 5 if close >= 0 else len(text)
+            else:
+                end = len(text)
+            out.append(text[pos:start])
+            out.append(self.mark(text[start:end]))
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _auth(self, text):
+        """``Authorization: <anything>`` and ``Bearer/Basic/Token <credential>``."""
+        low = text.lower()
+        at = low.find("authorization")
+        while at >= 0:
+            pos = at + len("authorization")
+            while pos < len(text) and text[pos] in " \t\"'":
+                pos += 1
+            if pos < len(text) and text[pos] in ":=":
+                pos += 1
+                while pos < len(text) and text[pos] in " \t":
+                    pos += 1
+                end = pos
+                while end < len(text) and text[end] not in "\"'\n\r,;":
+                    end += 1
+                if end > pos and not text[pos:end].startswith(_MARK_PREFIX):
+                    text = text[:pos] + self.mark(text[pos:end]) + text[end:]
+                    low = text.lower()
+            at = low.find("authorization", pos)
+        for scheme in ("bearer ", "basic ", "token "):
+            at = low.find(scheme)
+            while at >= 0:
+                pos = at + len(scheme)
+                while pos < len(text) and text[pos] == " ":
+                    pos += 1
+                end = pos
+                while end < len(text) and not text[end].isspace() and text[end] not in "\"',;":
+                    end += 1
+                word = text[pos:end]
+                # "Token expired" is prose: a credential is long and not a plain word.
+                if len(word) >= 8 and not word.startswith(_MARK_PREFIX) and not word.isalpha():
+                    text = text[:pos] + self.mark(word) + text[end:]
+                    low = text.lower()
+                at = low.find(scheme, pos + 1)
+        return text
+
     def url(self, text):
-        """Mask ``user:password@`` in URLs and DSNs anywhere in *text*."""
-        if "@" not in text or "://" not in text:
+        """Mask credentials in URLs and DSNs anywhere in *text*.
+
+        The whole user-info part (``token@``, ``user:pw@``, ``token:@``), secret
+        query parameters, and the path of webhook URLs (Slack, Discord, ...).
+        """
+        if "://" not in text:
             return text
         out = []
         pos = 0
@@ -174,33 +366,175 @@ class _Masker(object):
                 break
             start = scheme + 3
             end = start
-            while end < len(text) and text[end] not in "/ \t\n?#'\"":
+            while end < len(text) and text[end] not in "/ \t\r\n?#'\"<>`":
                 end += 1
             authority = text[start:end]
             at = authority.rfind("@")
-            if at >= 0 and ":" in authority[:at]:
-                user, _, password = authority[:at].partition(":")
-                out.append(text[pos:start])
-                out.append(user + ":" + self.mark(password) + authority[at:])
+            out.append(text[pos:start])
+            if at >= 0:
+                user, colon, password = authority[:at].partition(":")
+                plain_user = user.lower() in _PLAIN_URL_USERS or (
+                    colon and password and len(user) < 16 and not _secret_word(user))
+                if user.startswith(_MARK_PREFIX) or plain_user:
+                    shown = user
+                else:
+                    shown = self.mark(user) if user else ""
+                if colon:
+                    shown += ":" + (self.mark(password) if password and not password.startswith(_MARK_PREFIX) else password)
+                out.append(shown + authority[at:])
+                host = authority[at + 1:]
             else:
-                out.append(text[pos:end])
-            pos = end
+                out.append(authority)
+                host = authority
+            # The rest of this URL: path, query and fragment.
+            rest_end = end
+            while rest_end < len(text) and text[rest_end] not in " \t\r\n'\"<>`":
+                rest_end += 1
+            rest = text[end:rest_end]
+            if rest:
+                rest = self._url_rest(host.partition(":")[0].lower(), rest)
+            out.append(rest)
+            pos = rest_end
         out.append(text[pos:])
         return "".join(out)
 
+    def _url_rest(self, host, rest):
+        path, qmark, query = rest.partition("?")
+        if any(host == h or host.endswith("." + h) for h in _WEBHOOK_HOSTS) and len(path) > 1:
+            # Keep the first path segment (e.g. /services, /api) for orientation.
+            head, _, tail = path[1:].partition("/")
+            if tail and not tail.startswith(_MARK_PREFIX):
+                path = "/" + head + "/" + self.mark(tail)
+            elif not tail and not head.startswith(_MARK_PREFIX):
+                path = "/" + self.mark(head)
+        if qmark:
+            query, hashmark, fragment = query.partition("#")
+            params = []
+            for param in query.split("&"):
+                name, eq, val = param.partition("=")
+                if eq and val and not val.startswith(_MARK_PREFIX) and (
+                        _looks_secret_name(name) or name.lower() in ("sig", "code", "pwd", "pw", "p")):
+                    val = self.mark(val)
+                params.append(name + eq + val)
+            query = "&".join(params) + hashmark + fragment
+        return path + qmark + query
+
+    # -- name-based --------------------------------------------------------------
+
     def argv(self, args):
-        """Mask a command line: ``--password=x``, ``--token x`` and URL credentials."""
+        """Mask a command line by option and by value.
+
+        ``--password x``, ``--password=x``, ``--mysql-pwd=x``, ``-p x``,
+        ``-px``, ``-e/--env NAME=x`` (for every NAME: gunicorn, uWSGI and
+        docker pass the app's environment this way), ``-H 'Authorization:
+        x'``, ``-u user:x``, plus everything :meth:`text` recognises.
+        """
         out = []
-        secret_next = False
+        pending = None
         for arg in args:
             arg = _text(arg)
-            if secret_next:
-                out.append(self.mark(arg))
-                secret_next = False
+            if pending is not None:
+                out.append(self._option_value(pending, arg))
+                pending = None
                 continue
-            out.append(self.assignment(arg))
-            secret_next = arg.startswith("-") and "=" not in arg and _looks_secret_name(arg.lstrip("-"))
+            shown = arg
+            if arg.startswith("--") and len(arg) > 2:
+                name, eq, val = arg[2:].partition("=")
+                kind = self._option_kind("--" + name)
+                if kind and eq:
+                    shown = "--" + name + "=" + self._option_value(kind, val)
+                elif kind:
+                    pending = kind
+            elif arg.startswith("-") and len(arg) >= 2 and arg[1] in "peHu":
+                kind = self._option_kind(arg[:2])
+                if len(arg) == 2:
+                    pending = kind
+                else:
+                    shown = arg[:2] + self._option_value(kind, arg[2:].lstrip("="))
+                    # -password / -pwd x: a single-dash long option, the secret follows.
+                    if arg[1:].lower() in ("password", "passwd", "pass", "pwd"):
+                        pending = "secret"
+            elif arg.startswith("-") and arg[1:].isalpha() and len(arg) > 3 and self._option_kind("-" + arg) == "secret":
+                pending = "secret"
+            out.append(self.value(shown))
         return out
+
+    @staticmethod
+    def _option_kind(option):
+        if option in ("-e", "--env"):
+            return "env"
+        if option in ("-H", "--header"):
+            return "header"
+        if option in ("-u", "--user"):
+            return "user"
+        if option == "-p":
+            return "secret"
+        if option.startswith("--"):
+            upper = option[2:].upper()
+            if any(word in upper for word in _OPTION_SECRET_WORDS):
+                return "secret"
+        return None
+
+    def _option_value(self, kind, value):
+        if not value or value.startswith(_MARK_PREFIX):
+            return value
+        if kind == "secret":
+            return self.mark(value)
+        if kind == "env":
+            name, eq, val = value.partition("=")
+            return name + eq + self.mark(val) if eq and val else self.value(value)
+        if kind == "header":
+            name, colon, val = value.partition(":")
+            if colon and val.strip():
+                return name + ": " + self.mark(val.strip())
+            return self.value(value)
+        if kind == "user":
+            user, colon, password = value.partition(":")
+            return user + ":" + self.mark(password) if colon and password else self.value(value)
+        return self.value(value)
+
+    def cmdline(self, text):
+        """A command line held in one string (``GUNICORN_CMD_ARGS``, pyvenv.cfg ``command``)."""
+        words = _shell_words(_text(text))
+        if words is None:
+            return self.value(text)
+        shown = []
+        for word in self.argv(words):
+            shown.append("'" + word + "'" if (not word or " " in word or "\t" in word) else word)
+        return " ".join(shown)
+
+    def uwsgi_option(self, name, value):
+        """One uWSGI option value (``env = NAME=x``, ``set-ph = NAME=x``: x masked for every NAME)."""
+        name = name.lower().replace("_", "-")
+        value = _text(value)
+        if name in _UWSGI_PAIR_OPTIONS:
+            return self._option_value("env", value)
+        if self._option_kind("--" + name) == "secret":
+            return self.mark(value)
+        return self.value(value)
+
+    def env_var(self, name, value):
+        """One environment variable's value as shown in a report."""
+        if _looks_secret_name(name) and name not in ("PYTHONPATH",):
+            return self.mark(value)
+        if name == "GUNICORN_CMD_ARGS":
+            return self.cmdline(value)
+        if name.startswith("UWSGI_"):
+            return self.uwsgi_option(name[6:], value)
+        return self.value(value)
+
+    def pth_line(self, line):
+        """An import line of a .pth file: ``os.environ['X_TOKEN'] = '...'`` and values by shape."""
+        line = self.value(line)
+        literals = _quoted(line)
+        for index, (start, end) in enumerate(literals[:-1]):
+            name = line[start:end]
+            if _looks_secret_name(name) and not name.startswith(_MARK_PREFIX):
+                vstart, vend = literals[index + 1]
+                value = line[vstart:vend]
+                if value and not value.startswith(_MARK_PREFIX):
+                    return self.pth_line(line[:vstart] + self.mark(value) + line[vend:])
+        return line
 
     def assignment(self, text):
         """Mask ``--password=x`` / ``TOKEN=x`` arguments and URL credentials in *text*.
@@ -221,12 +555,102 @@ class _Masker(object):
                     start -= 1
                 name = token[start:pos].lstrip("-.")
                 value = token[pos + 1:]
-                if name and value and _looks_secret_name(name) and not value.startswith("[secret:"):
+                if name and value and _looks_secret_name(name) and not value.startswith(_MARK_PREFIX):
                     token = token[:pos + 1] + self.mark(value)
                     break
                 pos = token.find("=", pos + 1)
             out.append(token)
         return "".join(out)
+
+    def colon_assignment(self, text):
+        """``X-Api-Key: x`` / ``token: x``: the word after a secret-named ``name:``."""
+        if ": " not in text:
+            return text
+        parts = _split_keep_space(text)
+        for index in range(len(parts) - 2):
+            word = parts[index]
+            if len(word) > 2 and word.endswith(":") and _looks_secret_name(word[:-1].strip("\"'-{,")):
+                value = parts[index + 2]
+                if not value.startswith(_MARK_PREFIX):
+                    end = len(value.rstrip("\"',;}"))
+                    parts[index + 2] = self.mark(value[:end]) + value[end:]
+        return "".join(parts)
+
+    def scrub(self, value):
+        """Every string in a JSON-like structure through :meth:`text` (a copy).
+
+        A string stored under a secret-looking key (``{"DB_PASSWORD": ...}``)
+        is masked whole: no report field has such a name, variables do.
+        """
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if isinstance(v, str) and isinstance(k, str) and _looks_secret_name(k) and k != "PYTHONPATH" \
+                        and v and not v.startswith(_MARK_PREFIX):
+                    out[k] = self.mark(v)
+                else:
+                    out[k] = self.scrub(v)
+            return out
+        if isinstance(value, list):
+            return [self.scrub(v) for v in value]
+        return value
+
+
+def _quoted(line):
+    """(start, end) of the contents of each '...' or "..." literal in *line*."""
+    spans = []
+    pos = 0
+    while True:
+        starts = [p for p in (line.find("'", pos), line.find('"', pos)) if p >= 0]
+        if not starts:
+            return spans
+        start = min(starts)
+        end = line.find(line[start], start + 1)
+        if end < 0:
+            return spans
+        spans.append((start + 1, end))
+        pos = end + 1
+
+
+def _shell_words(text):
+    """Split a command line like a POSIX shell would (quotes, backslashes); None if unbalanced."""
+    words = []
+    current = []
+    have = False
+    quote = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = None
+            elif ch == "\\" and quote == '"' and i + 1 < len(text):
+                i += 1
+                current.append(text[i])
+            else:
+                current.append(ch)
+        elif ch in "'\"":
+            quote = ch
+            have = True
+        elif ch == "\\" and i + 1 < len(text):
+            i += 1
+            current.append(text[i])
+            have = True
+        elif ch.isspace():
+            if have or current:
+                words.append("".join(current))
+                current = []
+                have = False
+        else:
+            current.append(ch)
+        i += 1
+    if quote:
+        return None
+    if have or current:
+        words.append("".join(current))
+    return words
 
 
 def _split_keep_space(text):
@@ -488,7 +912,9 @@ class Collector(object):
             if name in skip:
                 continue
             try:
-                report[name] = func()
+                # Every string once more by value: a secret can sit in any
+                # path or name (a token in a directory name, in sys.path).
+                report[name] = self.masker.scrub(func())
             except Exception as exc:  # a failing section must not sink the others
                 report[name] = _error(exc)
         if self.skipped:
@@ -594,7 +1020,7 @@ class Collector(object):
         }
         info["mapped_objects"] = self._mapped_objects()
         info["python_env"] = {
-            name: (self.masker.mark(value) if _looks_secret_name(name) and name != "PYTHONPATH" else self.masker.url(_text(value)))
+            name: self.masker.env_var(name, value)
             for name, value in sorted(os.environ.items()) if name.startswith("PYTHON")
         } if not sys.flags.ignore_environment else {}
         info["python_env_ignored"] = bool(sys.flags.ignore_environment)
@@ -660,7 +1086,7 @@ class Collector(object):
             bindir = os.path.dirname(sys.executable)
             candidates.append(os.path.join(os.path.dirname(bindir), "pyvenv.cfg"))
         for path in candidates:
-            parsed = parse_pyvenv_cfg(path)
+            parsed = parse_pyvenv_cfg(path, self.masker)
             if parsed is not None:
                 return parsed
         return None
@@ -858,7 +1284,7 @@ class Collector(object):
                     venv_root = _venv_root_of_site(norm)
                     if venv_root:
                         origin = {"kind": "runtime_venv_site", "detail": "site-packages of another venv (%s) added at runtime (addsitedir, python-path or app code)" % venv_root,
-                                  "venv_root": venv_root, "pyvenv_cfg": parse_pyvenv_cfg(os.path.join(venv_root, "pyvenv.cfg"))}
+                                  "venv_root": venv_root, "pyvenv_cfg": parse_pyvenv_cfg(os.path.join(venv_root, "pyvenv.cfg"), self.masker)}
                     elif "mod_wsgi" in sys.modules:
                         origin = {"kind": "runtime", "detail": "added at runtime: python-path / WSGIPythonPath or application code"}
                     else:
@@ -946,7 +1372,7 @@ class Collector(object):
                         break
                     reported += 1
                     if line.startswith(("import ", "import\t")):
-                        item = {"line": lineno, "kind": "import", "text": self.masker.url(line.rstrip()[:500])}
+                        item = {"line": lineno, "kind": "import", "text": self.masker.pth_line(line.rstrip()[:500])}
                         finder = _editable_finder(sitedir, name, line) if name.startswith("__editable__") else None
                         if finder is not None:
                             item["editable_finder"] = finder
@@ -957,8 +1383,8 @@ class Collector(object):
                     target = os.path.normpath(os.path.join(sitedir, line.rstrip()))
                     exists = os.path.exists(target)
                     record["lines"].append({
-                        "line": lineno, "kind": "path", "text": _text(line.rstrip()[:500]),
-                        "target": _text(target), "exists": exists, "on_sys_path": target in on_path,
+                        "line": lineno, "kind": "path", "text": self.masker.text(_text(line.rstrip()[:500])),
+                        "target": self.masker.text(_text(target)), "exists": exists, "on_sys_path": target in on_path,
                     })
                     if target not in index:
                         index[target] = (_text(path), lineno, sitedir)
@@ -1171,7 +1597,7 @@ class Collector(object):
                 text = None
             if text is not None:
                 parsed["editable"] = '"editable":true' in text.replace(" ", "")
-                parsed["direct_url"] = self.masker.url(_extract_json_str(text, "url") or "")
+                parsed["direct_url"] = self.masker.text(_extract_json_str(text, "url") or "")
         parsed["top_level"] = top
         parsed["record_tops"] = tops
         pths = [t for t in tops if t.endswith(".pth")]
@@ -1570,7 +1996,7 @@ class Collector(object):
                     for v in values:
                         v = _text(v) if isinstance(v, (bytes, str)) else v
                         if isinstance(v, str):
-                            v = self.masker.mark(v) if _looks_secret_name(key) else self.masker.assignment(v)
+                            v = self.masker.mark(v) if _looks_secret_name(key) else self.masker.uwsgi_option(key, v)
                         shown.append(v)
                     opts[key] = shown if isinstance(value, list) else shown[0]
                 server["options"] = opts
@@ -1777,10 +2203,7 @@ class Collector(object):
         shown = {}
         for name, value in os.environ.items():
             if name in _ENV_EXACT or name.startswith(_ENV_PREFIXES):
-                if _looks_secret_name(name) and name not in ("PYTHONPATH",):
-                    shown[name] = self.masker.mark(value)
-                else:
-                    shown[name] = self.masker.assignment(_text(value))
+                shown[name] = self.masker.env_var(name, value)
         return {"variables": dict(sorted(shown.items())), "policy": "allowlist; secret-looking values masked with a keyed hash"}
 
 
@@ -1801,19 +2224,32 @@ def _ext_suffixes():
     return _EXT
 
 
-def parse_pyvenv_cfg(path):
-    """Parse a pyvenv.cfg the way site.py does (key = value); None if unreadable."""
+def parse_pyvenv_cfg(path, masker=None):
+    """Parse a pyvenv.cfg the way site.py does (key = value); None if unreadable.
+
+    Values go through *masker* (a ``command`` line may carry an index URL with a token).
+    """
     try:
         text = _read_text(path, 64 * 1024)
     except OSError as exc:
         if os.path.exists(path):
             return {"path": _text(path), "error": _error(exc)["error"], "readable": False}
         return None
+    if masker is None:
+        masker = _Masker(os.environ.get("VENVPROBE_REDACT_KEY"))
     values = {}
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep:
-            values[key.strip().lower()] = value.strip()
+            key = key.strip().lower()
+            value = value.strip()
+            if _looks_secret_name(key):
+                value = masker.mark(value)
+            elif key == "command":
+                value = masker.cmdline(value)
+            else:
+                value = masker.value(value)
+            values[key] = value
     home = values.get("home")
     return {
         "path": _text(path),

@@ -515,7 +515,13 @@ def _parse_report_text(text: str, source: str) -> dict:
 
 
 def load_target(target: Target, options: FetchOptions, stdin_text: Optional[str] = None) -> dict:
-    """One report from *target* (FetchError when it cannot be had)."""
+    """One report from *target* (FetchError when it cannot be had), secrets masked by value."""
+    from venvprobe.redact import scrub_report
+
+    return scrub_report(_load_target(target, options, stdin_text))
+
+
+def _load_target(target: Target, options: FetchOptions, stdin_text: Optional[str] = None) -> dict:
     if target.kind == "url":
         return fetch_report(target.value, options)
     if target.kind == "stdin":

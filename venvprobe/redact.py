@@ -2,7 +2,9 @@
 
 Secrets become a short keyed hash (HMAC-SHA256), never ``****`` and never a
 kept suffix: two reports redacted with the same key still show whether a
-value differs, and nothing of the value leaks.
+value differs, and nothing of the value leaks.  Recognising a secret (by the
+name it is stored under and by its shape) is the collector's ``_Masker``:
+one implementation for the collector, the probe and every CLI output.
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ import secrets
 from pathlib import Path
 from typing import Any, Optional, Set
 
-from venvprobe._collect import _SECRET_WORDS
+from venvprobe._collect import _SECRET_WORDS, _Masker
 
 KEY_ENV = "VENVPROBE_REDACT_KEY"
-_URL_CRED = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/\s'\"]*):(?P<password>[^@/\s'\"]+)@")
-_ASSIGN = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>=|:\s*)(?P<value>\S+)")
 _MARK = re.compile(r"^\[(secret|user):[0-9a-f]{10}\]$")
 _HOME_USER = re.compile(r"(?P<pre>/(?:home|Users)/)(?P<user>[^/\s'\"]+)")
 _SECRET_KEYS = tuple(w.lower() for w in _SECRET_WORDS)
@@ -62,30 +62,27 @@ class Redactor:
 
     def __init__(self, key: bytes, users: bool = False, extra_users: Optional[Set[str]] = None):
         self.key = key
+        self.masker = _Masker(key)
         self.users = users
         self.user_names: Set[str] = set(extra_users or ())
 
     def mark(self, value: str, kind: str = "secret") -> str:
+        if kind == "secret":
+            return self.masker.mark(value)
         digest = hmac.new(self.key, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
         return f"[{kind}:{digest[:10]}]"
 
     def text(self, value: str) -> str:
         if _MARK.match(value):
             return value
-        value = _URL_CRED.sub(lambda m: f"{m['scheme']}{m['user']}:{self.mark(m['password'])}@", value)
-        value = _ASSIGN.sub(self._assignment, value)
+        value = self.masker.value(value)
+        value = self.masker.colon_assignment(value)
         if self.users:
             value = _HOME_USER.sub(lambda m: m["pre"] + self.mark(m["user"], "user"), value)
             for name in self.user_names:
                 if name and len(name) > 2 and name in value:
                     value = re.sub(rf"(?<![A-Za-z0-9_.-]){re.escape(name)}(?![A-Za-z0-9_-])", self.mark(name, "user"), value)
         return value
-
-    def _assignment(self, m: "re.Match[str]") -> str:
-        name = m["name"].lower().lstrip("-")
-        if any(word in name for word in _SECRET_KEYS) and not _MARK.match(m["value"]):
-            return f"{m['name']}{m['sep']}{self.mark(m['value'])}"
-        return m.group(0)
 
     def walk(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
@@ -116,5 +113,39 @@ def redact_report(report: dict, key: Optional[bytes] = None, users: bool = False
                 names.add(candidate)
     redactor = Redactor(key, users=users, extra_users=names)
     out = redactor.walk(copy.deepcopy(report))
+    if isinstance(out.get("process"), dict) and isinstance(out["process"].get("cmdline"), list):
+        out["process"]["cmdline"] = redactor.masker.argv(
+            [a for a in out["process"]["cmdline"] if isinstance(a, str)])
     out["redacted"] = {"secrets": True, "users": users, "method": "HMAC-SHA256, first 10 hex digits"}
     return out
+
+
+def scrub_report(report: Any, key: Optional[bytes] = None) -> Any:
+    """*report* with every string masked by value (a copy): what every CLI output shows.
+
+    A report read from a file or fetched from a probe may come from an older
+    version or another host; whatever it carries, no command prints a secret
+    the masker recognises.  Without *key*, $VENVPROBE_REDACT_KEY or a key
+    random per process (a mark then only says "a secret was here").
+    """
+    if key is None:
+        env_key = os.environ.get(KEY_ENV)
+        key = env_key.encode() if env_key else _PROCESS_KEY
+    masker = _Masker(key)
+    out = masker.scrub(report)
+    if not isinstance(out, dict):
+        return out
+    # Where the structure says what a string is, the rules by position apply too.
+    for section, field in (("process", "cmdline"), ("interpreter", "orig_argv")):
+        part = out.get(section)
+        if isinstance(part, dict) and isinstance(part.get(field), list):
+            part[field] = masker.argv([a if isinstance(a, str) else str(a) for a in part[field]])
+    for section, field in (("environment", "variables"), ("interpreter", "python_env")):
+        part = out.get(section)
+        if isinstance(part, dict) and isinstance(part.get(field), dict):
+            part[field] = {k: masker.env_var(str(k), v) if isinstance(v, str) else v
+                           for k, v in part[field].items()}
+    return out
+
+
+_PROCESS_KEY = secrets.token_bytes(16)

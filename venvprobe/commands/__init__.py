@@ -38,7 +38,10 @@ def load_report(path: str) -> dict:
     except ValueError as exc:
         raise UsageError(f"{path!r} is not JSON ({exc})") from None
     check_report(report, path)
-    return report
+    from venvprobe.redact import scrub_report
+
+    # A saved report may predate value-based masking: mask before any output.
+    return scrub_report(report)
 
 
 def check_report(report: object, source: str) -> dict:

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import urllib.parse
 from typing import Callable, List, Optional, Sequence
 
 from venvprobe.commands import EXIT_OK, UsageError, write_output
@@ -27,7 +28,8 @@ def add_fetch_options(p: argparse.ArgumentParser, samples: bool = True) -> None:
                        help="ask each URL N times (concurrently) to reach its different worker processes")
     g.add_argument("--cacert", metavar="FILE", help="CA certificate(s) to trust for https probes (PEM)")
     g.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (warns)")
-    g.add_argument("--token-file", metavar="FILE", help=f"file holding the probe's bearer token (default: ${TOKEN_ENV})")
+    g.add_argument("--token-file", metavar="FILE", help=f"file holding the probe's bearer token (default: ${TOKEN_ENV}, else for 127.0.0.1/localhost "
+                        "URLs the token file the probe made for this user)")
     g.add_argument("--token", metavar="TOKEN", help="the token itself (works, but warns: it shows in `ps`)")
     g.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"largest answer accepted (default: {DEFAULT_MAX_BYTES >> 20} MiB)")
@@ -61,6 +63,8 @@ def options_from_args(args: argparse.Namespace, urls: Sequence[str] = ()) -> Fet
         token, warnings = resolve_token(args.token, args.token_file)
     except FetchError as exc:
         raise UsageError(str(exc)) from None
+    if token is None:
+        token = _own_probe_token([u for u in urls if is_url(u)])
     for message in warnings + token_warnings([u for u in urls if is_url(u)], token):
         warn(args.command, message)
     if args.insecure and any(u.startswith("https://") for u in urls):
@@ -77,11 +81,44 @@ def options_from_args(args: argparse.Namespace, urls: Sequence[str] = ()) -> Fet
     return options
 
 
+def _own_probe_token(urls: Sequence[str]) -> Optional[str]:
+    """The token a probe of this user on this host made for itself, for loopback URLs only.
+
+    That file (``~/.config/venvprobe/probe.token`` or
+    ``$TMPDIR/venvprobe-<uid>/probe.token``, mode 0600) is what lets a person
+    on the host, running as the app's user, fetch without configuring
+    anything; it is never sent to another host.
+    """
+    from venvprobe.fleet import _is_loopback
+    from venvprobe.probe.config import find_default_token
+
+    if not urls or not all(_is_loopback(urllib.parse.urlsplit(u).hostname) for u in urls):
+        return None
+    return find_default_token(create=False)[0]
+
+
 def fetch_targets(targets: List[Target], options: FetchOptions, reanalyze: bool = True,
                   on_target: Optional[Callable[[int, TargetResult], None]] = None) -> List[TargetResult]:
     """gather() with a progress line when stderr is a terminal."""
+    import dataclasses
+
     total = sum(options.samples if t.kind == "url" else 1 for t in targets)
-    return gather(targets, options, progress=Progress(total), reanalyze=reanalyze, on_target=on_target)
+
+    def retried(index: int, result: TargetResult) -> TargetResult:
+        # A probe makes its own token on its first request: if this request
+        # was that one, the token is there now.  Asked once more with it.
+        if options.token is None and result.error and " 404 " in result.error and targets[index].kind == "url":
+            token = _own_probe_token([t.value for t in targets if t.kind == "url"])
+            if token:
+                again = dataclasses.replace(options, token=token)
+                result = gather([targets[index]], again, progress=Progress(0), reanalyze=reanalyze)[0]
+        return result
+
+    if on_target is None:
+        results = gather(targets, options, progress=Progress(total), reanalyze=reanalyze)
+        return [retried(i, r) for i, r in enumerate(results)]
+    return gather(targets, options, progress=Progress(total), reanalyze=reanalyze,
+                  on_target=lambda i, r: on_target(i, retried(i, r)))
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:

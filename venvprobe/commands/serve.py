@@ -12,8 +12,10 @@ from venvprobe.commands import UsageError
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the probe for this interpreter on 127.0.0.1",
                        description="Serve the probe (report, sub-resources, /metrics) for this interpreter. "
-                       "Only loopback clients without proxy headers get a report unless a token "
-                       "(VENVPROBE_TOKEN / --token-file) or an allowlist is configured.")
+                       "A request needs the probe's token: by default the one it keeps for your user in "
+                       "~/.config/venvprobe/probe.token, which `venvprobe fetch http://127.0.0.1:PORT/` "
+                       "finds on its own; or --token-file / VENVPROBE_TOKEN; or --allow trusts addresses "
+                       "without a token (loopback too only if you list it).")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
     p.add_argument("--token-file", help="require 'Authorization: Bearer <token>' with the token in this file")
@@ -67,9 +69,17 @@ def run(args: argparse.Namespace) -> int:
         host_ip = ipaddress.ip_address(args.host)
     except ValueError:
         raise UsageError(f"--host must be an IP address, not {args.host!r}") from None
-    if not host_ip.is_loopback and not (args.token_file or args.allow):
-        print(f"venvprobe serve: listening on {args.host}, but without --token-file or --allow only "
-              "loopback clients get a report", file=sys.stderr)
+    import os
+
+    if not (args.token_file or args.allow or os.environ.get("VENVPROBE_TOKEN")
+            or os.environ.get("VENVPROBE_TOKEN_FILE") or os.environ.get("VENVPROBE_ALLOW")):
+        from venvprobe.probe.config import find_default_token
+
+        token, path, error = find_default_token(create=True)
+        if not token:
+            raise UsageError(f"{error}; or give --token-file or --allow")
+        print(f"venvprobe serve: requests need the token in {path} "
+              "(`venvprobe fetch` run as this user sends it)", file=sys.stderr)
     config = ProbeConfig(token_file=args.token_file, allow=args.allow, ttl=args.ttl)
     app = create_app(config, mount="serve")
     server = make_server(args.host, args.port, app, threaded=True, fd=_listen(args.host, args.port))

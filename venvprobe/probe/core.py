@@ -208,7 +208,7 @@ class Probe:
                             "executable": sys.executable},
             "probe": {"mount": self.mount},
         }
-        return data
+        return collector.masker.scrub(data)
 
     # -- request handling ----------------------------------------------------------
 

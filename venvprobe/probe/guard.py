@@ -262,9 +262,10 @@ _PROXY_HINTS = ("FORWARD", "REAL_IP", "CLIENT_IP", "CONNECTING_IP", "VIA", "CLIE
 def fallback_allowed(environ):
     """Access when the probe's own rules cannot even be imported: stricter than them, never looser.
 
-    A configured token must match; without one, only a loopback client
-    carrying no header that smells of a proxy, and no allowlist configured
-    (it cannot be evaluated without ``ipaddress``).
+    A configured token must match; without one, the probe's own token (the
+    default, see config.default_token_paths) from a loopback client carrying
+    no header that smells of a proxy, and no allowlist configured (it cannot
+    be evaluated without ``ipaddress``).
     """
     import os
 
@@ -272,8 +273,19 @@ def fallback_allowed(environ):
         value = environ.get(name)
         return value if isinstance(value, str) and value else os.environ.get(name) or None
 
+    if setting("VENVPROBE_ALLOW"):
+        return False
     token = setting("VENVPROBE_TOKEN")
     token_file = setting("VENVPROBE_TOKEN_FILE")
+    own = not token and not token_file
+    if own:
+        home = os.path.expanduser("~")
+        candidates = [os.path.join(home, ".config", "venvprobe", "probe.token")] if home != "~" else []
+        candidates.append(os.path.join(os.environ.get("TMPDIR") or "/tmp", "venvprobe-%d" % os.geteuid(),
+                                       "probe.token"))
+        token_file = next((c for c in candidates if os.path.lexists(c)), None)
+        if token_file is None:
+            return False
     if not token and token_file:
         try:
             fd = os.open(token_file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -289,14 +301,14 @@ def fallback_allowed(environ):
             return False
         if not token:
             return False
-    if token:
-        header = environ.get("HTTP_AUTHORIZATION")
-        scheme, _, given = (header if isinstance(header, str) else "").partition(" ")
-        from _operator import _compare_digest  # built in
+    header = environ.get("HTTP_AUTHORIZATION")
+    scheme, _, given = (header if isinstance(header, str) else "").partition(" ")
+    from _operator import _compare_digest  # built in
 
-        return scheme.lower() == "bearer" and _compare_digest(given.strip().encode(), token.encode())
-    if setting("VENVPROBE_ALLOW"):
+    if not (scheme.lower() == "bearer" and _compare_digest(given.strip().encode(), token.encode())):
         return False
+    if not own:
+        return True
     for key in environ:
         if isinstance(key, str) and key.startswith("HTTP_") and any(h in key for h in _PROXY_HINTS):
             return False

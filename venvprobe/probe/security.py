@@ -1,4 +1,13 @@
-"""Who may see a report.  Every denial looks the same from outside: a 404."""
+"""Who may see a report.  Every denial looks the same from outside: a 404.
+
+Threat model (README, "Security"): anyone who can open a TCP connection to
+the app, directly or through any proxy, is a stranger unless they present the
+probe's token or come from an address the operator explicitly allowlisted.
+Loopback proves nothing by itself: a reverse proxy on the same host connects
+from loopback for everyone.
+
+Standard library only: this module is bundled into the single-file probe.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +18,52 @@ try:
 except ImportError:  # not CPython
     from hmac import compare_digest
 import ipaddress
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
-    from typing import Mapping, Optional, Tuple
+    from typing import List, Mapping, Optional, Tuple
 
-from venvprobe.probe.config import ResolvedConfig
+    from venvprobe.probe.config import ResolvedConfig
 
-# A reverse proxy on the same host connects from loopback: these headers mean
-# the real client is somewhere else, so loopback alone proves nothing.
-PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP", "HTTP_X_FORWARDED_HOST",
-                 "HTTP_X_CLIENT_IP", "HTTP_CLIENT_IP", "HTTP_TRUE_CLIENT_IP", "HTTP_CF_CONNECTING_IP")
+# Headers that carry the address of the client a proxy forwards for.
+CLIENT_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP", "HTTP_TRUE_CLIENT_IP",
+                  "HTTP_CF_CONNECTING_IP", "HTTP_FASTLY_CLIENT_IP", "HTTP_X_ENVOY_EXTERNAL_ADDRESS",
+                  "HTTP_X_CLIENT_IP", "HTTP_CLIENT_IP", "HTTP_X_CLUSTER_CLIENT_IP",
+                  "HTTP_X_ORIGINAL_FORWARDED_FOR", "HTTP_X_PROXYUSER_IP", "HTTP_X_AZURE_CLIENTIP",
+                  "HTTP_X_APPENGINE_USER_IP")
+# Any other header that says "a proxy or CDN handled this request".  Present
+# at all (even empty) is enough: the connection is not the client.
+PROXY_HEADERS = CLIENT_HEADERS + ("HTTP_VIA", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO",
+                                  "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_SERVER", "HTTP_X_FORWARDED_SSL",
+                                  "HTTP_X_FORWARDED_SCHEME", "HTTP_X_FORWARDED_PREFIX", "HTTP_FRONT_END_HTTPS",
+                                  "HTTP_X_ORIGINAL_URL", "HTTP_X_ORIGINAL_HOST", "HTTP_CDN_LOOP",
+                                  "HTTP_X_REAL_PORT", "HTTP_X_URL_SCHEME", "HTTP_X_SCHEME")
+PROXY_PREFIXES = ("HTTP_X_FORWARDED_", "HTTP_X_ENVOY_", "HTTP_FASTLY_", "HTTP_CF_", "HTTP_X_AMZN_",
+                  "HTTP_X_AZURE_", "HTTP_AKAMAI_", "HTTP_X_AKAMAI_", "HTTP_X_ORIGINAL_", "HTTP_X_REAL_",
+                  "HTTP_X_APPENGINE_", "HTTP_X_CLOUD_TRACE", "HTTP_X_VARNISH", "HTTP_X_HAPROXY_",
+                  "HTTP_X_NGINX_", "HTTP_X_PROXY_")
+
+Address = "ipaddress._BaseAddress"
 
 
-def client_address(environ: Mapping[str, object]) -> Optional[ipaddress._BaseAddress]:
+def _parse_address(raw: str) -> Optional[Address]:
+    """An address as proxies write it (``1.2.3.4``, ``1.2.3.4:80``, ``[::1]:80``, ``::1``), IPv4-mapped unwrapped."""
+    text = raw.strip().strip('"')
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        addr = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    return getattr(addr, "ipv4_mapped", None) or addr
+
+
+def client_address(environ: Mapping[str, object]) -> Optional[Address]:
     """REMOTE_ADDR as an address (IPv4-mapped IPv6 unwrapped), or None."""
     raw = environ.get("REMOTE_ADDR")
-    if not isinstance(raw, str) or not raw:
+    if not isinstance(raw, str) or not raw or ":" in raw and raw.count(":") == 1:
         return None
     try:
         addr = ipaddress.ip_address(raw.split("%", 1)[0])
@@ -34,25 +73,89 @@ def client_address(environ: Mapping[str, object]) -> Optional[ipaddress._BaseAdd
     return mapped or addr
 
 
+def proxy_headers(environ: Mapping[str, object]) -> List[str]:
+    """The proxy-revealing headers present in this request (names as in the environ)."""
+    found = []
+    for name in environ:
+        if isinstance(name, str) and name.startswith("HTTP_") and (
+                name in PROXY_HEADERS or name.startswith(PROXY_PREFIXES)):
+            found.append(name)
+    return sorted(found)
+
+
+def forwarded_clients(environ: Mapping[str, object]) -> Tuple[List[Address], Optional[str]]:
+    """Every client address the proxy headers name, or a reason they cannot be judged."""
+    addrs: List[Address] = []
+    for name in CLIENT_HEADERS:
+        if name not in environ:
+            continue
+        value = environ.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return [], "empty %s" % name[5:]
+        if name == "HTTP_FORWARDED":
+            items = []
+            for element in value.split(","):
+                for pair in element.split(";"):
+                    key, _, val = pair.strip().partition("=")
+                    if key.strip().lower() == "for":
+                        items.append(val)
+            if not items:
+                return [], "Forwarded without for="
+        else:
+            items = value.split(",")
+        for item in items:
+            addr = _parse_address(item)
+            if addr is None:
+                return [], "%s names %r, not an address" % (name[5:], item.strip()[:60])
+            addrs.append(addr)
+    if not addrs:
+        return [], "proxy headers but no client address"
+    return addrs, None
+
+
+def _token_ok(environ: Mapping[str, object], token: str) -> bool:
+    header = environ.get("HTTP_AUTHORIZATION")
+    scheme, _, given = (header if isinstance(header, str) else "").partition(" ")
+    return scheme.lower() == "bearer" and compare_digest(given.strip().encode(), token.encode())
+
+
 def authorize(environ: Mapping[str, object], config: ResolvedConfig) -> Tuple[bool, str]:
-    """Decide whether this request may see a report; returns (allowed, reason for the log)."""
+    """Decide whether this request may see a report; returns (allowed, reason for the log).
+
+    - an allowlist (VENVPROBE_ALLOW) admits its addresses; a request that
+      shows proxy headers is admitted only if the connecting proxy *and* every
+      client address it forwards are allowlisted;
+    - a configured token must be presented as ``Authorization: Bearer``; it
+      is the authentication, from wherever it comes;
+    - with nothing configured, the probe's own token, from loopback, with no
+      proxy header: a person on this host who can read the app user's file.
+    """
     if config.error:
         return False, config.error
     addr = client_address(environ)
     if addr is None:
-        return False, f"no usable REMOTE_ADDR ({environ.get('REMOTE_ADDR')!r})"
+        return False, f"no usable REMOTE_ADDR ({str(environ.get('REMOTE_ADDR'))[:60]!r})"
+    proxied = proxy_headers(environ)
     if config.networks:
         if not any(addr in net for net in config.networks):
             return False, f"{addr} is not in the allowlist"
+        if proxied:
+            clients, problem = forwarded_clients(environ)
+            if problem:
+                return False, f"proxy header {proxied[0][5:]} from {addr}: {problem}"
+            for client in clients:
+                if not any(client in net for net in config.networks):
+                    return False, f"{client} (forwarded by {addr}) is not in the allowlist"
+    if config.token_source == "default" and (proxied or not addr.is_loopback):
+        # The probe's own token is the way in for a person on this host; an
+        # operator who wants remote access configures a token or an allowlist.
+        why = f"proxy header {proxied[0][5:]}" if proxied else f"{addr} is not loopback"
+        return False, f"{why}, and only a token or allowlist configured on purpose admits that"
     if config.token:
-        header = environ.get("HTTP_AUTHORIZATION")
-        scheme, _, given = (header if isinstance(header, str) else "").partition(" ")
-        if scheme.lower() != "bearer" or not compare_digest(given.strip().encode(), config.token.encode()):
-            return False, "missing or wrong bearer token"
+        if not _token_ok(environ, config.token):
+            where = f" (the probe's token is in {config.token_path})" if config.token_source == "default" else ""
+            return False, "missing or wrong bearer token" + where
         return True, "token"
-    if not config.networks and not addr.is_loopback:
-        return False, f"{addr} is not loopback and no token is configured"
-    present = [h for h in PROXY_HEADERS if environ.get(h)]
-    if present and addr.is_loopback:
-        return False, f"proxy header {present[0][5:]} on a loopback request (a proxy forwards someone else)"
-    return True, "allowlist" if config.networks else "loopback"
+    if not config.networks:
+        return False, "no token and no allowlist configured"
+    return True, "allowlist"
