@@ -256,6 +256,8 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
         shim = " (PATH: pyenv shim)" if "/shims/" in vp_cmd else ""
         cmds.append(Cmd("cli", "venvprobe report --python X -f json" + (" (shim)" if shim else ""),
                         [vp_cmd, "report", "--python", python, "--format", "json"]))
+    if vp_cmd:
+        cmds.append(Cmd("cli_text", "  venvprobe report --python X (text, the default)", [vp_cmd, "report", "--python", python]))
     if vp_direct:
         cmds.append(Cmd("cli_direct", "  same, console script direct (no shim)",
                         [vp_direct, "report", "--python", python, "--format", "json"]))
@@ -276,6 +278,7 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
                         [cli_py, "-S", "-c", boot, "report", "--python", python, "--format", "json"]))
     for before in BEFORE[:1]:
         cmds.append(Cmd("before_cli", "before: venvprobe report --python X -f json", [before, "report", "--python", python, "--format", "json"]))
+        cmds.append(Cmd("before_text", "  before: venvprobe report --python X (text)", [before, "report", "--python", python]))
         cmds.append(Cmd("before_version", "  before: venvprobe --version", [before, "--version"]))
         cmds.append(Cmd("before_help", "  before: venvprobe --help", [before, "--help"]))
     cmds += [
@@ -804,7 +807,9 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
         ("collector", "vs_baseline", "collector alone / X -c pass", "-"),
         ("site", "vs_baseline", "X -m site / X -c pass", "-"),
         ("pip_inspect", "vs_baseline", "pip inspect / X -c pass", "-"),
+        ("cli_text", "vs_baseline", "  venvprobe report (text) / X -c pass", "-"),
         ("before_cli", "vs_baseline", "before: venvprobe report / X -c pass", "-"),
+        ("before_text", "vs_baseline", "before: venvprobe report (text) / X -c pass", "-"),
         ("before_version", "vs_baseline", "before: venvprobe --version / X -c pass", "-"),
         ("cli", "vs_pip_inspect", "venvprobe report / pip inspect", "<= %.1fx (pip >= 10x slower)" % TARGET_VS_PIP),
         ("cli_direct", "vs_pip_inspect", "  console script direct / pip inspect", "same"),
