@@ -174,3 +174,15 @@ def test_probe_text_format_escapes_hostile_values(hostile_reports):
     for fmt in ("text", "markdown"):
         out = render(bad, fmt)
         assert _bad_bytes(out) == [] and "\\x1b" in out
+
+
+def test_compare_tap_descriptions_escape_hostile_values(hostile_reports, tmp_path):
+    exp = tmp_path / "exp.toml"
+    exp.write_text('[interpreter]\nprefix = "/nowhere"\n')
+    target = tmp_path / ("t" + HOSTILE_CHARS.replace("\x00", "") + ".json")
+    target.write_bytes(hostile_reports["bad"].read_bytes())
+    res = venvprobe_cli("compare", str(exp), str(target), "--format", "tap")
+    out = res.stdout.decode("utf-8")
+    assert res.returncode == 1, out + res.stderr.decode()
+    points = [line for line in out.splitlines() if line.startswith(("ok ", "not ok "))]
+    assert points and all(_bad_bytes(p) == [] for p in points), points

@@ -721,7 +721,10 @@ def tap_escape(text: Any) -> str:
     An unescaped ``#`` starts a directive, so a target or check holding
     ``# SKIP`` would otherwise turn a failure into a skip.
     """
-    one_line = " ".join(str(text).splitlines()) or "-"
+    from venvprobe.textsafe import escape_controls
+
+    # ESC, bidi marks and C1 controls made visible too: TAP is read on terminals.
+    one_line = escape_controls(" ".join(str(text).splitlines())) or "-"
     return one_line.replace("\\", "\\\\").replace("#", "\\#")
 
 
