@@ -11,7 +11,16 @@ The pipeline is visible in the module names:
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "build_report"]
+__all__ = ["__version__", "build_report", "VenvprobeError"]
+
+
+class VenvprobeError(Exception):
+    """Could not check: ``str(exc)`` is one line for the user; the CLI exits 2.
+
+    The family is described in :mod:`venvprobe.errors`; the base lives here so
+    the CLI's start-up path (:mod:`venvprobe._quick`) has it without loading
+    another module.
+    """
 
 
 def build_report(options=None):

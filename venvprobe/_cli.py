@@ -102,7 +102,8 @@ def _main(argv: Optional[List[str]] = None) -> int:
         return 0
     if code is not None:
         return code
-    from venvprobe.commands import EXIT_ERROR, EXIT_OK, UsageError
+    from venvprobe import VenvprobeError
+    from venvprobe.commands import EXIT_ERROR, EXIT_OK
 
     parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
@@ -114,9 +115,10 @@ def _main(argv: Optional[List[str]] = None) -> int:
         return EXIT_ERROR
     try:
         return int(args._run(args) or 0)
-    except UsageError as exc:
+    except VenvprobeError as exc:
         from venvprobe.textsafe import one_line
 
+        # Every "could not check" of every layer ends here, once (venvprobe.errors).
         # The message may quote a remote error body or a hostile file name.
         print(f"venvprobe {args.command}: {one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR

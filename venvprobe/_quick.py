@@ -16,6 +16,8 @@ no ``re``) and renders it as the full CLI would.
 import os
 import sys
 
+from venvprobe import VenvprobeError  # the package is loaded already: no extra module on the fast path
+
 # The top-level --help, laid out as argparse lays it out (tests compare the two
 # for many widths and every supported Python).  Order and texts come from
 # _cli.COMMANDS, passed in by the caller.
@@ -28,7 +30,7 @@ FAIL_ON = ("error", "warning", "info", "never")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}  # == catalog.SEVERITY_RANK (a test keeps them equal)
 
 
-class CollectError(Exception):
+class CollectError(VenvprobeError):
     """The target interpreter could not produce a report."""
 
 

@@ -12,6 +12,8 @@ import difflib
 import json
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
+from venvprobe.vocab import section as _section
+
 if TYPE_CHECKING:
     from venvprobe.render import Table
 
@@ -22,11 +24,6 @@ DIFF_FORMATS = ("text", "markdown", "json", "html")
 _VOLATILE_INTERPRETER = {"orig_argv", "argv0"}
 _IDENTITY_FIELDS = ("main_interpreter", "interpreter_id")
 _PROCESS_FIELDS = ("user", "cwd", "name")
-
-
-def _section(report: dict, name: str) -> Any:
-    value = report.get(name)
-    return None if isinstance(value, dict) and set(value) == {"error"} else value
 
 
 def _flatten(data: Any, prefix: str = "", depth: int = 2) -> Dict[str, Any]:
@@ -88,7 +85,7 @@ def _sys_path(a: dict, b: dict) -> Dict[str, Any]:
 
 
 def _dist_index(report: dict) -> Dict[str, dict]:
-    from venvprobe.compare import winning_distributions
+    from venvprobe.views import winning_distributions
 
     entries = {e.get("index"): e for e in _entries(report)}
     out = {}
@@ -116,7 +113,7 @@ def _distributions(a: dict, b: dict) -> Dict[str, Any]:
 
 
 def _shadowed(a: dict, b: dict) -> Dict[str, Any]:
-    from venvprobe.compare import shadowed_names
+    from venvprobe.views import shadowed_names
 
     sa = dict(shadowed_names(a) or [])
     sb = dict(shadowed_names(b) or [])

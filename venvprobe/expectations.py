@@ -23,6 +23,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+# The report's words (origins, severities, server kinds, sections) are listed
+# once, in venvprobe.vocab; ORIGIN_KINDS, SEVERITIES and SERVER_KINDS stay importable from here.
+from venvprobe.errors import VenvprobeError
+from venvprobe.vocab import ORIGIN_KINDS, SERVER_KINDS, SEVERITIES
+from venvprobe.vocab import REPORT_KEYS as _REPORT_SECTIONS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
@@ -31,13 +37,6 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 4 << 20
 
-# sys.path entry origins the collector assigns (venvprobe/_collect.py, sys_path()).
-ORIGIN_KINDS = (
-    "script_dir", "pythonpath", "stdlib_zip", "stdlib", "lib_dynload", "venv_site", "base_site",
-    "user_site", "editable", "pth", "runtime_venv_site", "runtime", "invalid", "server_cwd", "editable_finder",
-)
-SEVERITIES = ("error", "warning", "info")
-SERVER_KINDS = ("mod_wsgi", "uwsgi", "gunicorn", "waitress", "werkzeug", "other", "none")
 # Parts of a worker's fingerprint (see venvprobe.fleet.fingerprint).
 WORKER_PARTS = ("interpreter", "identity", "sys_path", "distributions", "findings", "code")
 
@@ -97,12 +96,10 @@ _SECTION_KEYS = {
     "findings": ("max", "allow", "forbid"),
     "workers": ("identical", "ignore"),
 }
-_REPORT_SECTIONS = ("schema", "generated_at", "collector", "interpreter", "identity", "sys_path", "distributions",
-                    "shadowed", "modules", "process", "environment", "findings")
 _SPEC_OPERATORS = ("===", "==", "!=", "~=", ">=", "<=", ">", "<")
 
 
-class ExpectationsError(Exception):
+class ExpectationsError(VenvprobeError):
     """A problem in an expectations file, located as ``file:line``."""
 
     def __init__(self, message: str, source: str = "<expectations>", line: Optional[int] = None,

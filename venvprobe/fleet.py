@@ -34,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
+from venvprobe.errors import InputError, VenvprobeError
+
 TOKEN_ENV = "VENVPROBE_TOKEN"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 32 << 20
@@ -42,7 +44,7 @@ _SNIFF_BYTES = 64 << 10
 _RETRY_STATUS = (429, 502, 503, 504)
 
 
-class FetchError(Exception):
+class FetchError(VenvprobeError):
     """A target could not be read (unreachable, timeout, not a report): one line of text."""
 
     def __init__(self, message: str, retry: bool = False, retry_after: Optional[float] = None) -> None:
@@ -457,11 +459,11 @@ def fetch_json(url: str, options: FetchOptions) -> Any:
 
 def validate_report(report: Any, source: str) -> dict:
     """Check the schema header (FetchError: not a report, or a newer schema)."""
-    from venvprobe.commands import UsageError, check_report
+    from venvprobe.report_shape import check_report
 
     try:
         return check_report(report, source)
-    except UsageError as exc:
+    except InputError as exc:
         raise FetchError(str(exc)) from None
 
 
@@ -527,11 +529,11 @@ def _load_target(target: Target, options: FetchOptions, stdin_text: Optional[str
     if target.kind == "stdin":
         return _parse_report_text(stdin_text or "", "<stdin>")
     if target.kind == "file":
-        from venvprobe.commands import UsageError, read_input
+        from venvprobe.safeio import read_text
 
         try:
-            text = read_input(target.value, "report", limit=options.max_bytes)
-        except UsageError as exc:
+            text = read_text(target.value, "report", limit=options.max_bytes)
+        except InputError as exc:
             raise FetchError(str(exc)) from None
         return _parse_report_text(text, target.value)
     if target.kind == "python":
@@ -605,15 +607,16 @@ def fingerprint(report: dict) -> Dict[str, Any]:
     codes, and source files changed since the worker started.
     """
 
+    from venvprobe.vocab import section
+
     def sec(name: str) -> Any:
-        value = report.get(name)
-        return value if isinstance(value, (dict, list)) and not (isinstance(value, dict) and set(value) == {"error"}) else None
+        return section(report, name)
 
     interp = _dict(sec("interpreter"))
     ident = _dict(sec("identity"))
     server = _dict(ident.get("server"))
     entries = (sec("sys_path") or {}).get("entries") or []
-    from venvprobe.compare import winning_distributions
+    from venvprobe.views import winning_distributions
 
     modules = sec("modules") or {}
     changed = sorted(str(m.get("name")) for m in modules.get("top_level") or []

@@ -8,13 +8,16 @@ facts in the same order: findings first, then the sections.
 from __future__ import annotations
 
 from venvprobe.analyze import summarize
+from venvprobe.vocab import VIEW_SECTION, VIEWS
+from venvprobe.vocab import section as _section
+from venvprobe.vocab import section_error as _section_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
     from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 FORMATS = ("text", "markdown", "json", "html")
-SECTIONS = ("findings", "interpreter", "identity", "path", "shadowed", "distributions", "modules", "process", "environment")
+SECTIONS = VIEWS  # what --section and the probe's sub-resources accept, in display order
 
 
 class Table:
@@ -65,17 +68,6 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _section(report: dict, name: str) -> Any:
-    return report.get(name) if isinstance(report.get(name), (dict, list)) else None
-
-
-def _section_error(report: dict, name: str) -> Optional[str]:
-    value = report.get(name)
-    if isinstance(value, dict) and "error" in value and len(value) == 1:
-        return str(value["error"])
-    return None
-
-
 def report_tables(report: dict, sections: Optional[Sequence[str]] = None) -> List[Table]:
     """The tables that make up a rendered report, restricted to *sections*."""
     wanted = set(sections or SECTIONS)
@@ -94,7 +86,7 @@ def report_tables(report: dict, sections: Optional[Sequence[str]] = None) -> Lis
     for name, builder in builders:
         if name not in wanted:
             continue
-        source = {"path": "sys_path"}.get(name, name)
+        source = VIEW_SECTION.get(name, name)
         error = _section_error(report, source)
         if error:
             tables.append(Table(name, name, ("error",), [(error,)], "this section could not be collected"))

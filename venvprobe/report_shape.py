@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
-__all__ = ["ShapeError", "check_shape", "SPEC"]
+from venvprobe.errors import InputError, VenvprobeError
+
+__all__ = ["ShapeError", "check_shape", "check_report", "load_report_text", "SPEC"]
 
 
-class ShapeError(ValueError):
+class ShapeError(VenvprobeError, ValueError):
     """The first field whose type is wrong, as one line."""
 
 
@@ -166,3 +168,52 @@ def check_shape(report: dict, spec: Optional[dict] = None) -> None:
             sub = want.get(key, every)
             if sub is not None:
                 stack.append((value[key], sub, path + (key,), len(path) == 0))
+
+
+def load_report_text(text: str, source: str) -> dict:
+    """A report from the JSON *text* read from *source*, checked by :func:`check_report` (InputError)."""
+    from venvprobe.safeio import loads_json
+
+    try:
+        report = loads_json(text)
+    except ValueError as exc:
+        raise InputError(f"{source!r} is not JSON ({exc})") from None
+    return check_report(report, source)
+
+
+def check_report(report: object, source: str) -> dict:
+    """*report* when it is a whole venvprobe report this version reads; else InputError naming *source*."""
+    from venvprobe.vocab import ERROR_SCHEMA_NAME, IDENTITY_SCHEMA_NAME, SCHEMA_NAME, SCHEMA_VERSION
+
+    if not isinstance(report, dict) or not isinstance(report.get("schema"), dict):
+        raise InputError(f"{source!r} is not a venvprobe report (no schema header)")
+    schema = report["schema"]
+    if schema.get("name") == IDENTITY_SCHEMA_NAME:
+        raise InputError(f"{source!r} is the probe's /identity (which process answered), not a report: "
+                         "fetch the probe's root URL (.../_venvprobe/) instead")
+    if schema.get("name") == ERROR_SCHEMA_NAME:
+        raise InputError(f"{source!r} is the probe's error answer, not a report: {str(report.get('message'))[:300]}")
+    if schema.get("name") != SCHEMA_NAME:
+        raise InputError(f"{source!r} is not a venvprobe report (schema {schema.get('name')!r})")
+    version = schema.get("version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise InputError(
+            f"{source!r} uses report schema version {version!r}; this venvprobe reads up to {SCHEMA_VERSION}: upgrade venvprobe"
+        )
+    try:
+        check_shape(report)
+    except ShapeError as exc:
+        raise InputError(f"{source!r} is not a well-formed venvprobe report: {exc}") from None
+    # A section sub-resource (/findings, /path...) or `report --section` holds
+    # part of a report; analysing it would invent findings from what is absent.
+    # Saved before sub-resources said so, such a document lacks the
+    # interpreter or the sys.path section, which every report has.
+    held = report.get("sections")
+    if held is not None or "interpreter" not in report or "sys_path" not in report:
+        if not isinstance(held, list):
+            held = [k for k in report if k not in ("schema", "generated_at")]
+        what = ", ".join(str(k) for k in held[:10]) or "nothing"
+        raise InputError(f"{source!r} is part of a report (it holds: {what}), from a probe sub-resource such as "
+                         "/findings or from `report --section`: fetch the probe's root URL (.../_venvprobe/) "
+                         "or save `venvprobe report -f json` without --section")
+    return report

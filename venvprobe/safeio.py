@@ -20,7 +20,9 @@ import stat
 import sys
 from typing import BinaryIO, Optional
 
-__all__ = ["InputError", "NotRegularFile", "open_regular", "read_limited", "read_head", "kind_of"]
+from venvprobe.errors import InputError  # re-exported: an input cannot be read (one line)
+
+__all__ = ["InputError", "NotRegularFile", "open_regular", "read_limited", "read_text", "read_head", "kind_of"]
 
 DEFAULT_LIMIT = 64 << 20
 
@@ -29,10 +31,6 @@ _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 
 class NotRegularFile(OSError):
     """*path* is a FIFO, a device, a socket or a directory: an OSError, so existing handlers catch it."""
-
-
-class InputError(Exception):
-    """An input cannot be read: the message is one line, ready for the user."""
 
 
 def kind_of(mode: int) -> str:
@@ -114,6 +112,11 @@ def read_limited(path: str, what: str = "file", limit: int = DEFAULT_LIMIT, max_
     if max_lines is not None and data.count(b"\n") > max_lines:
         raise InputError(f"{what} {path!r} has more than {max_lines:,} lines")
     return data
+
+
+def read_text(path: str, what: str = "file", limit: int = DEFAULT_LIMIT, max_lines: Optional[int] = None) -> str:
+    """:func:`read_limited` (``-`` is stdin) decoded as UTF-8, undecodable bytes replaced; InputError."""
+    return read_limited(path, what, limit, max_lines).decode("utf-8", "replace")
 
 
 def read_head(path: str, count: int) -> bytes:

@@ -18,13 +18,14 @@ from typing import Any, Dict, List
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from venvprobe.compare import modules_outside_venv, shadowed_names, winning_distributions
 from venvprobe.expectations import FORMAT_VERSION, GLOBAL_GROUP
 from venvprobe.textsafe import escape_controls
 from venvprobe.tomlwrite import toml_key, toml_string, toml_value  # the one TOML writer (re-exported)
+from venvprobe.views import modules_outside_venv, shadowed_names, winning_distributions
+from venvprobe.vocab import WSGI_SERVERS as _SERVERS
+from venvprobe.vocab import section as _section
 
 REASON_PLACEHOLDER = "TODO: say why this is acceptable (written by venvprobe snapshot)"
-_SERVERS = ("mod_wsgi", "uwsgi", "gunicorn", "waitress")
 # sys.path origins that are almost always a mistake in a deployment: if the
 # known-good report has none, the snapshot says there must be none.
 _UNWANTED_ORIGINS = ("user_site", "pythonpath", "base_site")
@@ -65,11 +66,6 @@ def pin_spec(version: Any) -> str:
     except InvalidSpecifier:
         return ""
     return spec
-
-
-def _section(report: dict, name: str) -> Any:
-    value = report.get(name)
-    return None if isinstance(value, dict) and set(value) == {"error"} else value
 
 
 def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:

@@ -50,11 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.config and _looks_like_uwsgi(args.config):
         raise UsageError(f"{args.config} is a uWSGI ini file: use venvprobe check-uwsgi {args.config}")
-    try:
-        cfg = ac.load(args.config, defines=args.define, server_root=args.server_root, envvars=args.envvars,
-                      user=args.user)
-    except ac.ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    cfg = ac.load(args.config, defines=args.define, server_root=args.server_root, envvars=args.envvars, user=args.user)
     mod_wsgi = args.mod_wsgi
     if not mod_wsgi and not args.python:
         mod_wsgi = _loaded_module(cfg)

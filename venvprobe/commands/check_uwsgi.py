@@ -36,10 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from venvprobe.offline import uwsgi_config as uc
     from venvprobe.offline.output import OfflineTable, kv_table, make_result, render
 
-    try:
-        cfg = uc.load(args.ini, args.section)
-    except uc.IniError as exc:
-        raise UsageError(str(exc)) from None
+    cfg = uc.load(args.ini, args.section)
     notes = []
     embedder = None
     try:
@@ -50,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             embedder = embed.from_uwsgi(args.plugin or cfg.python_plugin, binary=args.uwsgi, plugins_dir=plugins_dir)
     except embed.EmbedError as exc:
         if args.python or args.plugin:
-            raise UsageError(str(exc)) from None
+            raise
         notes.append(str(exc))
     findings, check, apps = uc.analyse(cfg, embedder=embedder, user_name=args.user, check_homes=not args.no_homes,
                                        do_predict=not args.no_predict, confirm=not args.no_confirm)

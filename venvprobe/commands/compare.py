@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, List, Optional
 from venvprobe.commands import UsageError, text_width, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
 from venvprobe.compare import COMPARE_FORMATS, PASS, FAIL, TargetOutcome, compare_workers, exit_code, render
-from venvprobe.fleet import FetchError, FetchOptions, Target, TargetResult, parse_targets, worker_differences
+from venvprobe.fleet import FetchOptions, Target, TargetResult, parse_targets, worker_differences
 
 if TYPE_CHECKING:
     from venvprobe.expectations import Expectations
@@ -129,20 +129,14 @@ def _iso(when: Optional[float]) -> Optional[str]:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from venvprobe.expectations import ExpectationsError, load_file
+    from venvprobe.expectations import load_file
 
     if args.format == "table":
         print("venvprobe compare: --format table is deprecated, it is now called text", file=sys.stderr)
         args.format = "text"
 
-    try:
-        expectations = load_file(args.expectations)
-    except ExpectationsError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        targets = parse_targets(args.targets, args.python)
-    except FetchError as exc:
-        raise UsageError(str(exc)) from None
+    expectations = load_file(args.expectations)
+    targets = parse_targets(args.targets, args.python)
     if not targets:
         raise UsageError("give at least one TARGET (report file, -, probe URL) or --python PATH")
     options = options_from_args(args, [t.value for t in targets])

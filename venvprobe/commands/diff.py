@@ -6,7 +6,7 @@ import argparse
 
 from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, text_width, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
-from venvprobe.fleet import FetchError, parse_targets
+from venvprobe.fleet import parse_targets
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
@@ -32,10 +32,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from venvprobe.diff import diff_reports, render_diff
 
-    try:
-        targets = parse_targets([args.a, args.b])
-    except FetchError as exc:
-        raise UsageError(str(exc)) from None
+    targets = parse_targets([args.a, args.b])
     options = options_from_args(args, [t.value for t in targets])
     results = fetch_targets(targets, options)
     for result in results:

@@ -36,6 +36,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from venvprobe.commands.check_home import resolve_embedder
     from venvprobe.offline import error_log
+    from venvprobe.offline.embed import EmbedError
     from venvprobe.offline.apache_config import default_apache_user
     from venvprobe.offline.output import OfflineTable, kv_table, make_result, render
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         server = "uwsgi" if facts.flavour == "uwsgi" else "mod_wsgi"
         try:
             embedder = resolve_embedder(args.python, args.mod_wsgi, None, server)
-        except UsageError:
+        except EmbedError:
             if args.python or args.mod_wsgi:
                 raise
         if embedder is not None and not (args.python or args.mod_wsgi) and facts.python_xy \

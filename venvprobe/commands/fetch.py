@@ -11,7 +11,7 @@ import urllib.parse
 from typing import Callable, List, Optional, Sequence
 
 from venvprobe.commands import EXIT_OK, UsageError, write_output
-from venvprobe.fleet import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, TOKEN_ENV, FetchError, FetchOptions, Progress, \
+from venvprobe.fleet import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, TOKEN_ENV, FetchOptions, Progress, \
     Target, TargetResult, gather, is_url, resolve_token, token_warnings
 
 
@@ -59,10 +59,7 @@ def options_from_args(args: argparse.Namespace, urls: Sequence[str] = ()) -> Fet
         raise UsageError("--max-bytes must be at least 1024")
     if args.insecure and args.cacert:
         raise UsageError("--insecure and --cacert contradict each other")
-    try:
-        token, warnings = resolve_token(args.token, args.token_file)
-    except FetchError as exc:
-        raise UsageError(str(exc)) from None
+    token, warnings = resolve_token(args.token, args.token_file)
     if token is None:
         token = _own_probe_token([u for u in urls if is_url(u)])
     for message in warnings + token_warnings([u for u in urls if is_url(u)], token):
@@ -74,10 +71,7 @@ def options_from_args(args: argparse.Namespace, urls: Sequence[str] = ()) -> Fet
                            token=token, max_bytes=args.max_bytes, concurrency=args.concurrency, samples=samples,
                            python_timeout=args.python_timeout)
     if any(u.startswith("https://") for u in urls):
-        try:
-            options.ssl_context()
-        except FetchError as exc:
-            raise UsageError(str(exc)) from None
+        options.ssl_context()  # a bad --cacert stops the command here, once, not at every target
     return options
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, fails_on, load_report, text_width, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, fails_on, load_report, text_width, write_output
 from venvprobe.render import FORMATS, SECTIONS, render
 
 
@@ -32,7 +32,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from venvprobe.analyze import analyze
-    from venvprobe.report import CollectError, build_report, collect_foreign
+    from venvprobe.report import build_report, collect_foreign
 
     if args.redact_users and not args.redact:
         args.redact = True
@@ -45,10 +45,7 @@ def run(args: argparse.Namespace) -> int:
         report = load_report(args.input)
         report["findings"] = analyze(report)
     elif args.python:
-        try:
-            report = collect_foreign(args.python, timeout=args.timeout, redact_key=key.decode() if key else None)
-        except CollectError as exc:
-            raise UsageError(str(exc)) from None
+        report = collect_foreign(args.python, timeout=args.timeout, redact_key=key.decode() if key else None)
     else:
         report = build_report({"redact_key": key.decode()} if key else None)
     if args.redact:

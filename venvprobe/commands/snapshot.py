@@ -8,7 +8,7 @@ import sys
 
 from venvprobe.commands import EXIT_OK, UsageError, write_output
 from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
-from venvprobe.fleet import FetchError, parse_targets
+from venvprobe.fleet import parse_targets
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
@@ -39,10 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output and args.output != "-" and os.path.exists(args.output) and not args.force:
         raise UsageError(f"{args.output!r} exists: it may hold hand-trimmed expectations (use --force to overwrite)")
     if args.target or args.python:
-        try:
-            targets = parse_targets([args.target] if args.target else [], [args.python] if args.python else [])
-        except FetchError as exc:
-            raise UsageError(str(exc)) from None
+        targets = parse_targets([args.target] if args.target else [], [args.python] if args.python else [])
         options = options_from_args(args, [t.value for t in targets])
         result = fetch_targets(targets, options)[0]
         if result.error:

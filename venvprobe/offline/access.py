@@ -20,6 +20,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
+from venvprobe.errors import VenvprobeError
+
 
 @dataclass(frozen=True)
 class User:
@@ -36,7 +38,7 @@ class User:
         return self.uid == 0
 
 
-class UnknownUser(LookupError):
+class UnknownUser(VenvprobeError, LookupError):
     """No such user on this machine."""
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from venvprobe.catalog import make_finding
+from venvprobe.errors import VenvprobeError
 from venvprobe.safeio import open_regular
 
 DEFAULT_CONFIGS = ("/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf", "/usr/local/apache2/conf/httpd.conf")
@@ -65,7 +66,7 @@ _PROBE_SCRIPT = re.compile(rb"venvprobe\.(?:wsgi|probe)\b")
 GLOBAL = "%{GLOBAL}"
 
 
-class ConfigError(Exception):
+class ConfigError(VenvprobeError):
     """The configuration cannot be read (missing Include, bad nesting, unreadable file)."""
 
 

@@ -20,6 +20,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import BinaryIO, Dict, List, Optional, Tuple
 
+from venvprobe.errors import VenvprobeError
 from venvprobe.safeio import open_regular
 
 DT_NULL, DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH = 0, 1, 14, 15, 29
@@ -32,7 +33,7 @@ _DEFAULT_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
 MAX_ELF_BYTES = 512 << 20
 
 
-class ElfError(Exception):
+class ElfError(VenvprobeError):
     """The file is not an ELF shared object we can read."""
 
 

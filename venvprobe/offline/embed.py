@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from venvprobe.errors import VenvprobeError
 from venvprobe.offline.elf import ElfError, LinkedPython, linked_python
 
 DEFAULT_MOD_WSGI = "/usr/lib/apache2/modules/mod_wsgi.so"
@@ -38,7 +39,7 @@ print(json.dumps({
 """
 
 
-class EmbedError(Exception):
+class EmbedError(VenvprobeError):
     """The embedding interpreter could not be determined."""
 
 

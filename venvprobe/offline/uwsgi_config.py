@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from venvprobe.catalog import make_finding
+from venvprobe.errors import VenvprobeError
 
 MAX_INI_BYTES = 16 << 20
 MAX_INI_LINES = 200_000
@@ -27,7 +28,7 @@ APP_KEYS = ("module", "wsgi", "w", "wsgi-file", "file")
 _TRUE = ("true", "1", "yes", "on", "")
 
 
-class IniError(Exception):
+class IniError(VenvprobeError):
     """The ini file cannot be read or has no such section."""
 
 

@@ -24,25 +24,14 @@ from _thread import allocate_lock
 
 from venvprobe.probe.config import ProbeConfig
 from venvprobe.probe.security import authorize
+from venvprobe.vocab import IDENTITY_SCHEMA_NAME, VIEWS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing pulls in re, collections, functools...: never at run time
     from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
-IDENTITY_SCHEMA_NAME = "venvprobe.identity"
-
 # Sub-resources and the report sections they show.
-SECTION_PATHS = {
-    "findings": ("findings",),
-    "interpreter": ("interpreter",),
-    "identity": ("identity",),
-    "path": ("path",),
-    "shadowed": ("shadowed",),
-    "distributions": ("distributions",),
-    "modules": ("modules",),
-    "process": ("process",),
-    "environment": ("environment",),
-}
+SECTION_PATHS = {name: (name,) for name in VIEWS}
 FORMATS = {"text": "text/plain; charset=utf-8", "json": "application/json",
            "html": "text/html; charset=utf-8", "markdown": "text/markdown; charset=utf-8"}
 _ACCEPT_MAP = {"application/json": "json", "text/html": "html", "application/xhtml+xml": "html",

@@ -59,10 +59,7 @@ def _section(ref: str) -> S:
 
 
 def _vocabulary() -> S:
-    from venvprobe._collect import SCHEMA_NAME, SCHEMA_VERSION
-    from venvprobe.catalog import SEVERITIES
-    from venvprobe.expectations import SERVER_KINDS
-    from venvprobe.probe.core import IDENTITY_SCHEMA_NAME
+    from venvprobe.vocab import IDENTITY_SCHEMA_NAME, SCHEMA_NAME, SCHEMA_VERSION, SERVER_KINDS, SEVERITIES
 
     return {"name": SCHEMA_NAME, "version": SCHEMA_VERSION, "identity_name": IDENTITY_SCHEMA_NAME,
             "severities": list(SEVERITIES), "server_kinds": list(SERVER_KINDS)}
