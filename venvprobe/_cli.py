@@ -19,7 +19,7 @@ from venvprobe import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import Dict, List, Optional, Sequence, Tuple
+    from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 # name -> (module, one-line help).  Order is the order shown in --help.  Only
 # the module of the command being run is imported: start-up time is part of
@@ -49,6 +49,21 @@ def _chosen(argv: Sequence[str]) -> Optional[str]:
     return None
 
 
+class _OneHelp:
+    """The sub-parsers action as a command module sees it: the one-line help comes from COMMANDS.
+
+    The fast --help (venvprobe._quick) prints COMMANDS without importing the
+    command modules, so that is where each text is written, once; a module that
+    passes its own help= fails here (TypeError: multiple values for 'help').
+    """
+
+    def __init__(self, sub: Any, help_text: str) -> None:
+        self._sub, self._help = sub, help_text
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return self._sub.add_parser(name, help=self._help, **kwargs)
+
+
 def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
     """The CLI parser; with *argv*, only the chosen command's module is imported."""
     import argparse
@@ -65,7 +80,7 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
             sub.add_parser(name, help=help_text, add_help=False)
             continue
         module = importlib.import_module(module_name)
-        command = module.add_parser(sub)
+        command = module.add_parser(_OneHelp(sub, help_text))
         command.set_defaults(_run=module.run, _parser=command)
     return parser
 

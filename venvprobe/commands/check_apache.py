@@ -13,7 +13,6 @@ from venvprobe.offline import FAIL_ON_DEFAULT
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check-apache",
-        help="check an Apache/mod_wsgi configuration offline: per app mode, groups, python-home, findings",
         description="Read an Apache configuration (default: the system's, following Include/IncludeOptional; or "
         "one file or snippet) and report, for every WSGIScriptAlias/WSGIScriptAliasMatch: daemon or embedded mode, "
         "process group, application group (main interpreter or per-URL sub-interpreter), user, python-home (checked "

@@ -18,7 +18,6 @@ _BOOTSTRAP = ("import sys\nsrc = sys.stdin.buffer.read()\ng = {'__name__': '__ve
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check-extensions",
-        help="will the installed C extensions load in an own-GIL sub-interpreter (WSGIPerInterpreterGIL On)?",
         description="Opt-in and intrusive by design: in a throwaway process of interpreter X, load every C "
         "extension module on its sys.path (outside the standard library) in a fresh isolated sub-interpreter "
         "with its own GIL, as mod_wsgi 6 creates one for WSGIPerInterpreterGIL On, and report those that refuse. "

@@ -12,7 +12,6 @@ from venvprobe.offline import FAIL_ON_DEFAULT
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check-home",
-        help="check a python-home / venv offline: right path, same Python as the server, readable by its user",
         description="Check a Python home (venv root) before deploying it: is PATH the venv root (not bin/python or "
         "lib/pythonX.Y)? Which Python made it, does that still exist and is it the installation the server "
         "embeds (read from the libpython mod_wsgi.so links)? Can the server user traverse every directory and "

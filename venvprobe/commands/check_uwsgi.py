@@ -11,7 +11,6 @@ from venvprobe.offline import FAIL_ON_DEFAULT
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check-uwsgi",
-        help="check a uWSGI ini offline: home/virtualenv, python plugin version, pythonpath, sub-interpreters",
         description="Read a uWSGI ini file and check home/virtualenv/venv (like check-home, as the uid= user), "
         "the libpython of the python plugin it loads, pythonpath entries, and which app runs in the main "
         "interpreter (the first) or a sub-interpreter (the others, unless single-interpreter).",

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "compare",
-        help="check reports (files, probe URLs, interpreters) against an expectations file",
         description="Check one or more targets against a TOML expectations file (see docs/expectations.md; "
         "`venvprobe snapshot` writes one).  A TARGET is a saved report, - (stdin), a probe URL, or "
         "python:PATH; --python PATH collects a report in that interpreter.",

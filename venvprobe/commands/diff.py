@@ -14,7 +14,6 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "diff",
-        help="show what differs between two reports (staging vs prod)",
         description="Compare two reports field by field: interpreter, identity, sys.path order, distributions "
         "added/removed/changed, shadowing, findings and environment.  A and B are report files, - (one of "
         "them), probe URLs or python:PATH.  Per-process values (pids, times) are not compared.",

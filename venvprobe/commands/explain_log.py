@@ -12,7 +12,6 @@ from venvprobe.offline import FAIL_ON_DEFAULT
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "explain-log",
-        help="explain an Apache/mod_wsgi or uWSGI error log: start-up failures, python-home problems, delegation",
         description="Read an error log (FILE or - for stdin) and explain what it shows: CPython's \"Python path "
         "configuration:\" dump and fatal start-up error, mod_wsgi's python-home warnings, embedded mode disabled, "
         "undefined daemon groups, apps running embedded although a daemon group was started, C extensions "

@@ -118,7 +118,6 @@ def fetch_targets(targets: List[Target], options: FetchOptions, reanalyze: bool 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "fetch",
-        help="save a report from a probe URL",
         description="Fetch the report a running probe serves (GET with Accept: application/json) and save it, "
         "e.g. to attach to a ticket or to compare later.  With --samples N, ask N times to reach several "
         "worker processes; --output-dir saves one report per distinct worker.",

@@ -11,7 +11,6 @@ from venvprobe.commands import EXIT_OK, UsageError, write_output
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "probe-script",
-        help="write the probe as one self-contained WSGI file (standard library only)",
         description="Write the probe -- collector, analysis, text/JSON/HTML output, /identity, /metrics and the "
         "same access rules -- as one WSGI file that defines `application` and needs nothing installed in the "
         "app's environment.  Mount it with the app's process and application group (see the file's header).",

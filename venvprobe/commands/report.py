@@ -11,7 +11,6 @@ from venvprobe.render import FORMATS, SECTIONS, render
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report",
-        help="report on an interpreter: prefix, venv, sys.path, shadowing, findings",
         description="Collect a report of this interpreter (default), of another interpreter (--python, "
         "nothing is installed into it), or re-render a saved report (--input).",
     )

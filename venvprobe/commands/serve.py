@@ -10,7 +10,7 @@ from venvprobe.commands import UsageError
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
-    p = sub.add_parser("serve", help="serve the probe for this interpreter on 127.0.0.1",
+    p = sub.add_parser("serve",
                        description="Serve the probe (report, sub-resources, /metrics) for this interpreter. "
                        "A request needs the probe's token: by default the one it keeps for your user in "
                        "~/.config/venvprobe/probe.token, which `venvprobe fetch http://127.0.0.1:PORT/` "

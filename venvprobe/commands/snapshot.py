@@ -14,7 +14,6 @@ from venvprobe.fleet import parse_targets
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     p = sub.add_parser(
         "snapshot",
-        help="write an expectations file from a known-good report",
         description="Write expectations (TOML) that pin what should not drift: prefix, Python major.minor, "
         "venv, server group names, sys.path shape, distributions with ==, and no shadowing or findings beyond "
         "the current ones (each allowed with a TODO reason to fill in).  TARGET is a report file, -, a probe "
