@@ -10,10 +10,9 @@ from __future__ import annotations
 import copy
 import random
 import json
-import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, List
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "data" / "fuzz"

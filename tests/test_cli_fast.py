@@ -8,7 +8,6 @@ these tests hold them to the full CLI's output, exit codes and one-line errors.
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys

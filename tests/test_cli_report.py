@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from report_helpers import REPO, clean_env, make_venv, need_python, pyenv_python, venvprobe_cli
+from report_helpers import clean_env, make_venv, need_python, pyenv_python, venvprobe_cli
 
 
 def _tree(root: Path) -> dict:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
-import subprocess
 import tempfile
 import time
 import zipfile
@@ -18,7 +16,7 @@ from typing import Iterator
 import pytest
 
 from report_helpers import (
-    DEBIAN_PYTHON, clean_env, codes, collect_in, entries, findings, need_debian_python, need_python,
+    clean_env, codes, collect_in, entries, findings, need_debian_python, need_python,
 )
 from venvprobe.render import render
 

@@ -5,7 +5,6 @@ interpreter, then checked entry by entry."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest

@@ -19,7 +19,7 @@ import shutil
 import sys
 import zipfile
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, Tuple
 
 import pytest
 

@@ -16,8 +16,6 @@ catch (the probe's alias must precede ``WSGIScriptAlias /``).
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Tuple

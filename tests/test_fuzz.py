@@ -12,9 +12,7 @@ tests/data/fuzz/ and replayed by :func:`test_regression_fixture`.
 
 from __future__ import annotations
 
-import json
 import signal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -12,11 +12,9 @@ mounted in the same process group and application group, must agree.
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import subprocess
-import sys
 import time
 from pathlib import Path
 

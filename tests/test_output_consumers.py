@@ -8,7 +8,6 @@ junitparser; TAP is read with tappy, YAML diagnostics included.
 from __future__ import annotations
 
 import datetime
-import json
 import socket
 from pathlib import Path
 
@@ -136,7 +135,7 @@ def test_tap_read_by_tappy_with_yaml_diagnostics(setup):
     unreachable = failed[-1]
     assert unreachable.yaml_block["target"] == "http://127.0.0.1:9/#frag"
     assert unreachable.yaml_block["severity"] == "could-not-check"
-    assert f"not ok 9 - http://127.0.0.1:9/\\#frag: report can be read" in out.splitlines()
+    assert "not ok 9 - http://127.0.0.1:9/\\#frag: report can be read" in out.splitlines()
 
 
 def test_tap_every_description_escaped(setup):

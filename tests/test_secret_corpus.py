@@ -24,7 +24,6 @@ import json
 import os
 import random
 import string
-import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple

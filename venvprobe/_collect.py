@@ -117,7 +117,7 @@ def _read_bytes(path, limit):
             remaining -= len(chunk)
         return b"".join(chunks)
     except BlockingIOError:
-        raise OSError(11, "not a regular file (read would block)", path)
+        raise OSError(11, "not a regular file (read would block)", path) from None
     finally:
         os.close(fd)
 

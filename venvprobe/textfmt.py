@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import sys
 
+from venvprobe.textsafe import escape_controls
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
     from typing import Any, Iterable, List, Optional, Sequence
-
-from venvprobe.textsafe import escape_controls
 
 MIN_WIDTH = 40
 _GAP = "  "

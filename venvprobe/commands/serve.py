@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if error:
             raise UsageError(error)
     try:
-        host_ip = ipaddress.ip_address(args.host)
+        ipaddress.ip_address(args.host)
     except ValueError:
         raise UsageError(f"--host must be an IP address, not {args.host!r}") from None
     import os

@@ -11,11 +11,11 @@ Standard library only: this runs on the probe's request path.
 
 from __future__ import annotations
 
+from venvprobe.catalog import SEVERITY_RANK
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path (nor json)
     from typing import List, Mapping, Optional, Tuple
-
-from venvprobe.catalog import SEVERITY_RANK
 
 THRESHOLDS = ("error", "warning", "info", "never")
 DEFAULT_THRESHOLD = "error"

@@ -15,12 +15,12 @@ Standard library only: this runs on the probe's request path.
 
 from __future__ import annotations
 
+from venvprobe.analyze import summarize
+from venvprobe.render import summary_counts
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path (nor json, see _canonical)
     from typing import Any, Dict, List, Optional
-
-from venvprobe.analyze import summarize
-from venvprobe.render import summary_counts
 
 #: Labels of ``venvprobe_info``, in output order.
 INFO_LABELS = ("implementation", "python_version", "prefix", "base_prefix", "in_venv", "venv_python",
