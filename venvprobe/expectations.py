@@ -182,7 +182,7 @@ class Glob:
             if k >= len(self.tokens):
                 continue
             kind = self.tokens[k][0]
-            targets = (k + 1,) if kind in (_STAR, _DSTAR, _OPT_IN) and kind != _OPT_IN else ()
+            targets: Tuple[int, ...] = (k + 1,) if kind in (_STAR, _DSTAR, _OPT_IN) and kind != _OPT_IN else ()
             if kind == _OPT_START:
                 targets = (k + 1, k + 2)
             for t in targets:

@@ -18,7 +18,7 @@ import io
 import os
 import stat
 import sys
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Iterable, Optional
 
 from venvprobe.errors import InputError  # re-exported: an input cannot be read (one line)
 
@@ -140,6 +140,7 @@ def nesting_exceeds(data: object, limit: int = MAX_NESTING) -> bool:
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
+        children: Iterable[object]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):

@@ -169,7 +169,7 @@ def find_venv_root(path: str, levels: int = 4) -> Optional[str]:
 def site_packages_dirs(root: str, xy: Optional[str] = None) -> List[str]:
     """The venv's site-packages directories (for X.Y, or every lib/python*/ one)."""
     pattern = f"python{xy}" if xy else "python*"
-    found = []
+    found: List[str] = []
     for lib in ("lib", "lib64"):
         for d in sorted(glob.glob(os.path.join(root, lib, pattern, "site-packages"))):
             if os.path.realpath(d) not in {os.path.realpath(x) for x in found}:
