@@ -32,6 +32,7 @@ venv=${VENVPROBE_TEST_VENV:-.venv}
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
 # Tests run the console script and the venv's tools by name.
 export PATH="$PWD/$venv/bin:$PATH" VIRTUAL_ENV="$PWD/$venv"
-# Lint first: seconds, and a pyflakes error (an undefined name) would otherwise surface as a failing test.
+# Lint and types first: seconds, and an undefined name would otherwise surface as a failing test.
 "$venv/bin/ruff" check .
+"$venv/bin/mypy"
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
