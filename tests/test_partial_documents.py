@@ -128,3 +128,20 @@ def test_analysis_derives_nothing_from_absent_sections(probe_url) -> None:
     full["modules"] = {"error": "OSError: lost"}
     codes = {f["code"] for f in analyze(full)}
     assert not codes & {"no-venv", "prefix-from-path-search", "probe-alone", "venv-python-mismatch"}, codes
+
+
+def test_no_finding_appears_when_any_one_section_is_lost(probe_url) -> None:
+    """Losing a section may hide findings, never add one (a lost sys_path once gave install-scheme-not-on-path)."""
+    full = get_json(probe_url + "/")
+    full.pop("findings")
+    base = {(f["code"], f["message"]) for f in analyze(full)}
+    for name in ("interpreter", "identity", "sys_path", "distributions", "shadowed", "modules", "process",
+                 "environment", "probe"):
+        for lost in ({"error": "OSError: lost"}, None):
+            doc = dict(full)
+            if lost is None:
+                doc.pop(name)
+            else:
+                doc[name] = lost
+            new = {(f["code"], f["message"]) for f in analyze(doc)} - base
+            assert not new, (name, lost, new)

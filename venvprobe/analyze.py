@@ -676,7 +676,7 @@ _NEEDS = {
     "_check_env": ("environment",),
     "_check_user_site": ("interpreter", "sys_path"),
     "_check_entries": ("sys_path",),
-    "_check_scheme": ("interpreter",),
+    "_check_scheme": ("interpreter", "sys_path"),  # "not on sys.path" needs the path
     "_check_pth": ("sys_path",),
     "_check_distributions": ("distributions",),
     "_check_shadowed": ("shadowed",),
