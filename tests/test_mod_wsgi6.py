@@ -318,3 +318,18 @@ WSGIScriptAlias / {shared_tmp}/app.wsgi process-group=app application-group=%{{G
     assert str(install) in f["message"] and str(venv.root) in f["message"]
     assert any("WSGI0036" in e for e in f["evidence"]) and any("signal 11" in e for e in f["evidence"])
     assert f["data"]["daemon_restarts"] >= 2
+    # The same log without its first lines (rotated, or --tail): the "mod_wsgi/6.1.1 Python/3.13" banner
+    # is gone, but the coded messages still show mod_wsgi 6 wrote it, not the module installed here
+    # (Debian's 4.9.4 on 3.11); comparing with that one once invented a venv-python-mismatch.
+    last = [line for line in log.read_text().splitlines() if "AH00489" not in line][-12:]
+    rotated = shared_tmp / "rotated.log"
+    rotated.write_text("\n".join(last) + "\n")
+    rc, result = run_json("explain-log", str(rotated))
+    assert rc == 1 and [f["code"] for f in result["findings"]] == ["python-base-unreadable"], result["findings"]
+    # Lines cut short by a log shipper lose "in daemon process 'app'": the pid still says where it ran.
+    cut = shared_tmp / "cut.log"
+    cut.write_text("".join((line[:line.index("WSGI00") + 40] if "WSGI00" in line else line) + "\n"
+                           for line in log.read_text().splitlines()))
+    rc, result = run_json("explain-log", str(cut))
+    assert rc == 1 and [f["code"] for f in result["findings"]] == ["python-base-unreadable"], result["findings"]
+    assert result["findings"][0]["data"]["context"] == "daemon process 'app'"

@@ -61,6 +61,11 @@ def run(args: argparse.Namespace) -> int:
             # The log's own banner (mod_wsgi/X Python/Y) says another mod_wsgi wrote it (e.g. a
             # pip-built 6.x): comparing its venvs with Debian's would only invent mismatches.
             embedder = None
+        elif embedder is not None and not (args.python or args.mod_wsgi) and server == "mod_wsgi" \
+                and facts.of("code") and not _default_mod_wsgi_writes_codes():
+            # No banner (rotated away, --tail), but WSGI0036-style codes: only mod_wsgi 6
+            # writes them, and the module installed here does not.
+            embedder = None
     findings, checks = error_log.explain(facts, check_homes=not args.no_check_homes, embedder=embedder,
                                          default_user=args.user or default_apache_user())
     attempts = [(b.start_line, b.home or "(not set)", b.program_name, b.get("sys.prefix"),
@@ -84,3 +89,14 @@ def run(args: argparse.Namespace) -> int:
     result = make_result("explain-log", source, findings, facts=facts_out, tables=tables)
     write_output(render(result, args.format, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK
+
+
+def _default_mod_wsgi_writes_codes() -> bool:
+    """Does the installed mod_wsgi module log mod_wsgi 6's coded messages (WSGI0036...)?"""
+    from venvprobe.offline.embed import DEFAULT_MOD_WSGI
+
+    try:
+        with open(DEFAULT_MOD_WSGI, "rb") as handle:  # a few MiB at most; bounded anyway
+            return b"WSGI0036" in handle.read(64 << 20)
+    except OSError:
+        return True  # cannot tell: keep the cross-check

@@ -443,10 +443,14 @@ _SITE_FILE = re.compile(r'File "(?P<site>[^"]*?/(?:site|dist)-packages)/(?P<pkg>
 _EXT_MODULE = re.compile(r"module ([\w.]+) does not support loading in subinterpreters")
 
 
-def _context_of(e: Event) -> str:
+def _context_of(e: Event, facts: Optional[LogFacts] = None) -> str:
     """"daemon process 'x'" or "embedded mode" for a coded start-up message."""
     m = _CONTEXT.search(e.groups[1] if e.kind == "code" else e.text)
     if not m:
+        # A line cut before its context (a log shipper's line limit): the pid's
+        # "Starting daemon process" line still says where it ran.
+        if facts is not None and e.pid in facts.pid_group:
+            return f"daemon process '{facts.pid_group[e.pid]}'"
         return "embedded mode"
     return f"daemon process '{m.group(1)}'" if m.group(1) is not None else "embedded mode"
 
@@ -460,7 +464,7 @@ def _explain_mod_wsgi6(facts: LogFacts, add: Any, ev: Any) -> None:
     failed: Dict[str, List[Event]] = {}
     for code in ("0036", "0001", "0002", "0028", "0029"):
         for e in coded.get(code, []):
-            ctx = "embedded mode" if code in ("0001", "0002") else _context_of(e)
+            ctx = "embedded mode" if code in ("0001", "0002") else _context_of(e, facts)
             failed.setdefault(ctx, []).append(e)
     homes: Dict[str, str] = {}
     for e in facts.of("w6_home"):
