@@ -81,6 +81,10 @@ application = ProbeMiddleware(hello)
 '''
 
 HARD_LIMIT_DURATION = 120  # seconds per phase: this is a bounded tool
+# Sent with every request of every phase (hello world too, so all carry the same
+# header bytes): the probe's own bearer token, read from its file as the
+# person on the host would (the probe's default way in).
+HEADERS: Dict[str, str] = {}
 # Targets (issue 14), as ratios of requests/s to the hello-world app in the same server and round.
 TARGET_CACHED = 0.9
 TARGET_IDENTITY = 0.8
@@ -146,13 +150,17 @@ def run_wrk(url: str, duration: float, concurrency: int, threads: int) -> Dict[s
     # shorter than the run, or a stalled server would show 0 requests, 0 errors.
     timeout = max(1, min(5, int(duration / 2)))
     cmd = [shutil.which("wrk") or "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{int(duration)}s",
-           "--timeout", f"{timeout}s", "--latency", url]
+           "--timeout", f"{timeout}s", "--latency"]
+    for name, value in HEADERS.items():
+        cmd += ["-H", f"{name}: {value}"]
+    cmd.append(url)
+    shown = " ".join("Authorization: [token]" if c.startswith("Authorization:") else c for c in cmd)
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          timeout=duration + 60)
     if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stdout}")
+        raise RuntimeError(f"{shown} failed:\n{res.stdout}")
     out = parse_wrk(res.stdout)
-    out["cmd"] = " ".join(cmd)
+    out["cmd"] = shown
     if out["requests"] == 0:
         out["errors"] += 1  # nothing completed at all: a stall is an error
         out["stalled"] = True
@@ -163,7 +171,7 @@ def _get(host: str, port: int, path: str, headers: Optional[Dict[str, str]] = No
          timeout: float = 10.0) -> Tuple[int, bytes]:
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        conn.request("GET", path, headers=headers or {})
+        conn.request("GET", path, headers=dict(HEADERS, **(headers or {})))
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
@@ -322,6 +330,8 @@ def bench_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: arg
     server = start_server(kind, venv, app, root, args)
     result: Dict[str, Any] = {"server": kind}
     try:
+        HEADERS.clear()
+        HEADERS.update(ph.bearer_for(server))
         workers = args.gunicorn_workers if kind == "gunicorn" else args.apache_processes
         size = len(_get("127.0.0.1", server.port, "/_venvprobe/")[1])
         result["cached_text_bytes"] = size
