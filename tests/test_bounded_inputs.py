@@ -159,3 +159,26 @@ def test_uwsgi_too_many_lines(tmp_path):
     ini.write_text("[uwsgi]\n" + "env = A=1\n" * 200_001)
     err, _ = _one_line_exit_2("check-uwsgi", str(ini), *OFFLINE)
     assert "more than 200,000 lines" in err
+
+
+def _fake_python(tmp_path, body: str):
+    exe = tmp_path / "bin" / "python3"
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    exe.write_text("#!/bin/sh\ncat > /dev/null\n" + body + "\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+@pytest.mark.parametrize("fast", [True, False])  # report --python: the fast path; snapshot --python: collect_foreign
+@pytest.mark.parametrize("kind", ["deep", "wrong-type", "endless"])
+def test_hostile_target_interpreter_output(tmp_path, fast, kind):
+    head = "printf '0\\n'; " if fast else ""
+    header = '{"schema": {"name": "venvprobe.report", "version": 1}, '
+    body = {
+        "deep": head + f"printf '{header}\"interpreter\": '; head -c 200000 /dev/zero | tr '\\\\0' '['",
+        "wrong-type": head + f"printf '{header}\"interpreter\": {{}}, \"sys_path\": {{\"entries\": 5}}}}'",
+        "endless": head + "printf '{'; yes",
+    }[kind]
+    exe = _fake_python(tmp_path, body)
+    err, took = _one_line_exit_2(*(["report", "--python", exe] if fast else ["snapshot", "--python", exe]))
+    assert {"deep": "not a report", "wrong-type": "sys_path.entries", "endless": "MiB"}[kind] in err, err

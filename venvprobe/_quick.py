@@ -30,6 +30,11 @@ FAIL_ON = ("error", "warning", "info", "never")
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}  # == catalog.SEVERITY_RANK (a test keeps them equal)
 
 
+# The collector caps its report at 64 MiB; anything much larger is not one.
+MAX_OUTPUT_BYTES = 128 << 20
+MAX_STDERR_BYTES = 1 << 20
+
+
 class CollectError(VenvprobeError):
     """The target interpreter could not produce a report."""
 
@@ -209,6 +214,7 @@ def run_target(exe, args, payload, timeout):
         os.close(fd)
     os.set_blocking(in_w, False)
     chunks = {out_r: [], err_r: []}
+    sizes = {out_r: 0, err_r: 0}
     readers = [out_r, err_r]
     writers = [in_w]
     view = memoryview(payload)
@@ -233,10 +239,19 @@ def run_target(exe, args, payload, timeout):
                     writers.remove(fd)
             for fd in ready_r:
                 data = os.read(fd, 1 << 20)
-                if data:
-                    chunks[fd].append(data)
-                else:
+                if not data:
                     readers.remove(fd)
+                    continue
+                sizes[fd] += len(data)
+                if fd == err_r and sizes[fd] > MAX_STDERR_BYTES:
+                    continue  # the head says why it failed; the rest is dropped, not stored
+                if fd == out_r and sizes[fd] > MAX_OUTPUT_BYTES:
+                    # Every read bounded: a target printing without end is stopped, not buffered.
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                    pid = None
+                    raise CollectError("%s printed more than %d MiB: not a report" % (exe, MAX_OUTPUT_BYTES >> 20))
+                chunks[fd].append(data)
         _, status = os.waitpid(pid, 0)
         pid = None
     finally:
@@ -453,7 +468,22 @@ def run(argv, commands, version):
         from venvprobe.render import render
         from venvprobe.textfmt import terminal_width
 
-        text = render(_loads(text), opts["format"], None, width=terminal_width())
+        try:
+            data = _loads(text)
+        except (ValueError, RecursionError, StopIteration) as exc:  # the C scanner raises StopIteration
+            sys.stderr.write("venvprobe report: %s printed something that is not a report (%s: %s)\n"
+                             % (opts["python"], type(exc).__name__, str(exc)[:200]))
+            return 2
+        from venvprobe.report_shape import ShapeError, check_shape
+
+        try:
+            check_shape(data)
+        except ShapeError as exc:
+            from venvprobe.textsafe import one_line
+
+            sys.stderr.write("venvprobe report: %s printed a malformed report: %s\n" % (opts["python"], one_line(exc)))
+            return 2
+        text = render(data, opts["format"], None, width=terminal_width())
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
     return code

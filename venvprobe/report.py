@@ -78,24 +78,33 @@ def collect_foreign(python: str, timeout: float = 60.0, redact_key: Optional[str
     exe = find_interpreter(python)
     source = collector_source()
     payload = (redact_key or "").encode() + b"\n" + _cache_stem(source).encode() + b"\n" + source
+    if hasattr(os, "posix_spawn"):
+        from venvprobe._quick import run_target
+
+        # Reads bounded in time and size (a target printing without end is stopped).
+        returncode, stdout, stderr = run_target(exe, ["-c", _BOOTSTRAP], payload, timeout)
+    else:  # pragma: no cover - not POSIX
+        try:
+            proc = subprocess.run([exe, "-c", _BOOTSTRAP], input=payload, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise CollectError(f"{exe} did not finish collecting within {timeout:g} s") from None
+        except OSError as exc:
+            raise CollectError(f"cannot run {exe}: {exc.strerror or exc}") from None
+        returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    if returncode != 0:
+        raise exit_error(exe, returncode, stderr)
+    from venvprobe.report_shape import ShapeError, check_shape
+    from venvprobe.safeio import loads_json
+
     try:
-        proc = subprocess.run(
-            [exe, "-c", _BOOTSTRAP],
-            input=payload,
-            capture_output=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise CollectError(f"{exe} did not finish collecting within {timeout:g} s") from None
-    except OSError as exc:
-        raise CollectError(f"cannot run {exe}: {exc.strerror or exc}") from None
-    if proc.returncode != 0:
-        raise exit_error(exe, proc.returncode, proc.stderr)
-    try:
-        report = json.loads(proc.stdout.decode("utf-8", "surrogatepass"))
+        report = loads_json(stdout.decode("utf-8", "surrogatepass"))
     except ValueError as exc:
         raise CollectError(f"{exe} printed something that is not a report ({exc})") from None
     if not isinstance(report, dict) or not isinstance(report.get("schema"), dict):
         raise CollectError(f"{exe} printed JSON that is not a venvprobe report")
+    try:
+        check_shape(report)
+    except ShapeError as exc:
+        raise CollectError(f"{exe} printed a malformed report: {exc}") from None
     report["findings"] = analyze(report)
     return report

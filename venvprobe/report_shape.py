@@ -19,7 +19,9 @@ these fields, ``{"*": spec}`` an object whose every value matches spec,
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing import: `report --python X` (the fast path) imports this module
+    from typing import Any, List, Optional, Tuple
 
 from venvprobe.errors import InputError, VenvprobeError
 
