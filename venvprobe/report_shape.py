@@ -19,11 +19,11 @@ these fields, ``{"*": spec}`` an object whose every value matches spec,
 
 from __future__ import annotations
 
+from venvprobe.errors import InputError, VenvprobeError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing import: `report --python X` (the fast path) imports this module
     from typing import Any, List, Optional, Tuple
-
-from venvprobe.errors import InputError, VenvprobeError
 
 __all__ = ["ShapeError", "check_shape", "check_report", "load_report_text", "SPEC"]
 
