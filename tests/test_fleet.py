@@ -457,7 +457,7 @@ def test_samples_find_workers_and_the_one_that_differs(server, report, exp_file,
     out_dir = tmp_path / "workers"
     rc, _, err = cli("fetch", url, "--samples", "6", "--output-dir", str(out_dir))
     assert rc == 1
-    assert "3 distinct worker(s) in 6 samples" in err
+    assert "3 distinct workers in 6 samples" in err
     assert "pid 4101 differs from the others: distributions: demo-app 1.3.0 (others: 1.4.2)" in err
     assert sorted(p.name for p in out_dir.iterdir()) == ["pid-4101.json", "pid-4102.json", "pid-4103.json"]
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, fails_on, write_output
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, fails_on, text_width, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 _BOOTSTRAP = ("import sys\nsrc = sys.stdin.buffer.read()\ng = {'__name__': '__venvprobe_extcheck__'}\n"
@@ -82,5 +82,5 @@ def run(args: argparse.Namespace) -> int:
                             for m in data["modules"]],
                            "truncated" if data["truncated"] else ("" if data["modules"] else "no extension modules"))]
     result = make_result("check-extensions", exe, findings, facts=data, tables=tables)
-    write_output(render(result, args.format), args.output)
+    write_output(render(result, args.format, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK

@@ -153,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
     if options.samples > 1:
         from venvprobe.textsafe import one_line
 
-        print(f"venvprobe fetch: {len(workers)} distinct worker(s) in {len(result.reports)} samples: "
+        from venvprobe.textfmt import plural
+
+        print(f"venvprobe fetch: {plural(len(workers), 'distinct worker')} in {plural(len(result.reports), 'sample')}: "
               + one_line(", ".join(f"{w.label} (x{w.seen})" for w in workers)), file=sys.stderr)
         for label, parts in differing.items():
             print(f"venvprobe fetch: {one_line(label)} differs from the others: {one_line('; '.join(parts))}",

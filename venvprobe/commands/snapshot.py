@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     write_output(text, args.output)
     if args.output and args.output != "-":
         todo = pinned_placeholders(text)
-        print(f"venvprobe snapshot: wrote {args.output}" + (f"; {todo} reason(s) say TODO: fill them in" if todo else ""),
+        said = f"{todo} reason says" if todo == 1 else f"{todo} reasons say"
+        print(f"venvprobe snapshot: wrote {args.output}" + (f"; {said} TODO: fill them in" if todo else ""),
               file=sys.stderr)
     return EXIT_OK
