@@ -23,7 +23,8 @@ from venvprobe import VenvprobeError  # the package is loaded already: no extra 
 # _cli.COMMANDS, passed in by the caller.
 _USAGE = "usage: venvprobe [-h] [--version] COMMAND ..."
 DESCRIPTION = "Which Python, venv and sys.path does this (WSGI) interpreter really use?"
-EPILOG = "Exit codes: 0 clean, 1 problems found, 2 could not check."
+EPILOG = ("Exit codes: 0 clean, 1 problems found, 2 could not check. Text output fits $COLUMNS or the "
+          "terminal; piped or written to a file, lines are not wrapped.")
 
 REPORT_FORMATS_FAST = ("text", "markdown", "json", "html")  # == render.FORMATS (a test keeps them equal)
 FAIL_ON = ("error", "warning", "info", "never")
