@@ -535,11 +535,20 @@ def _other_venv(c: Corpus, tmp: Path) -> Run:
 SCORE: Dict[str, dict] = {}
 
 
-@pytest.mark.parametrize("name", list(CASES))
+MOD_WSGI = "mod-wsgi-daemon"
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n != MOD_WSGI])
 def test_corpus_case(corpus: Corpus, tmp_path: Path, name: str) -> None:
     kind, says, build = CASES[name]
     r = build(corpus, tmp_path)
     report = ch.collect_report(r, tmp_path)
+    check_case(name, r, report, tmp_path)
+
+
+def check_case(name: str, r: Run, report: dict, tmp_path: Path) -> None:
+    """Compare *report* with the truth of *r*; record the score; fail with every difference."""
+    kind, says, _ = CASES[name]
     shadow_names = [m["name"] for m in (report.get("shadowed") or {}).get("modules") or []]
     truth = ch.ground_truth(r, tmp_path, shadow_names)
     found, missed, extra = ch.match_problems(report, r.problems)
@@ -563,6 +572,60 @@ def test_corpus_case(corpus: Corpus, tmp_path: Path, name: str) -> None:
     problems += origin_errors + fact_errors + import_errors
     assert not problems, f"{name} ({kind}):\n" + "\n".join(problems) + "\n\nall findings:\n" + "\n".join(
         f"  {f['severity']} {f['code']}: {f['message']}" for f in report["findings"])
+
+
+MOD_WSGI_APP = """
+import os, sys
+def application(environ, start_response):
+    g = {{"__name__": "__venvprobe_collect__"}}
+    with open({collect!r}) as fh:
+        exec(compile(fh.read(), {collect!r}, "exec"), g)
+    body = g["dumps"](g["collect"]({{"use_psutil": False}})).encode("utf-8", "surrogatepass")
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def _mod_wsgi_case(c: Corpus, tmp: Path) -> Run:
+    raise AssertionError("built by test_corpus_mod_wsgi (needs the Apache fixtures)")
+
+
+case(MOD_WSGI, "Apache + Debian mod_wsgi daemon: python-home = a Debian-Python venv with a setuptools "
+     "src-layout editable, python-path = its src/", "healthy in a server process; src/<name>.egg-info is the "
+     "editable's own metadata")(_mod_wsgi_case)
+
+
+@pytest.mark.servers
+def test_corpus_mod_wsgi(apache_factory, shared_tmp: Path, tmp_path: Path) -> None:
+    """The issue's mod_wsgi observation, under a real Apache: the collector runs in the daemon process."""
+    import servers
+
+    if (os.stat(ch.COLLECT_SRC).st_mode & 0o004) == 0:
+        pytest.fail("the checkout must be readable by www-data")
+    venv = shared_tmp / "venv"
+    run([DEBIAN_PYTHON, "-m", "venv", "--without-pip", venv], env=clean_env())
+    py = venv / "bin" / "python"
+    proj = Corpus(shared_tmp).project(shared_tmp / "mw-proj", "mw-proj", "mwpkg", "setuptools", src=True)
+    pip_of(py, "-e", proj)
+    app = shared_tmp / "app"
+    write(app / "app.wsgi", MOD_WSGI_APP.format(collect=str(ch.COLLECT_SRC)))
+    servers.make_world_readable(shared_tmp)
+    apache = apache_factory(f"""
+WSGIDaemonProcess corpus python-home={venv} python-path={proj / 'src'} processes=1 threads=1
+WSGIScriptAlias /app {app}/app.wsgi process-group=corpus application-group=%{{GLOBAL}}
+<Directory {app}>
+    Require all granted
+</Directory>
+""")
+    status, report = apache.get_json("/app", timeout=30)
+    assert status == 200, (status, report, apache.logs())
+    assert report["identity"]["server"]["kind"] == "mod_wsgi"
+    report["findings"] = ch.analyze(report)
+    # mod_wsgi adds python-path with site.addsitedir(); sys.path has no program directory.
+    r = Run(py, shared_tmp, mode="c", truth_path0=1, truth_drop_path0=True,
+            setup=f"import site; site.addsitedir({str(proj / 'src')!r})",
+            editables=[("mw-proj", "mwpkg")], names=["mwpkg"])
+    check_case(MOD_WSGI, r, report, tmp_path)
 
 
 def corpus_scores(score: Dict[str, dict]) -> dict:

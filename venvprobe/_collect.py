@@ -1179,7 +1179,7 @@ class Collector(object):
                 os.path.normpath(os.path.join(cwd, p)) for p in os.environ["PYTHONPATH"].split(os.pathsep) if p
             ]
         self._pth_index = pth_index = self._pth_files()
-        editable_pths = self._editable_pth_files()
+        editable_pths = None  # read from the distributions only when a non-setuptools .pth needs it
         zipname = "python%d%d.zip" % sys.version_info[:2]
         first_real = {}
         first_norm = {}
@@ -1273,7 +1273,14 @@ class Collector(object):
             elif pth_hit is not None:
                 used_pth.add(norm)
                 pth, lineno = pth_hit[0], pth_hit[1]
-                kind = "editable" if os.path.basename(pth).startswith("__editable__") or pth in editable_pths else "pth"
+                kind = "pth"
+                if os.path.basename(pth).startswith("__editable__"):
+                    kind = "editable"
+                else:
+                    if editable_pths is None:
+                        editable_pths = self._editable_pth_files()
+                    if pth in editable_pths:
+                        kind = "editable"
                 origin = {"kind": kind, "detail": "%s line %d" % (pth, lineno), "pth_file": pth, "line": lineno}
             else:
                 hit = self._pth_import_for(raw, norm)
