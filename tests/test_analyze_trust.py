@@ -92,6 +92,11 @@ def test_stray_file_hiding_an_installed_package_is_a_warning() -> None:
     assert "/srv/app/requests.py (sys.path[0]) hides" in got[0]["message"]
     assert "the hidden copy is the installed distribution requests 2.32.3" in got[0]["message"]
     assert [f["severity"] for f in of(_shadow(True), "shadowed-module")] == ["info"]
+    # An app's tests/ over the tests/ a badly packaged distribution installed: nothing imports that one.
+    leftover = _shadow(False)
+    leftover["distributions"][0]["top_level"] = ["requests", "tests"]
+    leftover["shadowed"]["modules"][0]["name"] = "tests"
+    assert [f["severity"] for f in of(leftover, "shadowed-module")] == ["info"]
 
 
 def test_pth_line_naming_a_missing_directory() -> None:

@@ -431,7 +431,8 @@ def _check_shadowed(a: _Analysis) -> None:
         # A file no distribution installed hiding an installed package (a
         # scratch requests.py) breaks imports: a warning.  Two unowned copies,
         # or two distributions providing one name, stay info.
-        stray = not _owned(name, winner.get("index"), dists) and any(_owned(name, l.get("index"), dists) for l in losers)
+        stray = name not in _PACKAGING_LEFTOVERS and not _owned(name, winner.get("index"), dists) \
+            and any(_owned(name, l.get("index"), dists) for l in losers)
         hidden_by = [_owner(name, l.get("index"), dists) for l in losers]
         a.add("shadowed-module",
               f"{name}: {winner.get('path')} (sys.path[{winner.get('index')}]) hides "
@@ -439,6 +440,12 @@ def _check_shadowed(a: _Analysis) -> None:
               + (f"; the hidden copy is the installed distribution {', '.join(h for h in hidden_by if h)}" if stray else ""),
               [f"wins: {winner.get('path')}"] + [f"hidden: {l.get('path')}" for l in losers],
               severity="warning" if stray else None)
+
+
+# Top-level names badly packaged distributions install by mistake: an app's
+# own tests/ hiding one of those hides nothing anybody imports.
+_PACKAGING_LEFTOVERS = frozenset(("tests", "test", "testing", "docs", "doc", "examples", "example",
+                                  "benchmarks", "scripts", "build", "src"))
 
 
 def _owner(name: Optional[str], index: Any, dists: List[dict]) -> Optional[str]:
