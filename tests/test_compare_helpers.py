@@ -109,3 +109,12 @@ def cli(*args: str, stdin: Optional[bytes] = None) -> Tuple[int, str, str]:
 def statuses(results: List) -> Dict[str, str]:
     """{check id: status} of compare() results."""
     return {r.check: r.status for r in results}
+
+
+# Expectations with a met check, two unmet ones (line 5 holds demo-app's rule) and one skipped, for
+# a report of venv_report(..., dists=[("demo-app", "1.4.2")]) collected with --python.
+MIXED_EXPECTATIONS = ('version = 1\n'
+                      '[interpreter]\npython = "3.11"\n'            # met
+                      '[identity]\nserver = "mod_wsgi"\n'           # not met: collected by --python
+                      '[distributions.require]\ndemo-app = "==2.0"\n'  # not met
+                      '[workers]\nidentical = true\n')              # skipped: one sample

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from test_compare_helpers import cli, save, venv_report
+from test_compare_helpers import MIXED_EXPECTATIONS, cli, save, venv_report
 from venvprobe.report import SCHEMA_VERSION
 
 
@@ -20,11 +20,7 @@ def setup(tmp_path_factory):
     good.write_text(f'version = 1\n[interpreter]\npython = "3.11"\nprefix = "{base / "venv"}"\n'
                     '[distributions.require]\ndemo-app = ">=1.4"\n')
     mixed = base / "mixed.toml"
-    mixed.write_text('version = 1\n'
-                     '[interpreter]\npython = "3.11"\n'            # met
-                     '[identity]\nserver = "mod_wsgi"\n'           # not met: collected by --python
-                     '[distributions.require]\ndemo-app = "==2.0"\n'  # not met
-                     '[workers]\nidentical = true\n')              # skipped: one sample
+    mixed.write_text(MIXED_EXPECTATIONS)
     return {"base": base, "report": report, "file": save(report, base / "report.json"),
             "good": good, "mixed": mixed, "venv_python": base / "venv" / "bin" / "python"}
 

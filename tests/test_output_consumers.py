@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from test_compare_helpers import cli, save, venv_report
+from test_compare_helpers import MIXED_EXPECTATIONS, cli, save, venv_report
 
 xmlschema = pytest.importorskip("xmlschema")
 junitparser = pytest.importorskip("junitparser")
@@ -31,11 +31,7 @@ def setup(tmp_path_factory):
     base = tmp_path_factory.mktemp("consumers")
     report = venv_report(base / "venv", dists=[("demo-app", "1.4.2")])
     mixed = base / "mixed.toml"
-    mixed.write_text('version = 1\n'
-                     '[interpreter]\npython = "3.11"\n'            # met
-                     '[identity]\nserver = "mod_wsgi"\n'           # not met: collected by --python
-                     '[distributions.require]\ndemo-app = "==2.0"\n'  # not met
-                     '[workers]\nidentical = true\n')              # skipped: one sample
+    mixed.write_text(MIXED_EXPECTATIONS)
     prod1 = save(report, base / "prod-1.json")
     prod2 = save(report, base / "prod-2.json")
     odd = save(report, base / ODD_NAME)
