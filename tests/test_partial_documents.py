@@ -112,6 +112,17 @@ def test_fetch_compare_diff_snapshot_refuse_section_urls(probe_url, tmp_path) ->
     assert res.returncode == 2 and "could not check" in res.stdout and "part of a report" in res.stdout, res
     assert cli("compare", str(expectations), probe_url + "/", cwd=tmp_path).returncode in (0, 1)
     _one_line_exit_2(cli("diff", probe_url + "/", probe_url + "/path", cwd=tmp_path), "part of a report")
+    # /health's JSON names itself too (it once had no schema header: "not a venvprobe report", no hint).
+    assert get_json(probe_url + "/health?format=json")["schema"]["name"] == "venvprobe.health"
+    _one_line_exit_2(cli("fetch", probe_url + "/health?format=json", "-o", str(out), cwd=tmp_path),
+                     "is the probe's /health", "fetch the probe's root URL")
+    assert not out.exists()
+    saved = tmp_path / "health.json"
+    saved.write_text(json.dumps(get_json(probe_url + "/health?format=json")))
+    for args in (("report", "--input", str(saved)), ("snapshot", str(saved)), ("diff", str(saved), str(saved))):
+        _one_line_exit_2(cli(*args, cwd=tmp_path), "is the probe's /health", "fetch the probe's root URL")
+    res = cli("compare", str(expectations), str(saved), cwd=tmp_path)
+    assert res.returncode == 2 and "is the probe's /health" in res.stdout, res
 
 
 def test_analysis_derives_nothing_from_absent_sections(probe_url) -> None:

@@ -185,13 +185,16 @@ def load_report_text(text: str, source: str) -> dict:
 
 def check_report(report: object, source: str) -> dict:
     """*report* when it is a whole venvprobe report this version reads; else InputError naming *source*."""
-    from venvprobe.vocab import ERROR_SCHEMA_NAME, IDENTITY_SCHEMA_NAME, SCHEMA_NAME, SCHEMA_VERSION
+    from venvprobe.vocab import ERROR_SCHEMA_NAME, HEALTH_SCHEMA_NAME, IDENTITY_SCHEMA_NAME, SCHEMA_NAME, SCHEMA_VERSION
 
     if not isinstance(report, dict) or not isinstance(report.get("schema"), dict):
         raise InputError(f"{source!r} is not a venvprobe report (no schema header)")
     schema = report["schema"]
     if schema.get("name") == IDENTITY_SCHEMA_NAME:
         raise InputError(f"{source!r} is the probe's /identity (which process answered), not a report: "
+                         "fetch the probe's root URL (.../_venvprobe/) instead")
+    if schema.get("name") == HEALTH_SCHEMA_NAME:
+        raise InputError(f"{source!r} is the probe's /health (pass or fail by severity), not a report: "
                          "fetch the probe's root URL (.../_venvprobe/) instead")
     if schema.get("name") == ERROR_SCHEMA_NAME:
         raise InputError(f"{source!r} is the probe's error answer, not a report: {str(report.get('message'))[:300]}")

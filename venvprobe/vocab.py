@@ -24,6 +24,7 @@ SCHEMA_VERSION = 1
 # name them when they are handed one by mistake.
 IDENTITY_SCHEMA_NAME = "venvprobe.identity"
 ERROR_SCHEMA_NAME = "venvprobe.error"
+HEALTH_SCHEMA_NAME = "venvprobe.health"  # /health?format=json
 
 # Top-level keys of a report, in the order the collector writes them: the
 # header, then the sections (each may be {"error": "..."} instead of its content).

@@ -12,6 +12,7 @@ Standard library only: this runs on the probe's request path.
 from __future__ import annotations
 
 from venvprobe.catalog import SEVERITY_RANK
+from venvprobe.vocab import HEALTH_SCHEMA_NAME
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path (nor json)
@@ -40,7 +41,8 @@ def answer(report: dict, query: Mapping[str, List[str]], fmt: str) -> Tuple[str,
     bad = failing(report, fail_on)
     status = "503 Service Unavailable" if bad else "200 OK"
     if fmt == "json":
-        data = {"status": "fail" if bad else "pass", "fail_on": fail_on, "generated_at": report.get("generated_at"),
+        # Named, so the CLI can tell a saved /health from a report (it is not one).
+        data = {"schema": {"name": HEALTH_SCHEMA_NAME, "version": 1}, "status": "fail" if bad else "pass", "fail_on": fail_on, "generated_at": report.get("generated_at"),
                 "findings": [{"code": f.get("code"), "severity": f.get("severity")} for f in bad]}
         from venvprobe._collect import dumps  # the probe's own JSON writer (json imports re)
 
