@@ -71,18 +71,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--host must be an IP address, not {args.host!r}") from None
     import os
 
-    if not (args.token_file or args.allow or os.environ.get("VENVPROBE_TOKEN")
-            or os.environ.get("VENVPROBE_TOKEN_FILE") or os.environ.get("VENVPROBE_ALLOW")):
-        from venvprobe.probe.config import find_default_token
-
-        token, path, error = find_default_token(create=True)
-        if not token:
-            raise UsageError(f"{error}; or give --token-file or --allow")
-        print(f"venvprobe serve: requests need the token in {path} "
-              "(`venvprobe fetch` run as this user sends it)", file=sys.stderr)
-    config = ProbeConfig(token_file=args.token_file, allow=args.allow, ttl=args.ttl)
-    app = create_app(config, mount="serve")
-    server = make_server(args.host, args.port, app, threaded=True, fd=_listen(args.host, args.port))
+    # Listen first: a taken port is the one line printed, before any notice.
+    fd = _listen(args.host, args.port)
+    try:
+        app = _app(args, create_app, ProbeConfig)
+    except BaseException:
+        os.close(fd)
+        raise
+    server = make_server(args.host, args.port, app, threaded=True, fd=fd)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"venvprobe serving this interpreter at http://{host}:{server.socket.getsockname()[1]}/ (Ctrl-C to stop)",
           file=sys.stderr, flush=True)
@@ -93,3 +89,20 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _app(args: argparse.Namespace, create_app, ProbeConfig):
+    """The probe app for these options (creating the per-user token when nothing else guards it)."""
+    import os
+
+    if not (args.token_file or args.allow or os.environ.get("VENVPROBE_TOKEN")
+            or os.environ.get("VENVPROBE_TOKEN_FILE") or os.environ.get("VENVPROBE_ALLOW")):
+        from venvprobe.probe.config import find_default_token
+
+        token, path, error = find_default_token(create=True)
+        if not token:
+            raise UsageError(f"{error}; or give --token-file or --allow")
+        print(f"venvprobe serve: requests need the token in {path} "
+              "(`venvprobe fetch` run as this user sends it)", file=sys.stderr)
+    config = ProbeConfig(token_file=args.token_file, allow=args.allow, ttl=args.ttl)
+    return create_app(config, mount="serve")
