@@ -66,8 +66,10 @@ thead{display:none}
 table{border:0}
 tr{border:1px solid #ddd;border-radius:.3rem;margin:0 0 .4rem;padding:.15rem 0}
 td{border:0;padding:.05rem .5rem}
-td[data-label]::before{content:attr(data-label);display:block;font-size:.75rem;font-weight:600;color:#555}
+td[data-label]{display:grid;grid-template-columns:minmax(5.5rem,32%) minmax(0,1fr);column-gap:.6rem}
+td[data-label]::before{content:attr(data-label);font-size:.8rem;font-weight:600;color:#555;padding-top:.1rem;white-space:normal}
 table.kv td:first-child{width:100%;font-weight:600;font-size:.8rem;color:#555}
+table.kv td{display:block}
 table.kv td::before{content:none}
 }
 @media print{
