@@ -256,17 +256,31 @@ def _uv(c: Corpus, tmp: Path) -> Run:
     return Run(c.once("uv", build), tmp)  # type: ignore[arg-type]
 
 
-@case("pipx-console-script", "pipx install (hatchling project), run by its console script",
-      "healthy; sys.path[0] = the pipx venv's bin (script_dir); pipx_shared.pth line attributed")
-def _pipx(c: Corpus, tmp: Path) -> Run:
+def _pipx_install(c: Corpus, minor: str, suffix: str) -> Path:
+    """pipx install --backend pip (shared libraries through pipx_shared.pth) of the corpus probe project."""
     def build() -> Path:
         home = c.root / "pipx"
         env = ch.cache_env({"PIPX_HOME": str(home), "PIPX_BIN_DIR": str(home / "bin"),
                             "PIPX_MAN_DIR": str(home / "man")})
-        run(tool("pipx") + ["install", "--python", need("3.11"), str(c.probe_project())], env=env)
-        return home / "venvs" / "corpusprobe" / "bin" / "corpusprobe"
-    script = c.once("pipx", build)
-    return Run(Path(script).parent / "python", tmp, mode="console", target=str(script))  # type: ignore[arg-type]
+        run(tool("pipx") + ["install", "--backend", "pip", "--suffix", suffix, "--python", need(minor),
+                            str(c.probe_project())], env=env)
+        return home / "venvs" / f"corpusprobe{suffix}" / "bin" / "corpusprobe"
+    return c.once(f"pipx{suffix}", build)  # type: ignore[return-value]
+
+
+@case("pipx-console-script", "pipx install --backend pip (hatchling project), run by its console script",
+      "healthy; sys.path[0] = the pipx venv's bin (script_dir); the pipx_shared.pth line attributed")
+def _pipx(c: Corpus, tmp: Path) -> Run:
+    script = _pipx_install(c, "3.11", "-311")
+    return Run(script.parent / "python", tmp, mode="console", target=str(script))
+
+
+@case("pipx-other-python", "pipx install --python 3.12 while pipx runs on another Python: pipx_shared.pth "
+      "names the shared pip's site-packages of pipx's own Python",
+      "healthy: pipx shares one pure-Python pip on purpose (not site-packages-other-python)")
+def _pipx_other(c: Corpus, tmp: Path) -> Run:
+    script = _pipx_install(c, "3.12", "-312")
+    return Run(script.parent / "python", tmp, mode="console", target=str(script))
 
 
 @case("pip-target-pythonpath", "pip install --target dir, on PYTHONPATH", "healthy")

@@ -492,6 +492,11 @@ def _check_duplicate_metadata(a: _Analysis) -> None:
               data={"name": copies[0].get("name"), "versions": [c.get("version") for c in copies]})
 
 
+# .pth files whose tool shares another Python's site-packages by design: pipx
+# puts its one pure-Python pip (made with pipx's own Python) into every venv.
+_SHARED_ON_PURPOSE = ("pipx_shared.pth",)
+
+
 def _check_other_python_site(a: _Analysis) -> None:
     """sys.path holds the site-packages of another Python X.Y (PYTHONPATH into another venv, a .pth...)."""
     for e in a.entries:
@@ -499,6 +504,8 @@ def _check_other_python_site(a: _Analysis) -> None:
         origin = e.get("origin") or {}
         if not isinstance(other, dict) or origin.get("kind") == "runtime_venv_site":
             continue  # another venv added at run time: venv-python-mismatch says it
+        if posixpath.basename(str(origin.get("pth_file") or "")) in _SHARED_ON_PURPOSE:
+            continue
         made = (f"the venv {other['venv_root']} made by Python {other.get('venv_version') or other.get('python')}"
                 if other.get("venv_root") else f"a Python {other.get('python')} installation")
         a.add("site-packages-other-python",
