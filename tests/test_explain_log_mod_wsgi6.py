@@ -50,6 +50,34 @@ def test_own_gil_psutil_capture(tmp_path):
     assert "application-group=%{GLOBAL}" in f["fix"]
 
 
+def test_interleaved_tracebacks_of_two_own_gil_interpreters(tmp_path):
+    """Two threads of one daemon fail at once in two own-GIL interpreters: Apache interleaves their
+    tracebacks line by line.  Each refusal is read from its own thread's lines (once both were
+    blamed on the last interpreter loaded, with the other's package)."""
+    lines = expand_log("mod_wsgi6-own-gil-psutil.log", tmp_path).splitlines()
+    first = [line for line in lines if "tid 2471" in line]  # the capture's request-time traceback
+    assert first and any("does not support loading in subinterpreters" in line for line in first)
+    second = [line.replace("tid 2471", "tid 2480").replace("'app1'", "'app2'").replace("48106", "48200")
+              .replace(f"{tmp_path}/good/", f"{tmp_path}/other venv/").replace("ps.wsgi", "lx.wsgi")
+              .replace("psutil/__init__.py", "lxml/__init__.py").replace("psutil/_pslinux.py", "lxml/etree.py")
+              .replace("import psutil", "import lxml.etree").replace("psutil._psutil_linux", "lxml._elementpath")
+              .replace("_psutil_linux", "_elementpath") for line in first]
+    head = [line for line in lines if "tid 2471" not in line and "2442]" in line and "Creating sub" in line]
+    start = [line for line in lines[:lines.index(head[0])]]
+    log = start + head + [head[0].replace("'app1'", "'app2'")]
+    for a, b in zip(first, second):
+        log += [a, b]
+    path = tmp_path / "interleaved.log"
+    path.write_text("\n".join(log) + "\n")
+    rc, res = run_json("explain-log", str(path), "--no-check-homes")
+    assert rc == 1 and codes(res) == ["extension-refuses-interpreter"] * 2, res["findings"]
+    messages = sorted(f["message"] for f in res["findings"])
+    assert messages[0].startswith(f"lxml (installed in {tmp_path}/other venv/lib/python3.13/site-packages) will not "
+                                  "import in sub-interpreter 'app2'") and "lxml._elementpath" in messages[0]
+    assert messages[1].startswith(f"psutil (installed in {tmp_path}/good/lib/python3.13/site-packages) will not "
+                                  "import in sub-interpreter 'app1'") and "psutil._psutil_linux" in messages[1]
+
+
 def test_free_threading_on_a_gil_build_capture(tmp_path):
     rc, res = _explain(tmp_path, "mod_wsgi6-free-threading-gil-build.log")
     assert rc == 1 and codes(res) == ["free-threading-unavailable"]

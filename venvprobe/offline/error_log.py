@@ -365,7 +365,10 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
     own_gil = {e.groups[0]: e for e in facts.of("w6_creating") if e.groups[2]}
     loads6 = facts.of("w6_loading")
     for e in facts.of("subinterp"):
-        context6 = _nearest(loads6, e.line)
+        # Threads of one daemon interleave their tracebacks line by line: read this one's own.
+        thread = _thread_of(e.text)
+        context6 = _nearest([x for x in loads6 if _thread_of(x.text) == thread], e.line) if thread else None
+        context6 = context6 or _nearest(loads6, e.line)
         group6 = context6.groups[1] if context6 else None
         if group6 and group6 in own_gil:
             package, site, module = _refused_extension(facts, e)
@@ -564,7 +567,10 @@ def _refused_extension(facts: LogFacts, e: Event) -> Tuple[Optional[str], Option
     from the traceback lines just before it (same pid)."""
     m = _EXT_MODULE.search(e.text)
     module = m.group(1) if m else None
-    lines = facts.raw_lines[max(0, e.line - 30):e.line - 1] if facts.raw_lines else []
+    lines = facts.raw_lines[max(0, e.line - 60):e.line - 1] if facts.raw_lines else []
+    thread = _thread_of(e.text)
+    if thread:
+        lines = [raw for raw in lines if _thread_of(raw) == thread][-30:]
     for raw in reversed(lines):
         fm = _SITE_FILE.search(raw)
         if fm:
@@ -603,6 +609,15 @@ def _safe_listdir(path: str) -> List[str]:
         return os.listdir(path)
     except OSError:
         return []
+
+
+_THREAD = re.compile(r"^\[[^\]]*\] \[[\w-]*:\w+\] \[pid (\d+):tid (\d+)\]")
+
+
+def _thread_of(raw: str) -> Optional[Tuple[str, str]]:
+    """(pid, tid) of an Apache error-log line, when its format shows the thread."""
+    m = _THREAD.match(raw)
+    return (m.group(1), m.group(2)) if m else None
 
 
 def _nearest(events: List[Event], line: int) -> Optional[Event]:
