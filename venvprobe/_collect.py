@@ -133,9 +133,19 @@ def _iso_now():
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % int((now % 1) * 1000)
 
 
+_SECRET_NAME_MEMO = {}
+
+
 def _looks_secret_name(name):
-    upper = name.upper()
-    return any(word in upper for word in _SECRET_WORDS)
+    # Memoised: the final scrub asks about every key of the report, and the
+    # same few dozen keys repeat thousands of times.
+    known = _SECRET_NAME_MEMO.get(name)
+    if known is None:
+        upper = name.upper()
+        known = any(word in upper for word in _SECRET_WORDS)
+        if len(_SECRET_NAME_MEMO) < 10000:
+            _SECRET_NAME_MEMO[name] = known
+    return known
 
 
 # Option names (``--mysql-pwd``) also count "PWD"; the variable PWD is the cwd.
@@ -150,6 +160,7 @@ _TOKEN_PREFIXES = (
     ("shpss_", 30), ("dop_v1_", 40), ("sq0atp-", 20), ("sq0csp-", 20), ("ya29.", 30),
     ("glsa_", 30), ("lin_api_", 30), ("secret_", 30), ("pat-na1-", 30), ("figd_", 30),
 )
+_TOKEN_PREFIX_TUPLE = tuple(prefix for prefix, _ in _TOKEN_PREFIXES)
 _AWS_KEY_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA")
 # Hosts whose URL path is the secret (incoming webhooks, bot tokens).
 _WEBHOOK_HOSTS = ("hooks.slack.com", "discord.com", "discordapp.com", "webhook.office.com",
@@ -220,14 +231,16 @@ def _secret_word(word):
     n = len(word)
     if n < 16 or word.startswith(_MARK_PREFIX):
         return False
-    for prefix, minimum in _TOKEN_PREFIXES:
-        if n >= minimum and word.startswith(prefix):
-            return True
+    if word.startswith(_TOKEN_PREFIX_TUPLE):
+        for prefix, minimum in _TOKEN_PREFIXES:
+            if n >= minimum and word.startswith(prefix):
+                return True
     if n == 20 and word[:4] in _AWS_KEY_PREFIXES and word.isalnum() and word.upper() == word:
         return True
     if word.startswith("eyJ") and word.count(".") == 2 and n >= 30:
         return True  # JWT: base64url('{"...') . payload . signature
-    return n >= 20 and _looks_random(word)
+    # _random_run needs capitals and digits: most words (paths) have neither.
+    return n >= 20 and word.lower() != word and _looks_random(word)
 
 
 class _Masker(object):
