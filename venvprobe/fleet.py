@@ -317,7 +317,8 @@ def _http_error(exc: urllib.error.HTTPError, url: str) -> FetchError:
         401: f"the probe wants a token: set ${TOKEN_ENV} or use --token-file",
         403: "the probe refused this client (token or allowed addresses)",
         404: "no probe here, or the probe refused this client (it answers 404 to a missing or wrong token "
-             "and to addresses it does not allow); the probe answers at <app>/_venvprobe/",
+             "and to addresses it does not allow); the probe answers at <app>/_venvprobe/; on the app's "
+             "host, run this as the app's user so the token the probe made is sent, or use --token-file",
     }.get(exc.code, "")
     text = f"{url}: HTTP {exc.code} {exc.reason}"
     if detail:
