@@ -302,3 +302,44 @@ def test_script_names_a_shadowed_stdlib_module(script, tmp_path) -> None:
     assert status == "500 Internal Server Error" and headers["X-Venvprobe-Error"] == "stdlib-shadowed"
     assert doc["module"] == "ipaddress" and doc["shadowed_by"] == str(appdir / "ipaddress.py")
     assert not [m for m in got["new"] if m.startswith("venvprobe")]
+
+
+THREADS = r'''
+import sys, threading
+sys.setswitchinterval(1e-6)  # switch threads as often as CPython allows: the race shows every time
+mod = type(sys)("_mod_wsgi_threads")
+mod.__file__ = sys.argv[1]
+with open(sys.argv[1]) as fh:
+    exec(compile(fh.read(), sys.argv[1], "exec"), mod.__dict__)
+paths = ["/", "/identity", "/metrics", "/health", "/findings", "/path", "/modules", "/process", "/environment",
+         "/shadowed", "/distributions", "/interpreter"]
+queries = ["format=json", "format=html", "format=markdown", ""]
+barrier = threading.Barrier(len(paths) * len(queries))
+statuses = []
+def hit(path, query):
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "REMOTE_ADDR": "127.0.0.1",
+               "wsgi.errors": sys.stderr, "VENVPROBE_TOKEN": "t" * 40, "HTTP_AUTHORIZATION": "Bearer " + "t" * 40}
+    barrier.wait()
+    got = []
+    b"".join(mod.application(environ, lambda status, headers, exc_info=None: got.append(status)))
+    statuses.append((path, query, got[0]))
+threads = [threading.Thread(target=hit, args=(p, q)) for p in paths for q in queries]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+bad = [s for s in statuses if not s[2].startswith(("200", "503"))]
+print(len(statuses), bad)
+'''
+
+
+def test_concurrent_first_requests_in_threads(script, tmp_path) -> None:
+    """A threaded server (mod_wsgi daemon threads, gunicorn gthread) sends several first requests at
+    once: the file's private modules are loaded by one thread at a time (once another thread could
+    see a half-run module: ImportError ... cannot import name 'SCHEMA_VERSION', a 500)."""
+    root = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(str(root))
+    proc = subprocess.run([str(root / "bin" / "python"), "-I", "-c", THREADS, str(script)], capture_output=True,
+                          text=True, timeout=300, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "48 []", (proc.stdout, proc.stderr[-3000:])

@@ -268,7 +268,21 @@ def test_cli_report_notes_a_psutil_that_fails_and_goes_on(tmp_path) -> None:
     assert "psutil failed" in text and "undefined symbol" in text
 
 
-@pytest.mark.parametrize("name, content", [("argparse", "APP_OWN = 1\n"), ("json", "raise ImportError('app json')\n")])
+def test_cli_works_around_a_shadowed_json(tmp_path) -> None:
+    """`report -f json` no longer imports json (the fast path's own writer): it just works, naming the file."""
+    appdir = tmp_path / "app"
+    appdir.mkdir()
+    (appdir / "json.py").write_text("raise ImportError('app json')\n")
+    proc = subprocess.run([sys.executable, "-m", "venvprobe", "report", "-f", "json", "--fail-on", "never"],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(appdir)), timeout=120,
+                          cwd=str(tmp_path))
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    report = json.loads(proc.stdout)
+    named = [f["message"] for f in report["findings"] if f["code"] == "stdlib-shadowed"]
+    assert any(f"standard-library module json is shadowed by {appdir / 'json.py'}" in m for m in named), named
+
+
+@pytest.mark.parametrize("name, content", [("argparse", "APP_OWN = 1\n")])
 def test_cli_exits_2_naming_a_shadowing_file_it_cannot_work_around(tmp_path, name, content) -> None:
     appdir = tmp_path / "app"
     appdir.mkdir()

@@ -111,13 +111,18 @@ it reports the app's interpreter):
 
 uWSGI: `mount = /_venvprobe=/srv/app/venvprobe_probe.wsgi`; gunicorn: put it
 on the app's path as venvprobe_probe.py and add `venvprobe_probe:application`.
-Then, on the server itself:  curl http://127.0.0.1/_venvprobe/
-
-Access: loopback clients without proxy headers only, unless VENVPROBE_TOKEN /
-VENVPROBE_TOKEN_FILE (Authorization: Bearer) or VENVPROBE_ALLOW (CIDRs) are
-set (SetEnv, uWSGI env, or the process environment).  GET and HEAD only.
+Access, as the installed probe: a request needs a bearer token.  By default
+the probe's own, made on first use in the server user's
+~/.config/venvprobe/probe.token or $TMPDIR/venvprobe-<uid>/probe.token (every
+denied request logs where) and accepted from loopback without proxy headers;
+or VENVPROBE_TOKEN / VENVPROBE_TOKEN_FILE, and VENVPROBE_ALLOW (CIDRs) (SetEnv,
+uWSGI env, or the process environment).  Under Apache: WSGIPassAuthorization On.
+Then, on the server itself:
+    curl -H "Authorization: Bearer $(sudo cat <token file>)" http://127.0.0.1/_venvprobe/
+GET and HEAD only.
 """
 
+import _thread
 import builtins as _builtins
 import sys as _sys
 
@@ -134,8 +139,17 @@ _FILE = globals().get("__file__") or "<venvprobe probe-script>"
 def _load():
     modules = {{}}
     real_import = _builtins.__import__
+    # The import system's module locks do not cover these private modules: without
+    # this lock, a threaded server's concurrent first requests saw half-run modules
+    # ("cannot import name 'SCHEMA_VERSION' from 'venvprobe._collect'").  Re-entrant,
+    # as one module's code imports the next in the same thread.
+    lock = _thread.RLock()
 
     def get(name):
+        with lock:
+            return load(name)
+
+    def load(name):
         module = modules.get(name)
         if module is None:
             source, is_package = _SOURCES[name]
