@@ -19,7 +19,7 @@ import shutil
 import sys
 import zipfile
 from pathlib import Path
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import pytest
 
@@ -122,9 +122,14 @@ class Corpus:
                 ("pdm-proj", "pdmpkg", "pdm", True, []),
                 ("poetry-proj", "poetrypkg", "poetry", True, []),
             ]
+            # One pip run for every project built with default options (pip start-up and
+            # resolution are most of the cost), one per editable_mode.
+            by_opts: Dict[Tuple[str, ...], List[str]] = {}
             for name, pkg, backend, src, opts in specs:
                 proj = self.project(d / name, name, pkg, backend, src=src)
-                pip_of(py, *opts, "-e", proj)
+                by_opts.setdefault(tuple(opts), []).extend(["-e", str(proj)])
+            for opts, projects in by_opts.items():
+                pip_of(py, *opts, *projects)
             # uv's own editable install (of a flat-layout setuptools project: a finder).
             proj = self.project(d / "uv-proj", "uv-proj", "uvpkg", "setuptools", src=False)
             run(tool("uv") + ["pip", "install", "--quiet", "--python", py, "-e", proj])
