@@ -50,6 +50,17 @@ def test_own_gil_psutil_capture(tmp_path):
     assert "application-group=%{GLOBAL}" in f["fix"]
 
 
+def test_pth_refused_at_interpreter_creation_capture(tmp_path):
+    """A .pth on the own-GIL group's python-path imported psutil while the interpreter was created."""
+    rc, res = _explain(tmp_path, "mod_wsgi6-own-gil-pth.log")
+    assert rc == 1 and codes(res) == ["extension-refuses-interpreter"]
+    f = finding(res, "extension-refuses-interpreter")
+    assert f["message"].startswith(f"psutil (installed in {tmp_path}/venv/lib/python3.13/site-packages) will not "
+                                   "import in sub-interpreter 'own'")
+    assert f"imported by {tmp_path}/pp/zz_preload.pth line 1 while the interpreter was created" in f["message"]
+    assert any("with own GIL" in e for e in f["evidence"]) and any("zz_preload.pth" in e for e in f["evidence"])
+
+
 def test_interleaved_tracebacks_of_two_own_gil_interpreters(tmp_path):
     """Two threads of one daemon fail at once in two own-GIL interpreters: Apache interleaves their
     tracebacks line by line.  Each refusal is read from its own thread's lines (once both were

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import servers
-from offline_helpers import run_json
+from offline_helpers import run_json, save_fixture
 from report_helpers import COLLECT_SRC
 from venvprobe.analyze import analyze
 
@@ -333,3 +333,41 @@ WSGIScriptAlias / {shared_tmp}/app.wsgi process-group=app application-group=%{{G
     rc, result = run_json("explain-log", str(cut))
     assert rc == 1 and [f["code"] for f in result["findings"]] == ["python-base-unreadable"], result["findings"]
     assert result["findings"][0]["data"]["context"] == "daemon process 'app'"
+
+
+@pytest.mark.servers
+def test_pth_import_refused_while_an_own_gil_interpreter_is_created(apache_factory, shared_tmp: Path) -> None:
+    """A .pth file on an own-GIL group's WSGIPythonPath imports psutil: site.addsitedir runs it while
+    mod_wsgi creates the interpreter, before any script loads.  The app still answers, psutil is gone
+    there, and explain-log names the package, the interpreter and the .pth (it once gave only a bare
+    "a C extension refused a sub-interpreter" warning: no script was loaded yet to blame)."""
+    build = servers.mod_wsgi6("3.13")
+    venv = servers.make_venv(shared_tmp / "venv", python=str(build.python), packages=["psutil"])
+    (shared_tmp / "pp").mkdir()
+    (shared_tmp / "pp" / "zz_preload.pth").write_text("import psutil\n")
+    (shared_tmp / "app.wsgi").write_text("def application(e, s):\n    s('200 OK', [])\n    return [b'ok']\n")
+    servers.make_world_readable(shared_tmp)
+    apache = apache_factory(f"""
+WSGIRestrictEmbedded On
+WSGIDaemonProcess d python-home={venv.root} processes=1 threads=2
+<WSGIInterpreterOptions process-group=d application-group=own>
+    WSGIPerInterpreterGIL On
+    WSGIPythonPath {shared_tmp}/pp
+</WSGIInterpreterOptions>
+WSGIScriptAlias /own {shared_tmp}/app.wsgi process-group=d application-group=own
+<Directory {shared_tmp}>
+    Require all granted
+</Directory>
+""", mod_wsgi=build.so)
+    assert apache.get("/own")[0] == 200
+    apache.wait_for_log(r"Loading WSGI script .* into sub-interpreter 'own'")
+    apache.stop()
+    log = shared_tmp / "error.log"
+    log.write_text(apache.error_log())
+    save_fixture("mod_wsgi6-own-gil-pth.log", log.read_text(), shared_tmp)
+    assert "does not support loading in subinterpreters" in log.read_text()
+    rc, result = run_json("explain-log", str(log), "--no-check-homes")
+    assert rc == 1 and [f["code"] for f in result["findings"]] == ["extension-refuses-interpreter"], result["findings"]
+    message = result["findings"][0]["message"]
+    assert message.startswith(f"psutil (installed in {venv.site_packages}) will not import in sub-interpreter 'own'")
+    assert f"imported by {shared_tmp}/pp/zz_preload.pth line 1" in message

@@ -48,6 +48,7 @@ _PATTERNS: Dict[str, "re.Pattern[str]"] = {
                               r"( with own GIL)?"),
     "w6_loading": re.compile(r"Loading WSGI script '([^']*)' into (?:main interpreter|sub-interpreter '([^']*)') "
                              r"(?:of daemon process '([^']*)'|in embedded mode)"),
+    "pth_error": re.compile(r"Error processing line (\d+) of (.+\.pth):\s*$"),
     "w6_banner": re.compile(r"mod_wsgi/(\d+\.\d+\.\d+)\S* Python/(\d+\.\d+)\S* configured"),
     # CPython's getpath, on stderr (no prefix, no pid) just before start-up fails.
     "platlib": re.compile(r"^Could not find platform (independent|dependent) libraries <(prefix|exec_prefix)>"),
@@ -81,7 +82,7 @@ _PATTERNS: Dict[str, "re.Pattern[str]"] = {
 }
 # Every pattern above contains one of these words.
 _HINT = re.compile(r"mod_wsgi|Python|WSGI|cannot occur|Invalid command|Syntax error|PyO3|subinterpreter|more than once"
-                   r"|Interpreter change|setuid|daemon process|Process '|sub-interpreter|Could not find platform")
+                   r"|Interpreter change|setuid|daemon process|Process '|sub-interpreter|Could not find platform|Error processing line")
 _MOD_WSGI6_ONLY = ("WSGIPerInterpreterGIL", "WSGIFreeThreading", "WSGIInterpreterOptions", "WSGISwitchInterval")
 _BIN_PYTHON = re.compile(r"/(?:bin|Scripts)/python[\d.]*$")
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python\d+\.\d+(?:/(?:site|dist)-packages)?$")
@@ -362,21 +363,37 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
                 starts + [ev(e) for e in embedded[:3]])
 
     # -- interpreters ---------------------------------------------------------------------------------
-    own_gil = {e.groups[0]: e for e in facts.of("w6_creating") if e.groups[2]}
+    creating = facts.of("w6_creating")
+    own_gil = {e.groups[0]: e for e in creating if e.groups[2]}
     loads6 = facts.of("w6_loading")
+    pth_errors = facts.of("pth_error")
     for e in facts.of("subinterp"):
         # Threads of one daemon interleave their tracebacks line by line: read this one's own.
         thread = _thread_of(e.text)
-        context6 = _nearest([x for x in loads6 if _thread_of(x.text) == thread], e.line) if thread else None
-        context6 = context6 or _nearest(loads6, e.line)
+
+        def near(events: List[Event]) -> Optional[Event]:
+            same = _nearest([x for x in events if _thread_of(x.text) == thread], e.line) if thread else None
+            return same or _nearest(events, e.line)
+
+        context6 = near(loads6)
         group6 = context6.groups[1] if context6 else None
+        created = near(creating)
+        pth = None
+        if created is not None and (context6 is None or created.line > context6.line):
+            # Refused while mod_wsgi was still creating the interpreter: a .pth file of its
+            # python-path (site.addsitedir) imported the extension, before any script loaded.
+            context6, group6 = created, created.groups[0]
+            pth = next((x for x in reversed(pth_errors) if created.line < x.line < e.line
+                        and (not thread or _thread_of(x.text) == thread)), None)
         if group6 and group6 in own_gil:
             package, site, module = _refused_extension(facts, e)
             where = f"{package} (installed in {site})" if site else (package or module or "a C extension")
+            by = f" (imported by {pth.groups[1]} line {pth.groups[0]} while the interpreter was created)" if pth else ""
             add("extension-refuses-interpreter", f"{group6}:{package or module}",
-                f"{where} will not import in sub-interpreter {group6!r}, which mod_wsgi created with its own GIL: "
+                f"{where} will not import in sub-interpreter {group6!r}, which mod_wsgi created with its own GIL{by}: "
                 f"{module or 'its extension'} does not declare multi-interpreter support",
-                [ev(own_gil[group6]), ev(context6), ev(e)])
+                [ev(own_gil[group6])] + ([ev(context6)] if context6 is not own_gil[group6] else [])
+                + ([ev(pth)] if pth else []) + [ev(e)])
             continue
         context = _nearest(loads, e.line)
         app = f" (application group {context.groups[2]!r})" if context else (
