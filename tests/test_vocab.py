@@ -190,3 +190,18 @@ def test_section_of_a_missing_section_or_a_non_report():
     assert vocab.section({}, "interpreter") is None
     assert vocab.section([], "interpreter") is None
     assert vocab.section_error({}, "interpreter") is None
+
+
+def _row_code(doc: Path, first_cell: str):
+    """Code spans of the table row (any table) whose first cell is *first_cell*."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(doc.read_text(encoding="utf-8"))
+    for i, tok in enumerate(tokens):
+        if tok.type == "tr_open" and tokens[i + 2].content.strip() == first_cell:
+            end = next(j for j in range(i, len(tokens)) if tokens[j].type == "tr_close")
+            return {c.content for t in tokens[i:end] if t.type == "inline" for c in t.children if c.type == "code_inline"}
+    raise AssertionError(f"no row {first_cell!r} in {doc.name}")
+
+
+def test_docs_list_every_server_kind():
+    for doc in (DOCS / "expectations.md", DOCS / "report-schema.md"):
+        assert set(vocab.SERVER_KINDS) <= _row_code(doc, "`server`"), doc.name
