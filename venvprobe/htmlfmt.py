@@ -11,6 +11,8 @@ Checked in headless Chromium by tests/test_html_browser.py.
 
 from __future__ import annotations
 
+from venvprobe.vocab import SEVERITIES
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
     from typing import Any, Dict, Sequence, Tuple
@@ -128,7 +130,7 @@ def toc(entries: Sequence[Tuple[str, str]]) -> str:
 
 def finding_card(f: dict, anchor: str) -> str:
     sev = str(f.get("severity") or "info")
-    sev_css = sev if sev in ("error", "warning", "info") else "info"
+    sev_css = sev if sev in SEVERITIES else "info"
     parts = [f'<article class="card {sev_css}" id="{esc(anchor)}"><header>',
              f'<span class="sev {sev_css}">{esc(sev)}</span><code class="code">{esc(f.get("code"))}</code></header>']
     if f.get("title"):

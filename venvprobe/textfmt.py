@@ -18,6 +18,7 @@ import os
 import sys
 
 from venvprobe.textsafe import escape_controls
+from venvprobe.vocab import SEVERITIES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
@@ -85,7 +86,7 @@ def plural(n: int, word: str, plural_form: Optional[str] = None) -> str:
 
 def counts_line(counts: dict) -> str:
     """"1 error, 2 warnings, 0 info" from a {"error": n, ...} summary."""
-    return ", ".join(plural(int(counts.get(k, 0)), k) for k in ("error", "warning", "info"))
+    return ", ".join(plural(int(counts.get(k, 0)), k) for k in SEVERITIES)
 
 
 def wrap(text: Any, width: Optional[int], indent: str = "", first_indent: Optional[str] = None) -> List[str]:

@@ -12,13 +12,14 @@ Standard library only: this runs on the probe's request path.
 from __future__ import annotations
 
 from venvprobe.catalog import SEVERITY_RANK
+from venvprobe.vocab import FAIL_ON
 from venvprobe.vocab import HEALTH_SCHEMA_NAME
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path (nor json)
     from typing import List, Mapping, Optional, Tuple
 
-THRESHOLDS = ("error", "warning", "info", "never")
+THRESHOLDS = FAIL_ON
 DEFAULT_THRESHOLD = "error"
 
 
