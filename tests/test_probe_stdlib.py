@@ -177,6 +177,20 @@ def test_probe_answers_and_names_each_shadowing_file(name, empty_venv, baseline,
         assert doc["schema"]["name"] == "venvprobe.report" and tstatus == "200 OK"
 
 
+def test_a_shadowing_package_is_named_once(empty_venv, tmp_path) -> None:
+    """hashlib/__init__.py in the app's directory: one stdlib-shadowed error (the shadowed table names the
+    directory, the probe's own check the __init__.py; both once made a finding of their own)."""
+    appdir = tmp_path / "app"
+    (appdir / "hashlib").mkdir(parents=True)
+    (appdir / "hashlib" / "__init__.py").write_text("APP_OWN_MODULE = True\n")
+    got = run_probe(empty_venv, tmp_path, WSGI_SCRIPT.format(appdir=str(appdir)), [("/", "format=json")])
+    _, _, status, _, body = got["results"][0]
+    assert status == "200 OK", body[:500]
+    found = [f["message"] for f in json.loads(body)["findings"] if f["code"] == "stdlib-shadowed"]
+    assert len(found) == 1 and found[0].startswith(f"standard-library module hashlib is shadowed by {appdir / 'hashlib'}"), \
+        found
+
+
 def test_random_py_first_on_sys_path_gives_a_full_report_that_names_it(empty_venv, tmp_path) -> None:
     """The issue's case: the probe no longer imports random at all, so the report is whole."""
     appdir = tmp_path / "app"

@@ -533,7 +533,9 @@ def _check_probe_stdlib(a: _Analysis) -> None:
         if not isinstance(item, dict) or not item.get("file"):
             continue
         path = str(item["file"])
-        if any(path in message for message in named):
+        # A shadowing package is named by its directory in the shadowed table's finding.
+        package = posixpath.dirname(path) + " (" if posixpath.basename(path).startswith("__init__.") else None
+        if any(path in message or (package and package in message) for message in named):
             continue
         a.add("stdlib-shadowed",
               f"standard-library module {item.get('module')} is shadowed by {path}, found by the probe, "
