@@ -1536,10 +1536,12 @@ class Collector(object):
                 # RECORD only names the finder module; the real top-level names are the map's keys.
                 tops = [t for t in dist.get("top_level") or () if not t.startswith("__editable__")]
                 dist["top_level"] = sorted(set(tops) | {k.split(".")[0] for k in mapping})
-            if paths:
-                code = _code_dirs(paths, dist.get("top_level") or ())
+            links = [p for p in paths if os.path.basename(p).startswith("__editable__.")]
+            if links:
+                code = _code_dirs(links, dist.get("top_level") or ())
                 if code:
-                    # setuptools' strict mode links a tree of symlinks: say where the files really are.
+                    # setuptools' strict mode (build/__editable__.*) links a tree of
+                    # symlinks: say where the files really are.
                     dist["editable_code"] = code
 
     def _dist(self, index, entry, metadir, fmt, listing):
@@ -2499,9 +2501,11 @@ def _code_dirs(paths, tops):
                 continue
             for cand in (os.path.join(base, stem, "__init__.py"), os.path.join(base, stem + ".py")):
                 if os.path.exists(cand):
-                    real = _realpath(cand)
-                    if real != os.path.normpath(cand):
-                        out[stem] = _text(os.path.dirname(real))
+                    # lstat first: only a symlinked file or package directory needs resolving.
+                    if os.path.islink(cand) or os.path.islink(os.path.dirname(cand)):
+                        real = _realpath(cand)
+                        if real != os.path.normpath(cand):
+                            out[stem] = _text(os.path.dirname(real))
                     break
     return out
 
