@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
     from typing import Dict, List, Optional
 
 SEVERITIES = ("error", "warning", "info")
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+SEVERITY_RANK: Dict[Optional[str], int] = {"error": 3, "warning": 2, "info": 1}
 
 
 class Diagnosis:
@@ -364,7 +364,7 @@ def make_finding(code: str, message: str, evidence: Optional[List[str]] = None,
     case more or less serious (e.g. equal versions of a shadowed dist).
     """
     d = CATALOG[code]
-    finding = {
+    finding: dict = {
         "code": code,
         "severity": severity or d.severity,
         "title": d.title,

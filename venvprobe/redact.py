@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional, Set
 
 from venvprobe._collect import _SECRET_WORDS, _Masker
+from venvprobe.vocab import section as _section
 
 KEY_ENV = "VENVPROBE_REDACT_KEY"
 _MARK = re.compile(r"^\[(secret|user):[0-9a-f]{10}\]$")
@@ -106,7 +107,7 @@ def redact_report(report: dict, key: Optional[bytes] = None, users: bool = False
     key = key or load_key()
     names: Set[str] = set()
     if users:
-        proc = report.get("process") if isinstance(report.get("process"), dict) else {}
+        proc = _section(report, "process") or {}
         env = (report.get("environment") or {}).get("variables") if isinstance(report.get("environment"), dict) else {}
         for candidate in (proc.get("user"), (env or {}).get("USER"), (env or {}).get("LOGNAME")):
             if isinstance(candidate, str) and candidate not in ("root",):

@@ -214,10 +214,10 @@ class ProbeConfig:
     def _default_token(self) -> Tuple[Optional[str], Optional[str], Optional[str]]:
         cached = self._token_cache.get("<default>")
         if cached is not None:
-            path = cached[1]
-            hit = self._cached(path, private=True)
+            cached_path = cached[1]
+            hit = self._cached(cached_path, private=True)
             if hit[0]:
-                return hit[0], path, None
+                return hit[0], cached_path, None
         token, path, error = find_default_token(create=True)
         if token and path:
             self._token_cache["<default>"] = ((0, 0, 0), path)

@@ -24,7 +24,7 @@ from _thread import allocate_lock
 
 from venvprobe.probe.config import ProbeConfig
 from venvprobe.probe.security import authorize
-from venvprobe.vocab import IDENTITY_SCHEMA_NAME, VIEWS
+from venvprobe.vocab import IDENTITY_SCHEMA_NAME, VIEWS, section
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing pulls in re, collections, functools...: never at run time
@@ -96,7 +96,8 @@ def _unquote(text: str) -> str:
 
 def negotiate(environ: Mapping[str, object], query: Mapping[str, List[str]]) -> Optional[str]:
     """The response format: ?format= wins, then the Accept header, else text (curl sends */*)."""
-    asked = (query.get("format") or [None])[0]
+    given = query.get("format")
+    asked = given[0] if given else None
     if asked:
         return asked if asked in FORMATS else None
     accept = environ.get("HTTP_ACCEPT")
@@ -273,7 +274,7 @@ class Probe:
         return body
 
     def _ok(self, body: bytes, content_type: str, report: dict) -> Response:
-        ident = report.get("identity") if isinstance(report.get("identity"), dict) else {}
+        ident = section(report, "identity") or {}
         headers = [("Content-Type", content_type),
                    ("X-Venvprobe-Pid", str(ident.get("pid", os.getpid()))),
                    ("X-Venvprobe-Interpreter", str(ident.get("interpreter_id"))),
