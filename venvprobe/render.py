@@ -33,7 +33,7 @@ class Table:
 
     __slots__ = ("section", "title", "headers", "rows", "note", "wrap", "prose")
 
-    def __init__(self, section: str, title: str, headers: Sequence[str], rows: Optional[List[Sequence[Any]]] = None,
+    def __init__(self, section: str, title: str, headers: Sequence[str], rows: Optional[Sequence[Sequence[Any]]] = None,
                  note: str = "", wrap: Optional[Sequence[Optional[int]]] = None, prose: Sequence[int] = ()):
         self.section = section
         self.title = title
@@ -125,7 +125,8 @@ def _identity_tables(report: dict) -> List[Table]:
         if isinstance(config.get("config"), dict):
             pairs.append(("interpreter config", ", ".join(f"{k}={v}" for k, v in config["config"].items())
                           + f" ({config.get('config_source')})"))
-    support = ident.get("extension_support") if isinstance(ident.get("extension_support"), dict) else {}
+    support = ident.get("extension_support")
+    support = support if isinstance(support, dict) else {}
     if support.get("checked"):
         refused = [m for m in support.get("modules") or [] if isinstance(m, dict) and m.get("refused")]
         pairs.append(("extensions refused here", ", ".join(str(m.get("file")) for m in refused) or "none"))
@@ -207,7 +208,7 @@ def _shadowed_tables(report: dict) -> List[Table]:
         losers = d.get("losers") or []
         drows.append((d.get("name"), f"{win.get('version')} @ [{win.get('location_index')}] {win.get('location')}",
                       "; ".join(f"{l.get('version')} @ [{l.get('location_index')}] {l.get('location')}" for l in losers)))
-    mrows = []
+    mrows: List[tuple] = []
     for m in sh.get("modules") or []:
         win = m.get("winner") or {}
         if m.get("kind") == "namespace_split":
@@ -494,9 +495,10 @@ def render(report: dict, fmt: str = "text", sections: Optional[Sequence[str]] = 
 
 def summary_counts(report: dict) -> Dict[str, int]:
     """Counts used by the metrics endpoint and the one-line summaries."""
-    sh = report.get("shadowed") if isinstance(report.get("shadowed"), dict) else {}
-    sp = report.get("sys_path") if isinstance(report.get("sys_path"), dict) else {}
-    dists = report.get("distributions") if isinstance(report.get("distributions"), list) else []
+    sh, sp, dists = report.get("shadowed"), report.get("sys_path"), report.get("distributions")
+    sh = sh if isinstance(sh, dict) else {}
+    sp = sp if isinstance(sp, dict) else {}
+    dists = dists if isinstance(dists, list) else []
     return {
         "distributions": len(dists),
         "sys_path_entries": len(sp.get("entries") or []),

@@ -20,7 +20,7 @@ SCHEMA = {"name": "venvprobe.offline", "version": 1}
 FORMATS = ("text", "markdown", "json", "html")
 
 
-def OfflineTable(title: str, headers: Sequence[str], rows: Optional[List[Sequence[Any]]] = None, note: str = "") -> Table:
+def OfflineTable(title: str, headers: Sequence[str], rows: Optional[Sequence[Sequence[Any]]] = None, note: str = "") -> Table:
     """One titled table of an offline result (a :class:`venvprobe.render.Table`)."""
     return Table("offline", title, headers, rows, note)
 

@@ -16,14 +16,16 @@ try:
     # OpenSSL (hashlib) into every worker that mounts the probe, ~4 MiB of RSS and ~10 ms.
     from _operator import _compare_digest as compare_digest
 except ImportError:  # not CPython
-    from hmac import compare_digest
+    from hmac import compare_digest  # type: ignore[no-redef]  # one name, two sources
 import ipaddress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
-    from typing import List, Mapping, Optional, Tuple
+    from typing import List, Mapping, Optional, Tuple, Union
 
     from venvprobe.probe.config import ResolvedConfig
+
+    Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 # Headers that carry the address of the client a proxy forwards for.
 CLIENT_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP", "HTTP_TRUE_CLIENT_IP",
@@ -42,8 +44,6 @@ PROXY_PREFIXES = ("HTTP_X_FORWARDED_", "HTTP_X_ENVOY_", "HTTP_FASTLY_", "HTTP_CF
                   "HTTP_X_AZURE_", "HTTP_AKAMAI_", "HTTP_X_AKAMAI_", "HTTP_X_ORIGINAL_", "HTTP_X_REAL_",
                   "HTTP_X_APPENGINE_", "HTTP_X_CLOUD_TRACE", "HTTP_X_VARNISH", "HTTP_X_HAPROXY_",
                   "HTTP_X_NGINX_", "HTTP_X_PROXY_")
-
-Address = "ipaddress._BaseAddress"
 
 
 def _parse_address(raw: str) -> Optional[Address]:
