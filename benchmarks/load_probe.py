@@ -266,6 +266,26 @@ def make_environment(root: Path, target_dists: int) -> Tuple[servers.Venv, Path,
     return venv, app, have + add
 
 
+def probe_token_header(server: servers.BaseServer) -> Dict[str, str]:
+    """{"Authorization": "Bearer <token>"} with the token the probe in *server* accepts.
+
+    Tried, not just read: a token file left in the server user's home by an
+    earlier run (and refused by the probe, e.g. for its mode) must not win over
+    the one the probe made in $TMPDIR.
+    """
+    for _ in range(2):
+        for path in ph.own_token_paths(server):
+            try:
+                token = path.read_text().strip()
+            except OSError:
+                continue
+            header = {"Authorization": "Bearer " + token}
+            if token and _get("127.0.0.1", server.port, "/_venvprobe/identity", headers=header)[0] == 200:
+                return header
+        _get("127.0.0.1", server.port, "/_venvprobe/identity")  # the first request makes the token
+    raise RuntimeError(f"the probe accepts none of the tokens in {ph.own_token_paths(server)}\n{server.logs()}")
+
+
 def start_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: argparse.Namespace
                  ) -> servers.BaseServer:
     if kind == "gunicorn":
@@ -277,6 +297,8 @@ def start_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: arg
         server = servers.ApacheServer(f"""
 WSGIDaemonProcess bench python-home={venv.root} processes={args.apache_processes} threads={args.apache_threads}
 WSGIScriptAlias / {app}/hello.wsgi process-group=bench application-group=%{{GLOBAL}}
+# mod_wsgi hides the Authorization header from the app unless told: the probe's token travels in it.
+WSGIPassAuthorization On
 <Directory {app}>
     Require all granted
 </Directory>
@@ -331,7 +353,7 @@ def bench_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: arg
     result: Dict[str, Any] = {"server": kind}
     try:
         HEADERS.clear()
-        HEADERS.update(ph.bearer_for(server))
+        HEADERS.update(probe_token_header(server))
         workers = args.gunicorn_workers if kind == "gunicorn" else args.apache_processes
         size = len(_get("127.0.0.1", server.port, "/_venvprobe/")[1])
         result["cached_text_bytes"] = size

@@ -132,6 +132,7 @@ class Probe:
         self.config = config or ProbeConfig()
         self.mount = mount
         self._cache = _Cache()
+        self._identity_collector = None
 
     # -- report building -------------------------------------------------------
 
@@ -187,7 +188,11 @@ class Probe:
         from venvprobe._collect import SCHEMA_VERSION, Collector, _iso_now
 
         key = self.config.redact_key or _process_key()
-        collector = Collector({"redact_key": key})
+        # One collector for every /identity request: its masker remembers the
+        # strings it has scrubbed, which repeat on every request.
+        collector = self._identity_collector
+        if collector is None or collector.options.get("redact_key") != key:
+            collector = self._identity_collector = Collector({"redact_key": key})
         data = {
             # Its own schema name: a saved /identity is not a report (`report --input` says so).
             "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
