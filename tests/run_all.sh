@@ -32,7 +32,9 @@ venv=${VENVPROBE_TEST_VENV:-.venv}
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]"
 # Tests run the console script and the venv's tools by name.
 export PATH="$PWD/$venv/bin:$PATH" VIRTUAL_ENV="$PWD/$venv"
-# Lint and types first: seconds, and an undefined name would otherwise surface as a failing test.
-"$venv/bin/ruff" check .
-"$venv/bin/mypy"
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
+# Lint and types first (seconds); a failure there fails the run, but pytest still runs and reports.
+status=0
+"$venv/bin/ruff" check . || status=1
+"$venv/bin/mypy" || status=1
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$@" || status=$?
+exit "$status"
