@@ -367,6 +367,15 @@ def _release(c: Corpus, tmp: Path) -> Run:
                names=["models"])
 
 
+@case("script-inserts-own-dir", "manage.py doing sys.path.insert(0, dirname(abspath(__file__)))",
+      "healthy: the script's directory twice is a duplicate (info), not shadowing")
+def _own_dir(c: Corpus, tmp: Path) -> Run:
+    app = _app(tmp)
+    write(app / "models.py", "X = 1\n")
+    return Run(c.venv("3.11"), app, mode="script", target="manage.py", names=["models", "manage"],
+               setup="import os, sys; sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))")
+
+
 @case("zip-import", "a zip of modules on PYTHONPATH", "healthy")
 def _zip(c: Corpus, tmp: Path) -> Run:
     py = c.venv("3.11", name="plain", packages=())

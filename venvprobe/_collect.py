@@ -1203,22 +1203,14 @@ class Collector(object):
         used_pp = set()
         used_pth = set()
         this_xy = "python%d.%d" % sys.version_info[:2]
-        script_index = None
+        norms = []
         for index, raw in enumerate(list(sys.path)):
-            if isinstance(raw, str):
-                norm = os.path.normpath(os.path.join(cwd, raw)) if raw else cwd
+            norm = (os.path.normpath(os.path.join(cwd, raw)) if raw else cwd) if isinstance(raw, str) else None
+            norms.append(norm)
+            if norm is not None:
                 first_norm.setdefault(norm, index)
-                # The interpreter writes the resolved directory itself; a copy
-                # through a symlink is the app's own insertion.
-                if script_index is None and norm in script_reals:
-                    script_index = index
-        if script_index is None and script_reals:
-            for index, raw in enumerate(list(sys.path)):
-                if isinstance(raw, str) and raw and _realpath(os.path.normpath(os.path.join(cwd, raw))) in script_reals:
-                    script_index = index
-                    break
-        if script_index is None and "" in sys.path and server not in ("gunicorn", "uwsgi"):
-            script_index = sys.path.index("")  # -c, -m before 3.?, interactive: the current directory
+        script_index = _script_index(sys.path, norms, script_reals, pythonpath,
+                                     (stdlib, platstdlib, zipname), server)
         for index, raw in enumerate(list(sys.path)):
             item = {"index": index, "path": _text(raw)}
             if not isinstance(raw, str):
@@ -2412,6 +2404,45 @@ def _script_dirs():
         except ValueError:
             continue
     return out, "directory of the script being run (%s)" % _text(os.path.basename(argv0) or "?")
+
+
+def _script_index(path, norms, script_reals, pythonpath, stdlib_marks, server):
+    """Index of the entry the interpreter itself put first for its program, or None.
+
+    CPython inserts it at 0 after site.py ran: it sits just before what
+    start-up added (.pth insertions, PYTHONPATH, the standard library), and
+    anything before it was inserted later by code.  So the last candidate
+    in that leading block is the interpreter's (``PYTHONPATH=.`` and a
+    script inserting its own directory both repeat it).  The interpreter
+    writes the resolved directory: an exact match beats a symlinked copy.
+    """
+    stdlib, platstdlib, zipname = stdlib_marks
+    first_std = None
+    for index, norm in enumerate(norms):
+        if norm is not None and (norm in (stdlib, platstdlib) or os.path.basename(norm) == zipname):
+            first_std = index
+            break
+    if first_std is None:
+        block = len(norms)
+    else:
+        # The PYTHONPATH entries right before the standard library are not it.
+        block = first_std
+        for item in reversed(pythonpath):
+            if block > 0 and norms[block - 1] == item:
+                block -= 1
+    leading = range(block - 1, -1, -1)
+    if script_reals:
+        for index in leading:
+            if norms[index] in script_reals:
+                return index
+        for index in leading:
+            if norms[index] is not None and path[index] and _realpath(norms[index]) in script_reals:
+                return index
+    if server not in ("gunicorn", "uwsgi"):
+        for index in leading:
+            if path[index] == "":  # -c, interactive: the current directory
+                return index
+    return None
 
 
 def _other_python_site(norm, this_xy):
