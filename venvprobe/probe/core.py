@@ -30,6 +30,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing pulls in re, collections, functools...: never at run time
     from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
+    from venvprobe._collect import Collector
+
 # Sub-resources and the report sections they show.
 SECTION_PATHS = {name: (name,) for name in VIEWS}
 FORMATS = {"text": "text/plain; charset=utf-8", "json": "application/json",
@@ -132,7 +134,7 @@ class Probe:
         self.config = config or ProbeConfig()
         self.mount = mount
         self._cache = _Cache()
-        self._identity_collector = None
+        self._identity_collector: Optional[Collector] = None
 
     # -- report building -------------------------------------------------------
 
