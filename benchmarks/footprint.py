@@ -55,7 +55,9 @@ req = None
 if what != "flask":
     path = "/_venvprobe/" if what == "middleware" else "/"
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "format=json",
-               "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": sys.stderr}
+               "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": sys.stderr,
+               # a token is required by default (issue 15); one from the environ, as SetEnv gives it
+               "VENVPROBE_TOKEN": "bench-" + "x" * 32, "HTTP_AUTHORIZATION": "Bearer bench-" + "x" * 32}
     status = []
     body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
     assert status == ["200 OK"], (status, body[:300])
