@@ -135,6 +135,7 @@ class Probe:
         self.mount = mount
         self._cache = _Cache()
         self._identity_collector: Optional[Collector] = None
+        self._identity_pages: Dict[Tuple[str, str], str] = {}
 
     # -- report building -------------------------------------------------------
 
@@ -244,12 +245,39 @@ class Probe:
                 from venvprobe._collect import dumps
 
                 return self._ok(dumps(data).encode("utf-8", "surrogatepass"), FORMATS["json"], data)
-            return self._render(data, fmt, ("identity",), data)
+            return self._ok(self._identity_page(data, fmt), FORMATS[fmt], data)
         if name and name not in SECTION_PATHS:
             return _plain("404 Not Found", b"Not Found\n")
         report = self.report(fresh=fresh, ttl=config.ttl)
         body = self._cached_body(report, fmt, SECTION_PATHS.get(name))
         return self._ok(body, FORMATS[fmt], report)
+
+    # Same shape as every generated_at (_iso_now): the page's layout does not change with it.
+    _STAMP = "0000-00-00T00:00:00.000Z"
+
+    def _identity_page(self, data: dict, fmt: str) -> bytes:
+        """The /identity page: rendered once per content and format, with the timestamp put in per request.
+
+        Laying out the page cost more than the rest of the request; between
+        requests only generated_at changes (the identity itself is cached in
+        the collector until a module is imported).
+        """
+        from venvprobe.render import render
+
+        stamp = data.get("generated_at")
+        if not isinstance(stamp, str) or len(stamp) != len(self._STAMP):
+            return render(data, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+        pages = self._identity_pages
+        key = (fmt, repr(sorted((k, v) for k, v in data.items() if k != "generated_at")))
+        page = pages.get(key)
+        if page is None:
+            page = render(dict(data, generated_at=self._STAMP), fmt, ["identity"], stdlib_only=True)
+            if self._STAMP not in page:  # the format escaped it: render each time
+                return render(data, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+            if len(pages) > 32:
+                pages.clear()
+            pages[key] = page
+        return page.replace(self._STAMP, stamp).encode("utf-8")
 
     def _render(self, data: dict, fmt: str, sections: Optional[Iterable[str]], report: dict) -> Response:
         from venvprobe.render import render

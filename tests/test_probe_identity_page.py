@@ -1,0 +1,26 @@
+"""/identity pages are laid out once per content; each request still shows its own timestamp."""
+
+from __future__ import annotations
+
+import pytest
+
+from venvprobe.probe.core import Probe
+from venvprobe.render import render
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_identity_page_is_the_rendered_page(fmt: str) -> None:
+    probe = Probe()
+    data = probe.identity()
+    for stamp in (data["generated_at"], "2031-01-02T03:04:05.678Z", "1999-12-31T23:59:59.999Z"):
+        now = dict(data, generated_at=stamp)
+        page = probe._identity_page(now, fmt)
+        assert page == render(now, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+        assert stamp.encode() in page
+    assert len(probe._identity_pages) == 1  # laid out once, whatever the timestamp
+    # Different content, different page.
+    other = dict(data, probe={"mount": "elsewhere"})
+    assert probe._identity_page(other, fmt) == render(other, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+    # A timestamp of another shape is rendered as is.
+    odd = dict(data, generated_at="yesterday")
+    assert probe._identity_page(odd, fmt) == render(odd, fmt, ["identity"], stdlib_only=True).encode("utf-8")
