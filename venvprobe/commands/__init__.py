@@ -6,10 +6,8 @@ import os
 import sys
 from typing import Optional
 
-# UsageError and check_report are re-exported for the command modules (both are
-# library code: fleet reads reports too, and must not import the CLI).
+# UsageError is re-exported for the command modules (library code raises it too).
 from venvprobe.errors import UsageError
-from venvprobe.report_shape import check_report
 from venvprobe.vocab import FAIL_ON, SEVERITY_RANK
 
 __all__ = ["UsageError", "check_report", "read_input", "load_report", "write_output", "text_width",
@@ -24,6 +22,13 @@ def read_input(path: str, what: str = "file", limit: int = MAX_REPORT_BYTES, max
     from venvprobe.safeio import read_text
 
     return read_text(path, what, limit, max_lines)
+
+
+def check_report(report: object, source: str) -> dict:
+    """:func:`venvprobe.report_shape.check_report` (imported when used: start-up time of every command)."""
+    from venvprobe.report_shape import check_report as check
+
+    return check(report, source)
 
 
 def load_report(path: str) -> dict:
