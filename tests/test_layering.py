@@ -139,3 +139,11 @@ def test_only_the_cli_imports_the_cli():
 
     offenders = {m: sorted(filter(is_cli, deps)) for m, deps in GRAPH.items() if not is_cli(m) and m not in ENTRY_POINTS}
     assert {m: deps for m, deps in offenders.items() if deps} == {}
+
+
+def test_commands_never_import_each_other():
+    """What several commands share lives in commands/__init__ or commands/_options."""
+    shared = {"venvprobe.commands", "venvprobe.commands._options"}
+    commands = {m for m in GRAPH if m.startswith("venvprobe.commands.") and m not in shared}
+    assert len(commands) >= 12
+    assert {m: sorted(GRAPH[m] & commands) for m in commands if GRAPH[m] & commands} == {}

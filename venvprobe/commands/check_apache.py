@@ -43,7 +43,7 @@ def _looks_like_uwsgi(path: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from venvprobe.commands.check_home import resolve_embedder
+    from venvprobe.commands._options import resolve_embedder
     from venvprobe.offline import apache_config as ac
     from venvprobe.offline.output import OfflineTable, kv_table, make_result, render
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, add_output_args, add_prediction_args, fails_on, text_width, write_output
+from venvprobe.commands._options import resolve_embedder, resolve_user
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 
@@ -29,29 +29,6 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     add_prediction_args(p)
     add_output_args(p, fail_on_default=FAIL_ON_DEFAULT)
     return p
-
-
-def resolve_embedder(python: "str | None", mod_wsgi: "str | None", uwsgi_plugin: "str | None", server: str):
-    """The Embedder chosen by the options (None when nothing is installed to compare with); EmbedError."""
-    from venvprobe.offline import embed
-
-    if python:
-        return embed.from_python(python)
-    if mod_wsgi:
-        return embed.from_mod_wsgi(mod_wsgi)
-    if uwsgi_plugin or server == "uwsgi":
-        return embed.from_uwsgi(uwsgi_plugin or "python3")
-    if os.path.exists(embed.DEFAULT_MOD_WSGI):
-        return embed.from_mod_wsgi()
-    return None
-
-
-def resolve_user(name: "str | None"):
-    """The user to check as: --user, else Apache's configured user (UnknownUser)."""
-    from venvprobe.offline.access import lookup_user
-    from venvprobe.offline.apache_config import default_apache_user
-
-    return lookup_user(name or default_apache_user())
 
 
 def run(args: argparse.Namespace) -> int:

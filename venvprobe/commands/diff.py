@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, text_width, write_output
-from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
+from venvprobe.commands._options import add_fetch_options, fetch_targets, options_from_args
 from venvprobe.fleet import parse_targets
 
 

@@ -33,7 +33,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from venvprobe.commands.check_home import resolve_embedder
+    from venvprobe.commands._options import resolve_embedder
     from venvprobe.offline import error_log
     from venvprobe.offline.embed import EmbedError
     from venvprobe.offline.apache_config import default_apache_user

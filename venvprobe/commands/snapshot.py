@@ -7,7 +7,7 @@ import os
 import sys
 
 from venvprobe.commands import EXIT_OK, UsageError, write_output
-from venvprobe.commands.fetch import add_fetch_options, fetch_targets, options_from_args
+from venvprobe.commands._options import add_fetch_options, fetch_targets, options_from_args
 from venvprobe.fleet import parse_targets
 
 
