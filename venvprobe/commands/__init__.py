@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from typing import Optional
 
@@ -40,15 +41,39 @@ def load_report(path: str) -> dict:
     return scrub_report(load_report_text(read_input(path, "report"), path))
 
 
+def _write_in_place(data: str, path: str) -> None:
+    """Write into an existing non-regular file; a FIFO nobody reads is refused, not waited on."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+    try:
+        os.set_blocking(fd, True)
+        with open(fd, "w", encoding="utf-8", closefd=True) as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+
+
 def write_output(text: str, path: Optional[str]) -> None:
     """Write to *path* atomically (nothing half-written on error), or to stdout."""
     if not path or path == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    data = text if text.endswith("\n") else text + "\n"
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # /dev/null, /dev/stdout, a FIFO: write into it. Replacing it would swap a root-owned device
+        # node for a regular file (seen: -o /dev/null as root turned /dev/null into a file).
+        _write_in_place(data, path)
+        return
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.write(data)
         os.replace(tmp, path)
     except OSError as exc:
         try:
