@@ -24,3 +24,17 @@ def test_identity_page_is_the_rendered_page(fmt: str) -> None:
     # A timestamp of another shape is rendered as is.
     odd = dict(data, generated_at="yesterday")
     assert probe._identity_page(odd, fmt) == render(odd, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+
+
+def test_identity_memory_stays_flat_over_requests() -> None:
+    """The reused masker must not remember per-request strings (the timestamp): RSS grew under load once."""
+    import time
+
+    probe = Probe()
+    probe._identity_page(probe.identity(), "text")
+    remembered = len(probe._identity_collector.masker._memo)
+    for _ in range(30):
+        time.sleep(0.002)  # a new millisecond: a new generated_at
+        probe._identity_page(probe.identity(), "text")
+    assert len(probe._identity_collector.masker._memo) == remembered
+    assert len(probe._identity_pages) == 1

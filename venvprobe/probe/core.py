@@ -196,17 +196,20 @@ class Probe:
         collector = self._identity_collector
         if collector is None or collector.options.get("redact_key") != key:
             collector = self._identity_collector = Collector({"redact_key": key})
-        data = {
+        scrubbed = collector.masker.scrub({
             # Its own schema name: a saved /identity is not a report (`report --input` says so).
             "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
-            "generated_at": _iso_now(),
             "identity": collector.identity(),
             "interpreter": {"version": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix,
                             "base_prefix": sys.base_prefix, "in_venv": sys.prefix != sys.base_prefix,
                             "executable": sys.executable},
             "probe": {"mount": self.mount},
-        }
-        return collector.masker.scrub(data)
+        })
+        # The timestamp is put in after scrubbing: a timestamp hides nothing, and
+        # the reused masker would otherwise remember one new string per request.
+        data = {"schema": scrubbed.pop("schema"), "generated_at": _iso_now()}
+        data.update(scrubbed)
+        return data
 
     # -- request handling ----------------------------------------------------------
 
