@@ -61,6 +61,21 @@ def test_pth_refused_at_interpreter_creation_capture(tmp_path):
     assert any("with own GIL" in e for e in f["evidence"]) and any("zz_preload.pth" in e for e in f["evidence"])
 
 
+def test_another_thread_creating_an_interpreter_does_not_take_the_blame(tmp_path):
+    """While a request thread's import fails in app1, another thread creates app2: the refusal stays app1's."""
+    lines = expand_log("mod_wsgi6-own-gil-psutil.log", tmp_path).splitlines()
+    request = [line for line in lines if "tid 2471" in line and "Loading WSGI script" not in line]
+    creating = next(line for line in lines if "Creating sub-interpreter 'app1'" in line)
+    other = creating.replace("tid 2442", "tid 2499").replace("'app1'", "'app2'")
+    head = lines[:lines.index(creating) + 2]  # app1 created and its script loaded by the first thread
+    path = tmp_path / "other-thread.log"
+    path.write_text("\n".join(head + [other] + request) + "\n")
+    rc, res = run_json("explain-log", str(path), "--no-check-homes")
+    assert rc == 1 and codes(res) == ["extension-refuses-interpreter"], res["findings"]
+    assert "will not import in sub-interpreter 'app1'" in res["findings"][0]["message"]
+    assert "imported by" not in res["findings"][0]["message"]
+
+
 def test_interleaved_tracebacks_of_two_own_gil_interpreters(tmp_path):
     """Two threads of one daemon fail at once in two own-GIL interpreters: Apache interleaves their
     tracebacks line by line.  Each refusal is read from its own thread's lines (once both were

@@ -377,7 +377,10 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
 
         context6 = near(loads6)
         group6 = context6.groups[1] if context6 else None
-        created = near(creating)
+        # Only this thread's own creation line: another thread creating another interpreter meanwhile
+        # says nothing about this traceback.
+        created = (_nearest([x for x in creating if _thread_of(x.text) == thread], e.line) if thread
+                   else _nearest(creating, e.line))
         pth = None
         if created is not None and (context6 is None or created.line > context6.line):
             # Refused while mod_wsgi was still creating the interpreter: a .pth file of its
