@@ -112,6 +112,37 @@ def test_free_threading_on_a_gil_build_capture(tmp_path):
     assert any("WSGI0200" in e for e in f["evidence"]) and any("WSGI0202" in e for e in f["evidence"])
 
 
+def test_daemon_start_and_interpreter_init_capture(tmp_path):
+    """Real capture (tests/test_mod_wsgi6_daemon_start.py): a daemon whose home= is missing (WSGI0009), one
+    whose user's passwd home is /nonexistent (WSGI0010), a .pth calling sys.exit() on python-path
+    (WSGI0091/0189), a raising 'mod_wsgi' package in a venv (WSGI0188), 'site' hidden so no interpreter can be
+    set up (WSGI0095/0035/0188/0038/0029/0103/0087), WSGIFreeThreading in an application-group block (WSGI0201)."""
+    rc, res = _explain(tmp_path, "mod_wsgi6-daemon-start.log")
+    assert rc == 1
+    by = {(f["code"], (f["data"] or {}).get("context")): f for f in res["findings"]}
+    assert len(by) == len(res["findings"]) == 7, res["findings"]
+    home = by[("daemon-cannot-start", "daemon process 'h'")]
+    assert home["message"].startswith(f"daemon process 'h' cannot change its working directory to home={tmp_path}/"
+                                      "missing (No such file or directory): it exits before Python starts")
+    assert home["data"]["directory"] == f"{tmp_path}/missing"
+    assert any("WSGI0009" in e for e in home["evidence"]) and any("WSGI0025" in e for e in home["evidence"])
+    nobody = by[("daemon-cannot-start", "daemon process 'nb'")]
+    assert "/nonexistent, the home directory of uid=65534" in nobody["message"]
+    assert "add home=<a directory uid=65534 can enter>" in nobody["message"]
+    exits = by[("interpreter-init-exception", "daemon process 'ex'")]
+    assert exits["data"]["exception"] == "SystemExit: 3"
+    assert exits["data"]["interpreters"] == ["main interpreter", "sub-interpreter 'x'"]
+    assert f"python-path entry {tmp_path}/pp_exit" in exits["message"] and "ignored it" in exits["message"]
+    pkg = by[("interpreter-init-exception", "daemon process 'ap'")]
+    assert f"in {tmp_path}/broken/lib/python3.13/site-packages/mod_wsgi/__init__.py line 1" in pkg["message"]
+    setup = by[("interpreter-setup-fails", "daemon process 'sb'")]
+    assert setup["data"]["interpreters"] == ["main interpreter", "sub-interpreter 'z'"]
+    assert "the 'site' module cannot be imported" in setup["message"] and setup["data"]["requests_refused"] == 1
+    # WSGI0029 there is the consequence of WSGI0038, not "Python cannot start"
+    assert ("python-startup-fails", "daemon process 'sb'") not in by
+    assert ("free-threading-scope-ignored", None) in by and ("free-threading-unavailable", None) in by
+
+
 P = "[Tue Dec 01 23:40:23.711839 2026] [wsgi:{level}] [pid 1823:tid 1823] "
 # One line per code in KNOWN_CODES, from mod_wsgi 6.1.1's format strings (synthetic), and the finding it gives.
 SYNTHETIC = {
@@ -119,6 +150,44 @@ SYNTHETIC = {
              "not be available.", "embedded-python-fails"),
     "0002": ("crit", "WSGI0002: Python child initialisation failed in Apache child process; Python based handlers "
              "will not be available.", "embedded-python-fails"),
+    # WSGI0003-0007 (chroot=, group=, supplementary-groups=, user=): as root, Apache's parent validates these
+    # at configuration time, so a failure needs a system fault; from the format strings only.
+    "0003": ("alert", "(2)No such file or directory: WSGI0003: Unable to change root directory to '/srv/jail'. "
+             "Daemon process will exit.", "daemon-cannot-start"),
+    "0004": ("alert", "(1)Operation not permitted: WSGI0004: Unable to set group id to gid=1001. Daemon process will "
+             "exit.", "daemon-cannot-start"),
+    "0005": ("alert", "(1)Operation not permitted: WSGI0005: Unable to set supplementary groups for uname=app of "
+             "'staff,audio'. Daemon process will exit.", "daemon-cannot-start"),
+    "0006": ("alert", "(1)Operation not permitted: WSGI0006: Unable to initialise groups for uname=app and gid=1001. "
+             "Daemon process will exit.", "daemon-cannot-start"),
+    "0007": ("alert", "(11)Resource temporarily unavailable: WSGI0007: Unable to change to uid=1001. Daemon process "
+             "will exit.", "daemon-cannot-start"),
+    "0009": ("alert", "(13)Permission denied: WSGI0009: Unable to change working directory to '/home/app/site'. "
+             "Daemon process will exit.", "daemon-cannot-start"),
+    "0010": ("alert", "(2)No such file or directory: WSGI0010: Unable to change working directory to home directory "
+             "'/nonexistent' for uid=65534. Daemon process will exit.", "daemon-cannot-start"),
+    # user=#uid without a passwd entry is refused at configuration time: from the format string only
+    "0011": ("alert", "WSGI0011: Unable to determine home directory for uid=4242. Daemon process will exit.",
+             "daemon-cannot-start"),
+    "0025": ("alert", "WSGI0025: Daemon process configuration failed; process left in unspecified state. Daemon "
+             "process will exit and be restarted after a delay.", "daemon-cannot-start"),
+    "0035": ("crit", "WSGI0035: Unable to setup sub-interpreter 'z' in daemon process 'sb'.", "interpreter-setup-fails"),
+    "0038": ("error", "WSGI0038: Python based handlers will not be available in daemon process 'sb'.",
+             "interpreter-setup-fails"),
+    "0087": ("error", "[remote 127.0.0.1:1] [script /srv/app.wsgi] WSGI0087: Unable to acquire sub-interpreter 'z' "
+             "for WSGI request handler in daemon process 'sb'.", "interpreter-setup-fails"),
+    "0091": ("error", "WSGI0091: Call to 'site.addsitedir()' failed for '/srv/pp' in daemon process 'ex'; remaining "
+             "python-path entries will not be added.", "interpreter-init-exception"),
+    "0095": ("error", "WSGI0095: Unable to import 'site' module in daemon process 'sb'.", "interpreter-init-exception"),
+    "0103": ("error", "WSGI0103: Python based handlers will not be available for sub-interpreter 'z' in daemon "
+             "process 'sb'.", "interpreter-setup-fails"),
+    "0188": ("error", "WSGI0188: RuntimeError exception raised during Python interpreter initialisation for main "
+             "interpreter of daemon process 'ap'.", "interpreter-init-exception"),
+    "0189": ("error", "WSGI0189: SystemExit exception raised during Python interpreter initialisation for "
+             "sub-interpreter 'x' of daemon process 'ex'; ignored.", "interpreter-init-exception"),
+    "0201": ("warn", "WSGI0201: WSGIFreeThreading inside <WSGIInterpreterOptions> with application-group= set is "
+             "ignored: free-threading is a process-wide setting and cannot be scoped per application group.",
+             "free-threading-scope-ignored"),
     "0028": ("crit", "WSGI0028: Python initialisation failed in daemon process 'app'; Python based handlers will not "
              "be available.", "python-startup-fails"),
     "0029": ("crit", "WSGI0029: Python child initialisation failed in daemon process 'app'; Python based handlers "

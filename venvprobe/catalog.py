@@ -300,6 +300,33 @@ CATALOG: Dict[str, Diagnosis] = {
            "standard library CPython tried.",
            mod_wsgi="The daemon process dies and respawns forever: fix python-home= / WSGIPythonHome (a venv root made "
                     "by the Python mod_wsgi links) and check that no PYTHONHOME is set in Apache's environment."),
+        _d("daemon-cannot-start", "error",
+           "A daemon process exits before Python starts (working directory, chroot, user or group) and is restarted "
+           "forever",
+           "Fix the setting the message names: a home directory that exists and the daemon's user can enter, a user "
+           "and group that exist.",
+           mod_wsgi="mod_wsgi changes into home= (or, when user= differs from Apache's user and no home= is given, "
+                    "into that user's home directory from the passwd database) before Python starts (WSGI0009/0010/"
+                    "0011); chroot=, group=, supplementary-groups= and user= are applied just before (WSGI0003-0007). "
+                    "Give WSGIDaemonProcess a home= the user can search (x) at every step, e.g. the app's directory."),
+        _d("interpreter-init-exception", "error",
+           "Python code run while an interpreter was initialised raised (a .pth file, a package imported at start-up)",
+           "Fix or remove the code the traceback names; a .pth file must not raise or call sys.exit().",
+           mod_wsgi="mod_wsgi runs site.addsitedir() for each python-path entry (which executes the .pth files there) "
+                    "and imports a 'mod_wsgi' package if one is importable; when that raises it logs WSGI0188 "
+                    "(WSGI0189 for SystemExit, WSGI0091 when python-path entries were skipped) and carries on without "
+                    "them."),
+        _d("interpreter-setup-fails", "error",
+           "The server cannot set up the interpreter an application runs in: its requests fail",
+           "Fix the cause logged with it (the traceback); restart the server.",
+           mod_wsgi="WSGI0035 (then WSGI0103, or WSGI0038 for the main interpreter) at creation, WSGI0087 for each "
+                    "request: fix the exception logged with WSGI0188 after WSGI0035, or run the app in another "
+                    "application group (e.g. application-group=%{GLOBAL})."),
+        _d("free-threading-scope-ignored", "warning",
+           "Free-threading is set for one application group, but it is a process-wide setting: it is ignored there",
+           "Set free-threading for the whole process (daemon group), not for an application group.",
+           mod_wsgi="Move WSGIFreeThreading out of <WSGIInterpreterOptions ... application-group=...> into a block "
+                    "with process-group= only (or server scope); mod_wsgi ignores it there (WSGI0201)."),
         _d("global-only-directive-in-virtualhost", "error",
            "A server-wide mod_wsgi directive is inside <VirtualHost>: Apache refuses to start",
            "Move it to global scope, outside every <VirtualHost>.",

@@ -442,19 +442,37 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
 KNOWN_CODES = {
     "0001": "Python initialisation failed in Apache child process (embedded mode)",
     "0002": "Python child initialisation failed in Apache child process",
+    "0003": "Daemon process cannot chroot to its chroot= directory; it exits",
+    "0004": "Daemon process cannot set its group id; it exits",
+    "0005": "Daemon process cannot set its supplementary groups; it exits",
+    "0006": "Daemon process cannot initialise the groups of its user; it exits",
+    "0007": "Daemon process cannot switch to its user id; it exits",
+    "0009": "Daemon process cannot change to its home= directory; it exits",
+    "0010": "Daemon process cannot change to its user's home directory; it exits",
+    "0011": "Daemon process cannot determine its user's home directory; it exits",
+    "0025": "Daemon process configuration failed; it exits and is restarted after a delay",
     "0028": "Python initialisation failed in daemon process",
     "0029": "Python child initialisation failed in daemon process",
+    "0035": "Unable to set up an interpreter",
     "0036": "Python interpreter configuration failed (the reason follows the colon)",
+    "0038": "Python based handlers unavailable in the process (main interpreter not set up)",
+    "0087": "Unable to acquire an interpreter for a request",
+    "0091": "site.addsitedir() failed for a python-path entry; the remaining entries are not added",
+    "0095": "Unable to import 'site': python-path is not applied",
     "0099": "mod_wsgi compiled for one Python patch level, running another",
     "0100": "Unable to stat Python home",
     "0101": "Python home is not a directory",
     "0102": "Python home is not accessible",
+    "0103": "Python based handlers unavailable for an interpreter (it could not be set up)",
     "0135": "Target WSGI script not found or unable to stat",
     "0143": "Embedded mode disabled by WSGIRestrictEmbedded",
     "0150": "No WSGI daemon process of that name has been configured",
     "0151": "No WSGI daemon process of that name has been configured",
+    "0188": "Exception raised during Python interpreter initialisation",
+    "0189": "SystemExit raised during Python interpreter initialisation (ignored)",
     "0198": "WSGIPerInterpreterGIL requires Python 3.12 or later",
     "0200": "WSGIFreeThreading On with a Python build that is not free-threaded",
+    "0201": "WSGIFreeThreading inside <WSGIInterpreterOptions> with application-group= is ignored",
     "0202": "per-interpreter GIL skipped: free-threading is active in the process",
     "0210": "Embedded mode cannot be used: Python was not initialised in this process",
 }
@@ -485,8 +503,12 @@ def _explain_mod_wsgi6(facts: LogFacts, add: Any, ev: Any) -> None:
         coded.setdefault(e.groups[0], []).append(e)
     # -- start-up failures, one per process context ----------------------------------------------
     failed: Dict[str, List[Event]] = {}
+    # WSGI0029 after WSGI0038: the main interpreter could not be set up (interpreter-setup-fails), Python did start
+    no_main = {e.pid for e in coded.get("0038", [])}
     for code in ("0036", "0001", "0002", "0028", "0029"):
         for e in coded.get(code, []):
+            if code in ("0002", "0029") and e.pid in no_main:
+                continue
             ctx = "embedded mode" if code in ("0001", "0002") else _context_of(e, facts)
             failed.setdefault(ctx, []).append(e)
     homes: Dict[str, str] = {}
@@ -525,6 +547,8 @@ def _explain_mod_wsgi6(facts: LogFacts, add: Any, ev: Any) -> None:
         f["data"].update({"context": ctx, "python_home": home, "reason": reason})
         if restarts:
             f["data"]["daemon_restarts"] = len(restarts)
+    _explain_daemon_setup(facts, coded, add, ev)
+    _explain_interpreter_init(facts, coded, add, ev)
     # -- python-home checks (WSGI0100/0101/0102) ---------------------------------------------------
     for code, kind in (("0100", "python-home-inaccessible"), ("0101", "python-home-missing"),
                        ("0102", "python-home-inaccessible")):
@@ -575,6 +599,214 @@ def _explain_mod_wsgi6(facts: LogFacts, add: Any, ev: Any) -> None:
     for e in coded.get("0198", []):
         add("per-interpreter-gil-unsupported", "WSGIPerInterpreterGIL", "WSGIPerInterpreterGIL is set but this "
             "mod_wsgi's Python is older than 3.12: every sub-interpreter shares the GIL", [ev(e)])
+
+
+_DAEMON_SETUP = {
+    # code: (what the daemon could not do, what to change)
+    "0003": ("change root to {path}", "make chroot= an existing directory the daemon can be confined to, or drop it"),
+    "0004": ("set its group id to gid={gid}", "give group= a group that exists (Apache's parent must run as root "
+             "to switch)"),
+    "0005": ("set the supplementary groups {path} for user {user}", "fix supplementary-groups= (every group must "
+             "exist)"),
+    "0006": ("initialise the groups of user {user} (gid={gid})", "give user= a user that exists in the passwd and "
+             "group databases"),
+    "0007": ("switch to uid={uid}", "give user= a user that exists (Apache's parent must run as root to switch)"),
+    "0009": ("change its working directory to home={path}", "create {path} or fix home= on its WSGIDaemonProcess, and "
+             "let the daemon's user search (x) every directory on the way"),
+    "0010": ("change its working directory to {path}, the home directory of uid={uid} in the passwd database "
+             "(used because user= differs from Apache's user and no home= is given)",
+             "add home=<a directory uid={uid} can enter> to its WSGIDaemonProcess (e.g. the application's "
+             "directory), or give the user a home directory that exists"),
+    "0011": ("find a home directory for uid={uid} (no passwd entry)", "add home=<directory> to its WSGIDaemonProcess"),
+}
+_CODED_ERRNO = re.compile(r"\(\d+\)([^:]+): WSGI\d{4}: ")
+_DAEMON_ARGS = re.compile(r"(?:to |directory |directory to |groups for )'(?P<path>[^']*)'|uid=(?P<uid>-?\d+)|gid=(?P<gid>\d+)"
+                          r"|uname=(?P<user>[^ ]+)")
+
+
+def _daemon_of(e: Event, facts: LogFacts) -> str:
+    """These messages name no process group: the pid's "Starting daemon process" line does."""
+    return f"daemon process '{facts.pid_group[e.pid]}'" if e.pid in facts.pid_group else "a mod_wsgi daemon process"
+
+
+def _explain_daemon_setup(facts: LogFacts, coded: Dict[str, List[Event]], add: Any, ev: Any) -> None:
+    """WSGI0003-0011 (+0025): a daemon process that exits before Python starts and is respawned after a
+    delay, forever; one finding per process group and cause."""
+    told = set()
+    for code, (did, fix) in _DAEMON_SETUP.items():
+        for e in coded.get(code, []):
+            ctx = _daemon_of(e, facts)
+            args: Dict[str, str] = {}
+            for m in _DAEMON_ARGS.finditer(e.groups[1]):
+                args.update({k: v for k, v in m.groupdict().items() if v is not None and k not in args})
+            if code == "0005":  # "for uname=U of 'G1,G2'": the quoted part is the groups list
+                q = re.search(r"of '([^']*)'", e.groups[1])
+                args["path"] = q.group(1) if q else "?"
+            args.setdefault("path", "?")
+            args.setdefault("uid", facts.groups.get(ctx[len("daemon process '"):-1], {}).get("uid", "?"))
+            args.setdefault("gid", "?")
+            args.setdefault("user", "?")
+            em = _CODED_ERRNO.search(e.text)
+            why = f" ({em.group(1).strip()})" if em else ""
+            same = [x for x in coded.get(code, []) if _daemon_of(x, facts) == ctx]
+            exits = [x for x in coded.get("0025", []) if x.pid in {y.pid for y in same}]
+            evidence = [ev(e)] + [ev(x) for x in exits[:1]]
+            if len(same) > 1:
+                evidence.append(f"{len(same)} attempts in this log: mod_wsgi restarts it after a delay, forever")
+            f = add("daemon-cannot-start", f"{ctx}:{code}", f"{ctx} cannot {did.format(**args)}{why}: it exits before "
+                    "Python starts and is restarted after a delay, forever; requests for it wait and fail. Fix: "
+                    + fix.format(**args), evidence)
+            f["data"].update({"context": ctx, "wsgi_code": f"WSGI{code}", "attempts": len(same)})
+            if args["path"] != "?" and code in ("0003", "0009", "0010"):
+                f["data"]["directory"] = args["path"]
+            told.update(x.pid for x in same)
+    for e in coded.get("0025", []):
+        if e.pid in told:
+            continue
+        ctx = _daemon_of(e, facts)
+        add("daemon-cannot-start", f"{ctx}:0025", f"{ctx} failed to configure itself (user, group, chroot or "
+            "working directory; the line saying which is not in this log) and is restarted after a delay, forever",
+            [ev(e)])
+
+
+_INTERP_NAME = re.compile(r"(main interpreter|sub-interpreter '[^']*')")
+_TB_FILE = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+)')
+_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<value>.*))?$")
+
+
+def _traceback_after(facts: LogFacts, e: Event) -> Tuple[List[Tuple[int, str]], Optional[str], Optional[str]]:
+    """((line number, raw line) of the traceback, its innermost real source file, the exception line)
+    logged right after *e* by the same thread."""
+    thread = _thread_of(e.text)
+    out: List[Tuple[int, str]] = []
+    source = exc = None
+    for number in range(e.line + 1, min(len(facts.raw_lines), e.line + 200) + 1):
+        raw = facts.raw_lines[number - 1]
+        if thread and _thread_of(raw) != thread:
+            continue
+        m = _APACHE.match(raw)
+        msg = m.group("msg") if m else raw
+        if not out and not msg.startswith("Traceback"):
+            if _EXC_LINE.match(msg) and not msg.startswith(" "):  # raised from C: no frames
+                return [(number, raw)], None, msg
+            break
+        if out and (re.search(r"\bWSGI\d{4}: ", msg) or not (msg.startswith(" ") or _EXC_LINE.match(msg))):
+            break
+        out.append((number, raw))
+        fm = _TB_FILE.match(msg)
+        if fm and not fm.group("file").startswith("<"):
+            source = f"{fm.group('file')} line {fm.group('line')}"
+        if len(out) > 1 and not msg.startswith(" ") and _EXC_LINE.match(msg):
+            exc = msg
+            break
+        if len(out) >= 40:
+            break
+    return out, source, exc
+
+
+def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], add: Any, ev: Any) -> None:
+    """WSGI0188/0189/0091/0095: Python code that mod_wsgi runs while it initialises an interpreter
+    raised (a .pth on python-path, a broken 'mod_wsgi' package); WSGI0035/0038/0103/0087: an
+    interpreter could not be set up at all, so requests for it fail.  One finding per cause."""
+    def near(code: str, e: Event, before: int, after: int) -> List[Event]:
+        t = _thread_of(e.text)
+        return [x for x in coded.get(code, []) if x.pid == e.pid and e.line - before <= x.line <= e.line + after
+                and (t is None or _thread_of(x.text) == t) and x is not e]
+
+    # -- interpreters that could not be set up (WSGI0035, then 0103/0038, then 0087 per request) --------------
+    setups: Dict[Tuple[str, str], dict] = {}  # (context, interpreter) -> cause, events, traceback
+    used: set = set()
+    for e in coded.get("0035", []):
+        m = _INTERP_NAME.search(e.groups[1])
+        interp = m.group(1) if m else "an interpreter"
+        ctx = _context_of(e, facts)
+        s = setups.setdefault((ctx, interp), {"cause": None, "events": [], "tb": []})
+        s["events"].append(e)
+        # mod_wsgi logs the reason just before (WSGI0095) and the pending exception just after (WSGI0188)
+        for x in near("0095", e, 3, 0):
+            s["events"].append(x)
+            used.add(id(x))
+            s["cause"] = s["cause"] or f"the 'site' module cannot be imported in {ctx} (so python-path cannot be applied)"
+        for x in near("0188", e, 0, 3) + near("0189", e, 0, 3):
+            s["events"].append(x)
+            used.add(id(x))
+            tb, source, exc = _traceback_after(facts, x)
+            if exc and not s["cause"]:
+                s["cause"] = exc + (f" (in {source})" if source else "")
+            elif exc and s["cause"] and exc not in s["cause"]:
+                s["cause"] += f": {exc}"
+            s["tb"] = s["tb"] or tb
+    for code in ("0103", "0038", "0087"):
+        for e in coded.get(code, []):
+            m = _INTERP_NAME.search(e.groups[1])
+            interp = "main interpreter" if code == "0038" else (m.group(1) if m else "an interpreter")
+            s = setups.setdefault((_context_of(e, facts), interp), {"cause": None, "events": [], "tb": []})
+            s["events"].append(e)
+    merged: Dict[Tuple[str, str], dict] = {}
+    for (ctx, interp), s in setups.items():
+        mm = merged.setdefault((ctx, s["cause"] or ""), {"interps": [], "events": [], "tb": s["tb"]})
+        mm["interps"].append(interp)
+        mm["events"] += s["events"]
+    for (ctx, cause), mm in merged.items():
+        events = sorted(mm["events"], key=lambda x: x.line)
+        requests = [x for x in events if x.groups[0] == "0087"]
+        whole = "main interpreter" in mm["interps"] and any(x.groups[0] == "0038" for x in events)
+        names = ", ".join(mm["interps"])
+        what = (f"mod_wsgi could not set up {names} of {ctx}: "
+                + ("no Python handler works in that process" if whole else "requests for it fail (HTTP 500)"))
+        evidence = [ev(x) for x in events if x.groups[0] != "0087"][:5] + [ev(x) for x in requests[:1]]
+        evidence += [_evidence(facts, n, raw) for n, raw in mm["tb"][-2:]]
+        if len(requests) > 1:
+            evidence.append(f"{len(requests)} requests refused in this log")
+        f = add("interpreter-setup-fails", f"{ctx}:{cause}", what + (f"; the cause logged: {cause}" if cause else
+                                                                     "; the log gives no cause"), evidence)
+        f["data"].update({"context": ctx, "interpreters": mm["interps"], "cause": cause or None,
+                          "requests_refused": len(requests)})
+    # -- exceptions during initialisation that mod_wsgi logs and carries on after ------------------------------
+    causes: Dict[Tuple[str, str], dict] = {}
+    for e in sorted(coded.get("0188", []) + coded.get("0189", []), key=lambda x: x.line):
+        if id(e) in used:
+            continue
+        m = _INTERP_NAME.search(e.groups[1])
+        interp = m.group(1) if m else "an interpreter"
+        ctx = _context_of(e, facts)
+        tb, source, exc = _traceback_after(facts, e)
+        exc = exc or e.groups[1].split(" exception raised", 1)[0]
+        # mod_wsgi logs WSGI0091 just before the traceback when site.addsitedir() raised
+        path_lines = near("0091", e, 5, 0)
+        used.update(id(x) for x in path_lines)
+        c = causes.setdefault((ctx, exc), {"where": "", "interps": [], "events": [], "tb": tb, "ignored": True})
+        if path_lines and not c["where"]:
+            pm = re.search(r"failed for '([^']*)'", path_lines[-1].groups[1])
+            c["where"] = (f" while site.addsitedir() processed the python-path entry {pm.group(1) if pm else '?'} "
+                          "(a .pth file there; python-path entries from there on were not added)")
+        elif source and not c["where"]:
+            c["where"] = f" in {source}"
+        if interp not in c["interps"]:
+            c["interps"].append(interp)
+        c["events"] += path_lines[-1:] + [e]
+        c["ignored"] = c["ignored"] and e.groups[0] == "0189"
+    for (ctx, exc), c in causes.items():
+        evidence = [ev(x) for x in c["events"][:4]] + [_evidence(facts, n, raw) for n, raw in c["tb"][-2:]]
+        f = add("interpreter-init-exception", f"{ctx}:{exc}", f"{exc} raised while mod_wsgi initialised "
+                f"{', '.join(c['interps'])} of {ctx}{c['where']}; mod_wsgi "
+                + ("ignored it (SystemExit) and carried on" if c["ignored"] else "logged it and carried on"), evidence)
+        f["data"].update({"context": ctx, "exception": exc, "interpreters": c["interps"]})
+    for e in coded.get("0091", []):
+        if id(e) not in used:
+            ctx = _context_of(e, facts)
+            pm = re.search(r"failed for '([^']*)'", e.groups[1])
+            add("interpreter-init-exception", f"{ctx}:0091", f"site.addsitedir() failed for the python-path entry "
+                f"{pm.group(1) if pm else '?'} in {ctx}: python-path entries from there on were not added", [ev(e)])
+    for e in coded.get("0095", []):
+        if id(e) not in used:
+            ctx = _context_of(e, facts)
+            add("interpreter-init-exception", f"{ctx}:site", f"the 'site' module cannot be imported in {ctx}: "
+                "python-path (python-path= / WSGIPythonPath) is not applied there", [ev(e)])
+    for e in coded.get("0201", []):
+        add("free-threading-scope-ignored", "WSGI0201", "WSGIFreeThreading is set inside a <WSGIInterpreterOptions> "
+            "block with application-group=: mod_wsgi ignores it there, since free-threading is a property of the "
+            "whole process", [ev(e)])
 
 
 def _interp_of(e: Event) -> str:
