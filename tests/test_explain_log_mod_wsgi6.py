@@ -113,19 +113,22 @@ def test_free_threading_on_a_gil_build_capture(tmp_path):
 
 
 def test_daemon_start_and_interpreter_init_capture(tmp_path):
-    """Real capture (tests/test_mod_wsgi6_daemon_start.py): a daemon whose home= is missing (WSGI0009), one
+    """Real capture (tests/test_mod_wsgi6_daemon_start.py): a daemon whose home= is missing or behind a 0700
+    directory (WSGI0009), one
     whose user's passwd home is /nonexistent (WSGI0010), a .pth calling sys.exit() on python-path
     (WSGI0091/0189), a raising 'mod_wsgi' package in a venv (WSGI0188), 'site' hidden so no interpreter can be
     set up (WSGI0095/0035/0188/0038/0029/0103/0087), WSGIFreeThreading in an application-group block (WSGI0201)."""
     rc, res = _explain(tmp_path, "mod_wsgi6-daemon-start.log")
     assert rc == 1
     by = {(f["code"], (f["data"] or {}).get("context")): f for f in res["findings"]}
-    assert len(by) == len(res["findings"]) == 7, res["findings"]
+    assert len(by) == len(res["findings"]) == 8, res["findings"]
     home = by[("daemon-cannot-start", "daemon process 'h'")]
     assert home["message"].startswith(f"daemon process 'h' cannot change its working directory to home={tmp_path}/"
                                       "missing (No such file or directory): it exits before Python starts")
     assert home["data"]["directory"] == f"{tmp_path}/missing"
     assert any("WSGI0009" in e for e in home["evidence"]) and any("WSGI0025" in e for e in home["evidence"])
+    denied = by[("daemon-cannot-start", "daemon process 'hp'")]
+    assert f"home={tmp_path}/private/app (Permission denied)" in denied["message"]
     nobody = by[("daemon-cannot-start", "daemon process 'nb'")]
     assert "/nonexistent, the home directory of uid=65534" in nobody["message"]
     assert "add home=<a directory uid=65534 can enter>" in nobody["message"]

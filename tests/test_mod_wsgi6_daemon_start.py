@@ -15,6 +15,8 @@ APP = "def application(e, s):\n    s('200 OK', [])\n    return [b'ok']\n"
 
 def test_daemon_start_and_interpreter_init_failures_explained(apache_factory, shared_tmp: Path) -> None:
     """- h: home= names a directory that does not exist -> WSGI0009 + WSGI0025, exits, respawned;
+    - hp: home= is a directory inside a 0700 directory of root's -> WSGI0009 "(13)Permission denied"; with
+      the home checks on, explain-log names the directory that blocks www-data;
     - nb: user=nobody without home= -> mod_wsgi changes into nobody's passwd home, /nonexistent -> WSGI0010;
     - ex: a .pth on python-path calls sys.exit(3) -> WSGI0091 + WSGI0189 in the main interpreter and in
       sub-interpreter 'x' (each runs python-path); the app still answers;
@@ -38,10 +40,14 @@ def test_daemon_start_and_interpreter_init_failures_explained(apache_factory, sh
     (shared_tmp / "pp").mkdir()
     servers.make_world_readable(shared_tmp)
     missing = shared_tmp / "missing"
+    private = shared_tmp / "private"
+    (private / "app").mkdir(parents=True)
+    private.chmod(0o700)
     apache = apache_factory(f"""
 WSGIRestrictEmbedded On
 WSGIPythonHome {venv.root}
 WSGIDaemonProcess h home={missing} processes=1 threads=1
+WSGIDaemonProcess hp home={private}/app processes=1 threads=1
 WSGIDaemonProcess nb user=nobody group=nogroup processes=1 threads=1
 WSGIDaemonProcess ex python-path={shared_tmp}/pp_exit processes=1 threads=1
 WSGIDaemonProcess ap python-home={broken.root} processes=1 threads=1
@@ -59,7 +65,7 @@ WSGIScriptAlias /sb {shared_tmp}/app.wsgi process-group=sb application-group=z
     # a .pth that exits, a broken 'mod_wsgi' package: logged, then ignored; the apps answer
     assert apache.get("/ex")[0] == 200 and apache.get("/ap")[0] == 200
     assert apache.get("/sb")[0] == 500  # WSGI0087: no interpreter for the request
-    for pattern in (r"WSGI0009: ", r"WSGI0010: ", r"WSGI0189: .* sub-interpreter 'x'", r"WSGI0188: .* sub-interpreter 'y'",
+    for pattern in (r"WSGI0009: .*/missing", r"WSGI0009: .*/private/app", r"WSGI0010: ", r"WSGI0189: .* sub-interpreter 'x'", r"WSGI0188: .* sub-interpreter 'y'",
                     r"WSGI0087: "):
         apache.wait_for_log(pattern)
     apache.stop()
@@ -71,6 +77,7 @@ WSGIScriptAlias /sb {shared_tmp}/app.wsgi process-group=sb application-group=z
     assert rc == 1
     assert sorted(by) == sorted([
         ("daemon-cannot-start", "daemon process 'h'"), ("daemon-cannot-start", "daemon process 'nb'"),
+        ("daemon-cannot-start", "daemon process 'hp'"),
         ("interpreter-init-exception", "daemon process 'ex'"), ("interpreter-init-exception", "daemon process 'ap'"),
         ("interpreter-setup-fails", "daemon process 'sb'"), ("free-threading-scope-ignored", None),
         # mod_wsgi 6.1.1 still warns that the (ignored) directive has no effect on a GIL build
@@ -97,3 +104,14 @@ WSGIScriptAlias /sb {shared_tmp}/app.wsgi process-group=sb application-group=z
     assert setup["data"]["requests_refused"] == 1
     for code in ("WSGI0095", "WSGI0035", "WSGI0188", "WSGI0038", "WSGI0087"):
         assert any(code in e for e in setup["evidence"]), (code, setup["evidence"])
+    denied = by[("daemon-cannot-start", "daemon process 'hp'")]
+    assert "(Permission denied)" in denied["message"] and denied["data"]["directory"] == f"{private}/app"
+    # with the home checks (the default), the path is checked as the daemon's uid on this machine
+    rc, checked = run_json("explain-log", str(log))
+    located = [f for f in checked["findings"] if f["code"] == "daemon-cannot-start"
+               and f["data"]["context"] == "daemon process 'hp'"]
+    assert len(located) == 1 and located[0]["data"]["blocked_at"] == str(private), located
+    assert f"www-data cannot traverse {private} (drwx------ root:" in located[0]["message"]
+    gone = [f for f in checked["findings"] if f["code"] == "daemon-cannot-start"
+            and f["data"]["context"] == "daemon process 'h'"]
+    assert gone[0]["data"]["blocked_at"] == str(missing) and f"{missing} does not exist" in gone[0]["message"]

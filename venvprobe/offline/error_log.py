@@ -434,6 +434,7 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
     if check_homes:
         findings, checks = _cross_check(facts, findings, embedder, server, default_user)
         _name_unreadable_bases(facts, findings, checks, embedder, default_user)
+        _locate_daemon_dirs(facts, findings)
     return findings, checks
 
 
@@ -627,6 +628,32 @@ _DAEMON_ARGS = re.compile(r"(?:to |directory |directory to |groups for )'(?P<pat
 def _daemon_of(e: Event, facts: LogFacts) -> str:
     """These messages name no process group: the pid's "Starting daemon process" line does."""
     return f"daemon process '{facts.pid_group[e.pid]}'" if e.pid in facts.pid_group else "a mod_wsgi daemon process"
+
+
+def _locate_daemon_dirs(facts: LogFacts, findings: List[dict]) -> None:
+    """For a daemon that could not enter its directory, where the path is blocked for the daemon's uid
+    now, on this machine (the log only gives the errno)."""
+    from venvprobe.offline.access import UnknownUser, check_access, lookup_user
+
+    for f in findings:
+        data = f.get("data") or {}
+        directory, ctx = data.get("directory"), data.get("context", "")
+        if f["code"] != "daemon-cannot-start" or not directory or not ctx.startswith("daemon process '"):
+            continue
+        uid = facts.groups.get(ctx[len("daemon process '"):-1], {}).get("uid")
+        try:
+            user = lookup_user(str(uid)) if uid else None
+        except UnknownUser:
+            user = None
+        if user is None:
+            continue
+        result = check_access(directory, user, "x")
+        if result.ok:
+            f["evidence"].append(f"now, on this machine: {user.name} can enter {directory}")
+            continue
+        f["message"] += f" — now, on this machine: {result.reason}"
+        f["data"]["blocked_at"] = result.blocked_at
+        f["evidence"].append(f"now, on this machine: {result.reason}")
 
 
 def _explain_daemon_setup(facts: LogFacts, coded: Dict[str, List[Event]], add: Any, ev: Any) -> None:
