@@ -129,6 +129,8 @@ def test_daemon_start_and_interpreter_init_capture(tmp_path):
     assert any("WSGI0009" in e for e in home["evidence"]) and any("WSGI0025" in e for e in home["evidence"])
     denied = by[("daemon-cannot-start", "daemon process 'hp'")]
     assert f"home={tmp_path}/private/app (Permission denied)" in denied["message"]
+    assert f"Fix: let the daemon's user search (x) every directory on the way to {tmp_path}/private/app" in \
+        denied["message"] and "create" not in denied["message"]
     nobody = by[("daemon-cannot-start", "daemon process 'nb'")]
     assert "/nonexistent, the home directory of uid=65534" in nobody["message"]
     assert "add home=<a directory uid=65534 can enter>" in nobody["message"]

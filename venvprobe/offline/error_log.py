@@ -675,6 +675,10 @@ def _explain_daemon_setup(facts: LogFacts, coded: Dict[str, List[Event]], add: A
             args.setdefault("user", "?")
             em = _CODED_ERRNO.search(e.text)
             why = f" ({em.group(1).strip()})" if em else ""
+            advice = fix
+            if code == "0009" and em and "ermission" in em.group(1):  # it exists: creating it is not the fix
+                advice = ("let the daemon's user search (x) every directory on the way to {path} (chmod o+x, or a group "
+                       "it is in), or point home= elsewhere")
             same = [x for x in coded.get(code, []) if _daemon_of(x, facts) == ctx]
             exits = [x for x in coded.get("0025", []) if x.pid in {y.pid for y in same}]
             evidence = [ev(e)] + [ev(x) for x in exits[:1]]
@@ -682,7 +686,7 @@ def _explain_daemon_setup(facts: LogFacts, coded: Dict[str, List[Event]], add: A
                 evidence.append(f"{len(same)} attempts in this log: mod_wsgi restarts it after a delay, forever")
             f = add("daemon-cannot-start", f"{ctx}:{code}", f"{ctx} cannot {did.format(**args)}{why}: it exits before "
                     "Python starts and is restarted after a delay, forever; requests for it wait and fail. Fix: "
-                    + fix.format(**args), evidence)
+                    + advice.format(**args), evidence)
             f["data"].update({"context": ctx, "wsgi_code": f"WSGI{code}", "attempts": len(same)})
             if args["path"] != "?" and code in ("0003", "0009", "0010"):
                 f["data"]["directory"] = args["path"]
