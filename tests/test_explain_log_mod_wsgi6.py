@@ -246,3 +246,28 @@ def test_each_known_code(tmp_path, code):
     rc, res = run_json("explain-log", str(log), "--no-check-homes")
     assert codes(res) == [expected], res["findings"]
     assert any(f"WSGI{code}" in e for e in res["findings"][0]["evidence"])
+
+
+def test_daemon_respawn_loop_is_one_finding(tmp_path):
+    """The captured daemon 'h' (home= missing) respawned twice more with new pids, as mod_wsgi does after
+    its delay: still one finding, with the attempts counted; a group whose cause line was lost (WSGI0025
+    alone) is its own finding."""
+    lines = expand_log("mod_wsgi6-daemon-start.log", tmp_path).splitlines()
+    h = [line for line in lines if "pid 19678]" in line or "pid 19678:" in line]
+    assert len(h) == 3 and "WSGI0009" in h[1] and "WSGI0025" in h[2]
+    log = list(lines)
+    for pid in ("19801", "19902"):
+        log += [line.replace("19678", pid) for line in h]
+    log.append(h[0].replace("19678", "20001").replace("'h'", "'lost'"))
+    log.append(h[2].replace("19678", "20001"))
+    path = tmp_path / "respawn.log"
+    path.write_text("\n".join(log) + "\n")
+    rc, res = run_json("explain-log", str(path), "--no-check-homes")
+    mine = [f for f in res["findings"] if f["code"] == "daemon-cannot-start"
+            and f["data"]["context"] in ("daemon process 'h'", "daemon process 'lost'")]
+    assert rc == 1 and len(mine) == 2, mine
+    h_finding = next(f for f in mine if f["data"]["context"] == "daemon process 'h'")
+    assert h_finding["data"]["attempts"] == 3
+    assert "3 attempts in this log: mod_wsgi restarts it after a delay, forever" in h_finding["evidence"]
+    lost = next(f for f in mine if f["data"]["context"] == "daemon process 'lost'")
+    assert "the line saying which is not in this log" in lost["message"]

@@ -695,9 +695,10 @@ def _explain_daemon_setup(facts: LogFacts, coded: Dict[str, List[Event]], add: A
         if e.pid in told:
             continue
         ctx = _daemon_of(e, facts)
-        add("daemon-cannot-start", f"{ctx}:0025", f"{ctx} failed to configure itself (user, group, chroot or "
-            "working directory; the line saying which is not in this log) and is restarted after a delay, forever",
-            [ev(e)])
+        f = add("daemon-cannot-start", f"{ctx}:0025", f"{ctx} failed to configure itself (user, group, chroot or "
+                "working directory; the line saying which is not in this log) and is restarted after a delay, forever",
+                [ev(e)])
+        f["data"].update({"context": ctx, "wsgi_code": "WSGI0025"})
 
 
 _INTERP_NAME = re.compile(r"(main interpreter|sub-interpreter '[^']*')")
@@ -827,13 +828,16 @@ def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], ad
         if id(e) not in used:
             ctx = _context_of(e, facts)
             pm = re.search(r"failed for '([^']*)'", e.groups[1])
-            add("interpreter-init-exception", f"{ctx}:0091", f"site.addsitedir() failed for the python-path entry "
-                f"{pm.group(1) if pm else '?'} in {ctx}: python-path entries from there on were not added", [ev(e)])
+            f = add("interpreter-init-exception", f"{ctx}:0091", f"site.addsitedir() failed for the python-path "
+                    f"entry {pm.group(1) if pm else '?'} in {ctx}: python-path entries from there on were not added",
+                    [ev(e)])
+            f["data"]["context"] = ctx
     for e in coded.get("0095", []):
         if id(e) not in used:
             ctx = _context_of(e, facts)
-            add("interpreter-init-exception", f"{ctx}:site", f"the 'site' module cannot be imported in {ctx}: "
-                "python-path (python-path= / WSGIPythonPath) is not applied there", [ev(e)])
+            f = add("interpreter-init-exception", f"{ctx}:site", f"the 'site' module cannot be imported in {ctx}: "
+                    "python-path (python-path= / WSGIPythonPath) is not applied there", [ev(e)])
+            f["data"]["context"] = ctx
     for e in coded.get("0201", []):
         add("free-threading-scope-ignored", "WSGI0201", "WSGIFreeThreading is set inside a <WSGIInterpreterOptions> "
             "block with application-group=: mod_wsgi ignores it there, since free-threading is a property of the "
