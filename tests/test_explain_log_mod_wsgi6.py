@@ -271,3 +271,28 @@ def test_daemon_respawn_loop_is_one_finding(tmp_path):
     assert "3 attempts in this log: mod_wsgi restarts it after a delay, forever" in h_finding["evidence"]
     lost = next(f for f in mine if f["data"]["context"] == "daemon process 'lost'")
     assert "the line saying which is not in this log" in lost["message"]
+
+
+def test_daemon_start_capture_interleaved_with_other_processes(tmp_path):
+    """Under load other processes write between a daemon's lines (seen once: WSGI0091 then seven foreign
+    lines, then WSGI0189): the related lines are still read together, per thread, one finding per cause."""
+    lines = expand_log("mod_wsgi6-daemon-start.log", tmp_path).splitlines()
+    noise = "[Wed Dec 02 01:08:26.500000 2026] [wsgi:info] [pid 4242:tid 4243] Python home set to '/srv/other' for " \
+            "daemon process 'other'."
+    log = []
+    for line in lines:
+        log.append(line)
+        log += [noise] * 7
+    path = tmp_path / "interleaved.log"
+    path.write_text("\n".join(log) + "\n")
+    rc, res = run_json("explain-log", str(path), "--no-check-homes")
+    plain = run_json("explain-log", str(_write(tmp_path, lines)), "--no-check-homes")[1]
+    assert rc == 1
+    assert sorted((f["code"], f["message"]) for f in res["findings"]) == \
+        sorted((f["code"], f["message"]) for f in plain["findings"])
+
+
+def _write(tmp_path, lines):
+    path = tmp_path / "plain.log"
+    path.write_text("\n".join(lines) + "\n")
+    return path

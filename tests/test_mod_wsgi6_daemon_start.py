@@ -74,7 +74,7 @@ WSGIScriptAlias /sb {shared_tmp}/app.wsgi process-group=sb application-group=z
     save_fixture("mod_wsgi6-daemon-start.log", log.read_text(), shared_tmp)
     rc, result = run_json("explain-log", str(log), "--no-check-homes")
     by = {(f["code"], (f["data"] or {}).get("context")): f for f in result["findings"]}
-    assert rc == 1
+    assert rc == 1 and len(by) == len(result["findings"]), result["findings"]
     assert sorted(by) == sorted([
         ("daemon-cannot-start", "daemon process 'h'"), ("daemon-cannot-start", "daemon process 'nb'"),
         ("daemon-cannot-start", "daemon process 'hp'"),
@@ -115,3 +115,7 @@ WSGIScriptAlias /sb {shared_tmp}/app.wsgi process-group=sb application-group=z
     gone = [f for f in checked["findings"] if f["code"] == "daemon-cannot-start"
             and f["data"]["context"] == "daemon process 'h'"]
     assert gone[0]["data"]["blocked_at"] == str(missing) and f"{missing} does not exist" in gone[0]["message"]
+    pth = [f for f in checked["findings"] if f["code"] == "interpreter-init-exception"
+           and f["data"]["context"] == "daemon process 'ex'"]
+    assert pth[0]["data"]["pth_files"] == ["zz_exit.pth"], pth
+    assert f"{shared_tmp}/pp_exit holds: zz_exit.pth" in pth[0]["message"]

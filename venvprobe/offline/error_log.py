@@ -435,6 +435,7 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
         findings, checks = _cross_check(facts, findings, embedder, server, default_user)
         _name_unreadable_bases(facts, findings, checks, embedder, default_user)
         _locate_daemon_dirs(facts, findings)
+        _name_pth_files(findings)
     return findings, checks
 
 
@@ -630,6 +631,30 @@ def _daemon_of(e: Event, facts: LogFacts) -> str:
     return f"daemon process '{facts.pid_group[e.pid]}'" if e.pid in facts.pid_group else "a mod_wsgi daemon process"
 
 
+def _name_pth_files(findings: List[dict]) -> None:
+    """The traceback of a .pth line says only File "<string>": name the .pth files of that python-path entry
+    when it exists on this machine (site runs them in name order)."""
+    for f in findings:
+        entry = (f.get("data") or {}).get("python_path_entry")
+        if f["code"] != "interpreter-init-exception" or not entry:
+            continue
+        pth: List[str] = []
+        try:
+            with os.scandir(entry) as it:
+                for n, d in enumerate(it):
+                    if n >= 10000:  # bounded: a python-path entry is not expected to be huge
+                        break
+                    if d.name.endswith(".pth"):
+                        pth.append(d.name)
+        except OSError:
+            continue
+        pth.sort()
+        if pth:
+            shown = ", ".join(pth[:10]) + (f" and {len(pth) - 10} more" if len(pth) > 10 else "")
+            f["message"] += f" — now, on this machine, {entry} holds: {shown}"
+            f["data"]["pth_files"] = pth[:10]
+
+
 def _locate_daemon_dirs(facts: LogFacts, findings: List[dict]) -> None:
     """For a daemon that could not enter its directory, where the path is blocked for the daemon's uid
     now, on this machine (the log only gives the errno)."""
@@ -741,9 +766,20 @@ def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], ad
     raised (a .pth on python-path, a broken 'mod_wsgi' package); WSGI0035/0038/0103/0087: an
     interpreter could not be set up at all, so requests for it fail.  One finding per cause."""
     def near(code: str, e: Event, before: int, after: int) -> List[Event]:
+        """*code* events of e's thread at most *before*/*after* of that thread's lines away (other
+        processes' lines interleave freely)."""
         t = _thread_of(e.text)
-        return [x for x in coded.get(code, []) if x.pid == e.pid and e.line - before <= x.line <= e.line + after
-                and (t is None or _thread_of(x.text) == t) and x is not e]
+        mine = [x for x in coded.get(code, []) if x.pid == e.pid and x is not e
+                and (t is None or _thread_of(x.text) == t) and e.line - 400 <= x.line <= e.line + 400]
+        if not mine:
+            return []
+
+        def same_thread_between(a: int, b: int) -> int:
+            rows = facts.raw_lines[a:b - 1] if facts.raw_lines else []
+            return sum(1 for raw in rows if (_thread_of(raw) == t if t else f"[pid {e.pid}" in raw))
+
+        return [x for x in mine if (x.line < e.line and same_thread_between(x.line, e.line) < before)
+                or (x.line > e.line and same_thread_between(e.line, x.line) < after)]
 
     # -- interpreters that could not be set up (WSGI0035, then 0103/0038, then 0087 per request) --------------
     setups: Dict[Tuple[str, str], dict] = {}  # (context, interpreter) -> cause, events, traceback
@@ -810,6 +846,7 @@ def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], ad
         c = causes.setdefault((ctx, exc), {"where": "", "interps": [], "events": [], "tb": tb, "ignored": True})
         if path_lines and not c["where"]:
             pm = re.search(r"failed for '([^']*)'", path_lines[-1].groups[1])
+            c["entry"] = pm.group(1) if pm else None
             c["where"] = (f" while site.addsitedir() processed the python-path entry {pm.group(1) if pm else '?'} "
                           "(a .pth file there; python-path entries from there on were not added)")
         elif source and not c["where"]:
@@ -824,6 +861,8 @@ def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], ad
                 f"{', '.join(c['interps'])} of {ctx}{c['where']}; mod_wsgi "
                 + ("ignored it (SystemExit) and carried on" if c["ignored"] else "logged it and carried on"), evidence)
         f["data"].update({"context": ctx, "exception": exc, "interpreters": c["interps"]})
+        if c.get("entry"):
+            f["data"]["python_path_entry"] = c["entry"]
     for e in coded.get("0091", []):
         if id(e) not in used:
             ctx = _context_of(e, facts)
