@@ -296,3 +296,17 @@ def _write(tmp_path, lines):
     path = tmp_path / "plain.log"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def test_daemon_start_capture_through_journald(tmp_path):
+    """The same capture as journald / syslog forwards it ("Dec 02 ... host apache2[PID]: " before each line,
+    CRLF line ends): the same findings.  Without the prefix read, pids were unknown, the two WSGI0009
+    daemons became one finding and the .pth's SystemExit was lost."""
+    lines = expand_log("mod_wsgi6-daemon-start.log", tmp_path).splitlines()
+    path = tmp_path / "journal.log"
+    path.write_bytes("".join(f"Dec 02 01:08:26 web apache2[1100]: {line}\r\n" for line in lines).encode())
+    rc, res = run_json("explain-log", str(path), "--no-check-homes")
+    plain = run_json("explain-log", str(_write(tmp_path, lines)), "--no-check-homes")[1]
+    assert rc == 1 and len(res["findings"]) == 8
+    assert sorted((f["code"], f["message"]) for f in res["findings"]) == \
+        sorted((f["code"], f["message"]) for f in plain["findings"])

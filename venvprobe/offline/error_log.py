@@ -32,7 +32,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from venvprobe.catalog import make_finding
 from venvprobe.offline import pathconfig
 
-_APACHE = re.compile(r"^\[(?P<date>[^\]]*)\] \[(?P<module>[\w-]*):(?P<level>\w+)\] \[pid (?P<pid>\d+)(?::tid \d+)?\]"
+# journald / syslog put "Dec 02 01:08:26 host apache2[100]: " before Apache's own prefix
+_SYSLOG = r"(?:\S[^\[]*\[\d+\]: )?"
+_APACHE = re.compile(r"^" + _SYSLOG + r"\[(?P<date>[^\]]*)\] \[(?P<module>[\w-]*):(?P<level>\w+)\] \[pid (?P<pid>\d+)(?::tid \d+)?\]"
                      r"(?: \[(?:client|remote) [^\]]*\])? (?P<msg>.*)$")
 _WSGI_PID = re.compile(r"mod_wsgi \(pid=(\d+)(?:, process='([^']*)', application='([^']*)')?\)")
 _ERRNO = re.compile(r"\((\d+)\)([^:]+): mod_wsgi")
@@ -937,7 +939,7 @@ def _safe_listdir(path: str) -> List[str]:
         return []
 
 
-_THREAD = re.compile(r"^\[[^\]]*\] \[[\w-]*:\w+\] \[pid (\d+):tid (\d+)\]")
+_THREAD = re.compile(r"^" + _SYSLOG + r"\[[^\]]*\] \[[\w-]*:\w+\] \[pid (\d+):tid (\d+)\]")
 
 
 def _thread_of(raw: str) -> Optional[Tuple[str, str]]:
