@@ -38,3 +38,23 @@ def test_identity_memory_stays_flat_over_requests() -> None:
         probe._identity_page(probe.identity(), "text")
     assert len(probe._identity_collector.masker._memo) == remembered
     assert len(probe._identity_pages) == 1
+
+
+def test_identity_data_is_the_scrubbed_identity(monkeypatch) -> None:
+    """The identity masked once and reused equals masking it whole on every request."""
+    import os
+    import sys
+    import types
+
+    probe = Probe()
+    for _ in range(2):
+        data = probe.identity()
+        collector = probe._identity_collector
+        whole = collector.masker.scrub(dict(data, identity=collector.identity()))
+        assert data == dict(whole, generated_at=data["generated_at"])
+        assert list(data) == ["schema", "generated_at", "identity", "interpreter", "probe"]
+    # A new module: a new identity, masked again.
+    monkeypatch.setitem(sys.modules, "_mod_wsgi_maskedtest", types.ModuleType("_mod_wsgi_maskedtest"))
+    assert "_mod_wsgi_maskedtest" in probe.identity()["identity"]["wsgi_script_modules"]
+    monkeypatch.setattr(os, "getppid", lambda: 777)
+    assert probe.identity()["identity"]["ppid"] == 777

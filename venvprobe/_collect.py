@@ -1968,11 +1968,23 @@ class Collector(object):
         key = (os.getpid(), len(modules), last, self.masker._key, bool(self.options.get("foreign")))
         cached = _IDENTITY_CACHE.get("entry")
         if cached is None or cached[0] != key:
-            cached = (key, self._identity_live())
+            cached = (key, self._identity_live(), [])
             _IDENTITY_CACHE["entry"] = cached
         ident = dict(cached[1])
         ident["ppid"] = os.getppid()
         return ident
+
+    def identity_masked(self):
+        """:meth:`identity` through this collector's masker, masked once per cached identity (the probe's /identity)."""
+        ident = self.identity()
+        cached = _IDENTITY_CACHE["entry"]
+        if not cached[2]:
+            # ppid (a number) is the only value that changes between calls: masking
+            # never touches numbers, so the masked copy stays valid with a fresh one.
+            cached[2].append(self.masker.scrub(cached[1]))
+        masked = dict(cached[2][0])
+        masked["ppid"] = ident["ppid"]
+        return masked
 
     def _identity_live(self):
         ident = {"pid": os.getpid(), "ppid": os.getppid()}

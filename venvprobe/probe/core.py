@@ -197,19 +197,22 @@ class Probe:
         if collector is None or collector.options.get("redact_key") != key:
             collector = self._identity_collector = Collector({"redact_key": key})
         scrubbed = collector.masker.scrub({
-            # Its own schema name: a saved /identity is not a report (`report --input` says so).
-            "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
-            "identity": collector.identity(),
             "interpreter": {"version": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix,
                             "base_prefix": sys.base_prefix, "in_venv": sys.prefix != sys.base_prefix,
                             "executable": sys.executable},
             "probe": {"mount": self.mount},
         })
-        # The timestamp is put in after scrubbing: a timestamp hides nothing, and
-        # the reused masker would otherwise remember one new string per request.
-        data = {"schema": scrubbed.pop("schema"), "generated_at": _iso_now()}
-        data.update(scrubbed)
-        return data
+        # The timestamp is put in unscrubbed: a timestamp hides nothing, and the
+        # reused masker would otherwise remember one new string per request.  The
+        # identity comes masked from the collector's cache (masked once, not per request).
+        return {
+            # Its own schema name: a saved /identity is not a report (`report --input` says so).
+            "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
+            "generated_at": _iso_now(),
+            "identity": collector.identity_masked(),
+            "interpreter": scrubbed["interpreter"],
+            "probe": scrubbed["probe"],
+        }
 
     # -- request handling ----------------------------------------------------------
 
