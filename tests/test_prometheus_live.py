@@ -167,7 +167,11 @@ def test_prometheus_sees_a_diverging_gunicorn_worker(prometheus_factory, gunicor
         r for r in prom.query(f'changes(venvprobe_process_start_time_seconds{{instance="{gtarget}"}}[30s])')
         if float(r["value"][1]) > 0])
     # ... but the workers agree, so one fingerprint and no divergence.
-    counts = {r["metric"]["instance"]: r["value"][1] for r in prom.query("venvprobe:fingerprints:count5m")}
+    # (The recording rule is evaluated on its own clock: wait until it has seen both targets.)
+    def recorded():
+        counts = {r["metric"]["instance"]: r["value"][1] for r in prom.query("venvprobe:fingerprints:count5m")}
+        return set(counts) == {gtarget, atarget} and counts
+    counts = prom.wait("the fingerprint count recorded for both targets", recorded)
     assert counts == {gtarget: "1", atarget: "1"}
     assert prom.alerts("VenvprobeWorkersDiverge", "firing") + prom.alerts("VenvprobeWorkersDiverge", "pending") == []
 
