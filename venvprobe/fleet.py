@@ -508,13 +508,13 @@ def parse_targets(positional: Sequence[str], pythons: Sequence[str] = ()) -> Lis
 
 
 def _parse_report_text(text: str, source: str) -> dict:
-    from venvprobe.safeio import loads_json
+    """report_shape.load_report_text, failing as a FetchError (a target that cannot be had)."""
+    from venvprobe.report_shape import load_report_text
 
     try:
-        data = loads_json(text)
-    except ValueError as exc:
-        raise FetchError(f"{source!r} is not JSON ({exc})") from None
-    return validate_report(data, source)
+        return load_report_text(text, source)
+    except InputError as exc:
+        raise FetchError(str(exc)) from None
 
 
 def load_target(target: Target, options: FetchOptions, stdin_text: Optional[str] = None) -> dict:
