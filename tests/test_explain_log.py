@@ -89,6 +89,26 @@ def test_interleaved_dumps_are_split_and_attributed(tmp_path):
     assert finding(res, "pythonhome-from-env")["data"]["occurrences"] == 2
 
 
+def test_a_cut_value_whose_tail_is_garbled_invents_no_home(tmp_path):
+    """CI saw a third process's characters where a cut PYTHONHOME's tail belongs
+    (':   sys.executable = ...'/usr/bin/python3'); joining them made a bogus
+    pythonhome-from-env finding.  Built from interleaved.log (synthetic cut)."""
+    text = expand_log("interleaved.log", tmp_path)
+    cut = text.replace("  PYTHONHOME = '/opt/nowhere'\n  PYTHONPATH = (not set)\n  program name = 'Python path configuration:",
+                       "  PYTHONHOME = '/opt/now" + "Python path configuration:", 1)
+    cut = cut.replace("\npython3'\n", "\n:   sys.executable = failed to get the Python codec of the filesystem "
+                      "encoding'/usr/bin/python3'\n", 1)
+    assert cut.count("Python path configuration:") == text.count("Python path configuration:")
+    assert ":   sys.executable" in cut
+    blocks = pathconfig.parse(cut.splitlines())
+    assert [b.garbled for b in blocks] == [True, False]
+    assert all(" = " not in (b.home or "") for b in blocks)
+    log = tmp_path / "cut.log"
+    log.write_text(cut)
+    rc, res = run_json("explain-log", str(log), "--no-check-homes")
+    assert [(f["code"], f["data"]["subject"]) for f in res["findings"]] == [("pythonhome-from-env", "/opt/nowhere")]
+
+
 def test_daemon_group_not_delegated(tmp_path):
     rc, res = _explain(tmp_path, "not-delegated.log")
     f = finding(res, "daemon-group-unused")

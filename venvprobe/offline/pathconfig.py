@@ -78,6 +78,15 @@ def _value(text: str) -> Optional[str]:
     return text
 
 
+def _plausible_tail(tail: str) -> bool:
+    """Whether *tail* can be the rest of a value cut in two by another block.
+
+    CPython writes the tail at the start of a line, straight after the other
+    block's fatal error; it holds no quote and no ``key = `` of a dump line.
+    """
+    return bool(tail) and not tail[0].isspace() and "'" not in tail and " = " not in tail
+
+
 def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
     """Every path-configuration block (and bare fatal start-up error) in *lines*.
 
@@ -104,7 +113,7 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
                 stack.append(current)
             # Text before the header is either a log prefix (strip it from the
             # block's lines) or the half-written line of an interleaved block.
-            prefix = before if not before.rstrip().endswith(("'", "=")) else ""
+            prefix = "" if (_KV.match(before) or before.rstrip().endswith(("'", "="))) else before
             current = PathConfig(start_line=first_line + i, end_line=first_line + i, raw=[raw])
             out.append(current)
             in_path = False
@@ -162,9 +171,16 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
                     continue
             if current.pending and not _KV.match(line) and line.rstrip().endswith("'"):
                 key, head = current.pending
-                current.values.setdefault(key, head + line.rstrip()[:-1])
+                tail = line.rstrip()[:-1]
                 current.pending = None
                 current.raw.append(raw)
+                if _plausible_tail(tail):
+                    current.values.setdefault(key, head + tail)
+                else:
+                    # The cut value's tail was itself mixed with a third process's output
+                    # (seen in CI: ":   sys.executable = ...encoding'/usr/bin/python3'"):
+                    # joining it would invent a home no process was given.
+                    current.garbled = True
                 i += 1
                 continue
             m = _KV.match(line)
