@@ -6,15 +6,18 @@ hello-world WSGI app wrapped by ``venvprobe.middleware.ProbeMiddleware``, so
 the hello world and the probe run in the same server, processes and
 interpreter — it measures:
 
-1. the hello-world app (``/``): requests/s baseline, and a static body of the cached report's size (``/big?N``): what moving
-   that many bytes costs without the probe;
+1. the hello-world app (``/``): requests/s baseline; and the same app sending
+   a static body of the probe page's size *with the probe's response headers*
+   (``/big?N&h``, one for the cached report's size, one for /identity's): what
+   any app pays to send that response, without the probe's own work;
 2. the identity view (``/_venvprobe/identity``) under concurrency 32 for
-   ``--duration`` seconds: errors, requests/s;
+   ``--duration`` seconds: errors, requests/s, ratio to the hello world
+   (target >= 0.8) and to the static body of its size;
 3. the cached full report (``/_venvprobe/``, text — what curl gets):
-   errors, requests/s, ratio to the hello world (target >= 0.9; identity >= 0.8) and to the
+   errors, requests/s, ratio to the hello world (target >= 0.9) and to the
    same-size static body;
    the load phases run interleaved in ``--rounds`` rounds (hello, static,
-   identity, cached, hello, ...) so that a shared machine's background load
+   static, identity, cached, hello, ...) so that a shared machine's background load
    hits them alike; ratios are medians of per-round ratios; RSS of all server
    processes is sampled after every round, and server CPU time per request
    comes from /proc/<pid>/stat;
@@ -62,18 +65,32 @@ from venvprobe.middleware import ProbeMiddleware
 _BIG = b"x" * (1 << 20)
 
 
+# The probe's answers carry these besides Content-Type and Content-Length
+# (venvprobe.probe.core: its own X-Venvprobe-* and the security headers).
+_PROBE_HEADERS = [("X-Venvprobe-Pid", "12345"), ("X-Venvprobe-Interpreter", "0"),
+                  ("X-Venvprobe-Generated", "2026-01-01T00:00:00.000Z"),
+                  ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+                  ("Referrer-Policy", "no-referrer"),
+                  ("Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")]
+
+
 def hello(environ, start_response):
+    headers = [("Content-Type", "text/plain")]
     if environ.get("PATH_INFO") == "/big":
-        # A static body of N bytes (?N): the cost of moving a report-sized
-        # response, without the probe.
+        # A static body of N bytes (?N): the cost of moving a probe-sized
+        # response, without the probe; ?N&h: with the probe's headers too.
+        size, _, extra = (environ.get("QUERY_STRING") or "").partition("&")
         try:
-            size = max(0, min(int(environ.get("QUERY_STRING") or 0), len(_BIG)))
+            size = max(0, min(int(size or 0), len(_BIG)))
         except ValueError:
             size = 0
         body = _BIG[:size]
+        if extra == "h":
+            headers += _PROBE_HEADERS
     else:
         body = b"hello world\\n"
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    start_response("200 OK", headers + [("Content-Length", str(len(body)))])
     return [body]
 
 
@@ -340,8 +357,10 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-LOAD_PHASES = (("hello", "/"), ("static_same_size", None), ("identity", "/_venvprobe/identity"),
-               ("cached_text", "/_venvprobe/"))
+# Baselines besides the hello world: the hello-world app sending a static body
+# of the probe page's size, with the probe's response headers (/big?N&h).
+LOAD_PHASES = (("hello", "/"), ("static_same_size", "cached_text"), ("static_identity_size", "identity"),
+               ("identity", "/_venvprobe/identity"), ("cached_text", "/_venvprobe/"))
 
 
 def bench_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: argparse.Namespace,
@@ -357,7 +376,9 @@ def bench_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: arg
         workers = args.gunicorn_workers if kind == "gunicorn" else args.apache_processes
         size = len(_get("127.0.0.1", server.port, "/_venvprobe/")[1])
         result["cached_text_bytes"] = size
-        phases = [(name, path or f"/big?{size}") for name, path in LOAD_PHASES]
+        result["identity_bytes"] = len(_get("127.0.0.1", server.port, "/_venvprobe/identity")[1])
+        sizes = {"cached_text": size, "identity": result["identity_bytes"]}
+        phases = [(name, path if path.startswith("/") else f"/big?{sizes[path]}&h") for name, path in LOAD_PHASES]
         if args.json_phase:
             phases.append(("cached_json", "/_venvprobe/?format=json"))
         warm_up(server, workers, [p for _, p in phases], args.warmup, args, use_wrk)
@@ -397,6 +418,8 @@ def bench_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: arg
             c["rps"] / h["rps"] for c, h in zip(rounds["identity"], rounds["hello"]))
         result["ratio_cached_to_static"] = statistics.median(
             c["rps"] / h["rps"] for c, h in zip(rounds["cached_text"], rounds["static_same_size"]))
+        result["ratio_identity_to_static"] = statistics.median(
+            c["rps"] / h["rps"] for c, h in zip(rounds["identity"], rounds["static_identity_size"]))
         result["rss_series"] = rss_series
         result["rss_growth"] = rss_series[-1] - rss_series[0]
         result["processes_alive"] = set(rss_of(pids)) == set(pids)
@@ -436,7 +459,8 @@ def print_table(results: List[Dict[str, Any]], args: argparse.Namespace) -> bool
     ok_all = True
     for r in results:
         for key, label in (("hello", "hello world c%d" % args.concurrency),
-                           ("static_same_size", "static %d B c%d" % (r["cached_text_bytes"], args.concurrency)),
+                           ("static_same_size", "static %d B+hdrs c%d" % (r["cached_text_bytes"], args.concurrency)),
+                           ("static_identity_size", "static %d B+hdrs c%d" % (r["identity_bytes"], args.concurrency)),
                            ("identity", "identity c%d" % args.concurrency),
                            ("cached_text", "cached report c%d" % args.concurrency),
                            ("cached_json", "cached json c%d" % args.concurrency)):
@@ -455,10 +479,11 @@ def print_table(results: List[Dict[str, Any]], args: argparse.Namespace) -> bool
                 ratio = r["ratio_identity_to_hello"]
                 verdict.append(f"ratio {ratio:.2f} {'ok' if ratio >= TARGET_IDENTITY else f'MISSED (<{TARGET_IDENTITY})'}")
                 ok_all &= ratio >= TARGET_IDENTITY
+                verdict.append(f"vs same-size static {r['ratio_identity_to_static']:.2f}")
             ok_all &= not x["errors"]
             rows.append((r["server"], label, f"{x['rps']:.0f}", str(x["errors"]), f"{x['p50_ms']:.2f}",
                          f"{x['p99_ms']:.2f}", f"{x['server_cpu_ms_per_request']:.2f}",
-                         ", ".join(verdict) or ("baseline" if key in ("hello", "static_same_size") else "ok")))
+                         ", ".join(verdict) or ("baseline" if key in ("hello", "static_same_size", "static_identity_size") else "ok")))
         for key, label in (("fresh_text", "fresh report text"), ("fresh_json", "fresh report json"),
                            ("fresh_markdown", "fresh report markdown"), ("fresh_html", "fresh report html"),
                            ("identity_seq", "identity")):
@@ -543,6 +568,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{r['server']}: distributions in report {r['distributions_in_report']}, cached/hello ratio "
               f"{r['ratio_cached_to_hello']:.2f}, cached/same-size static {r['ratio_cached_to_static']:.2f}, "
               f"identity/hello {r['ratio_identity_to_hello']:.2f}, "
+              f"identity/same-size static {r['ratio_identity_to_static']:.2f}, "
               f"error lines in server log {r['server_errors_logged']}")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=2))

@@ -41,6 +41,40 @@ TOKEN_FILE_NAME = "probe.token"
 MAX_TOKEN_BYTES = 4096
 
 
+def _environ_store():
+    """(os.environ, its backing dict, encodekey, decodevalue) on CPython, else None."""
+    env = os.environ
+    store = getattr(env, "_data", None)
+    encode = getattr(env, "encodekey", None)
+    decode = getattr(env, "decodevalue", None)
+    if isinstance(store, dict) and callable(encode) and callable(decode):
+        return env, store, encode, decode
+    return None
+
+
+_ENVIRON = _environ_store()
+_ENCODED_NAMES: Dict[str, object] = {}
+
+
+def environ_get(name: str) -> Optional[str]:
+    """``os.environ.get(name)``, read straight from the mapping's store (a few times per request).
+
+    ``os.environ.get`` goes through the Mapping ABC, encodes the key and
+    decodes the value: about a microsecond, paid for every setting on every
+    request.  The store is what ``os.environ[...] = ...`` and ``del`` update,
+    so the answer is the same; if ``os.environ`` was replaced (a test's
+    monkeypatch) or is not CPython's, the plain ``get``.
+    """
+    known = _ENVIRON
+    if known is None or os.environ is not known[0]:
+        return os.environ.get(name)
+    key = _ENCODED_NAMES.get(name)
+    if key is None:
+        key = _ENCODED_NAMES[name] = known[2](name)
+    value = known[1].get(key)
+    return None if value is None else known[3](value)
+
+
 def default_token_paths() -> List[str]:
     """Where the probe keeps its own token, in order; ``venvprobe fetch`` looks in the same places.
 
@@ -178,38 +212,45 @@ class ProbeConfig:
         self.ttl = ttl
         self.redact_key = redact_key
         self._token_cache: Dict[str, Tuple[Tuple[int, int, int], str]] = {}
+        self._resolved: Optional[Tuple[tuple, ResolvedConfig]] = None
 
     def resolve(self, environ: Mapping[str, object]) -> "ResolvedConfig":
         """Merge code settings, the WSGI environ and os.environ (in that order)."""
-
-        def setting(name: str) -> Optional[str]:
-            value = environ.get(name)
-            if isinstance(value, str) and value:
-                return value
-            return os.environ.get(name) or None
-
-        token = self.token or setting("VENVPROBE_TOKEN")
-        token_file = self.token_file or setting("VENVPROBE_TOKEN_FILE")
+        token = self.token or _setting(environ, "VENVPROBE_TOKEN")
+        token_file = self.token_file or _setting(environ, "VENVPROBE_TOKEN_FILE")
         token_error = None
         source = "configured" if token else None
         if not token and token_file:
             token, token_error = self._read_token(token_file)
             source = "configured"
-        allow_spec = self.allow if self.allow is not None else _split(setting("VENVPROBE_ALLOW"))
-        networks, allow_error = parse_networks(allow_spec or [])
+        allow = self.allow
+        allow_setting = None if allow is not None else _setting(environ, "VENVPROBE_ALLOW")
+        allow_spec = allow if allow is not None else _split(allow_setting)
         token_path = token_file
         if not token and not token_error and not allow_spec:
             # Nothing configured: the probe's own token, made on first use.
             token, token_path, token_error = self._default_token()
             source = "default"
         ttl = self.ttl
+        ttl_setting = _setting(environ, "VENVPROBE_TTL") if ttl is None else None
+        # Every request resolves; the answer only changes with its inputs (the
+        # token file was checked above), so parsing the allowlist and building
+        # the result happen once per change, not once per request.
+        key = (token, token_path, token_error, source, allow_setting, None if allow is None else tuple(allow),
+               ttl, ttl_setting)
+        cached = self._resolved
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        networks, allow_error = parse_networks(allow_spec or [])
         if ttl is None:
             try:
-                ttl = float(setting("VENVPROBE_TTL") or DEFAULT_TTL)
+                ttl = float(ttl_setting or DEFAULT_TTL)
             except ValueError:
                 ttl = DEFAULT_TTL
-        return ResolvedConfig(token=token, networks=networks, ttl=max(0.0, ttl),
-                              error=token_error or allow_error, token_source=source, token_path=token_path)
+        resolved = ResolvedConfig(token=token, networks=networks, ttl=max(0.0, ttl),
+                                  error=token_error or allow_error, token_source=source, token_path=token_path)
+        self._resolved = (key, resolved)
+        return resolved
 
     def _default_token(self) -> Tuple[Optional[str], Optional[str], Optional[str]]:
         cached = self._token_cache.get("<default>")
@@ -253,6 +294,13 @@ class ResolvedConfig:
         # "configured" (code, VENVPROBE_TOKEN[_FILE]) or "default" (the probe's own file).
         self.token_source = token_source
         self.token_path = token_path
+
+
+def _setting(environ: Mapping[str, object], name: str) -> Optional[str]:
+    value = environ.get(name)
+    if isinstance(value, str) and value:
+        return value
+    return environ_get(name) or None
 
 
 def _split(value: Optional[str]) -> Optional[List[str]]:

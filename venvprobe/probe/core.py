@@ -22,7 +22,7 @@ import sys
 import time
 from _thread import allocate_lock
 
-from venvprobe.probe.config import ProbeConfig
+from venvprobe.probe.config import ProbeConfig, environ_get
 from venvprobe.probe.security import authorize
 from venvprobe.vocab import IDENTITY_SCHEMA_NAME, VIEWS, section
 
@@ -135,7 +135,12 @@ class Probe:
         self.mount = mount
         self._cache = _Cache()
         self._identity_collector: Optional[Collector] = None
-        self._identity_pages: Dict[Tuple[str, str], str] = {}
+        # (redact key, interpreter values) -> their scrubbed "interpreter" and "probe" parts.
+        self._identity_scrubbed: Optional[Tuple[tuple, dict, dict]] = None
+        # format -> (the page's content without generated_at, the page laid out with _STAMP).
+        self._identity_pages: Dict[str, Tuple[dict, str]] = {}
+        # (report, its X-Venvprobe-* headers): a cached report answers many requests.
+        self._report_headers: Optional[Tuple[dict, List[Tuple[str, str]]]] = None
 
     # -- report building -------------------------------------------------------
 
@@ -188,7 +193,7 @@ class Probe:
 
     def identity(self) -> dict:
         """Cheap, always-live view: which process and interpreter answered."""
-        from venvprobe._collect import SCHEMA_VERSION, Collector, _iso_now
+        from venvprobe._collect import SCHEMA_VERSION, Collector
 
         key = self.config.redact_key or _process_key()
         # One collector for every /identity request: its masker remembers the
@@ -196,12 +201,18 @@ class Probe:
         collector = self._identity_collector
         if collector is None or collector.options.get("redact_key") != key:
             collector = self._identity_collector = Collector({"redact_key": key})
-        scrubbed = collector.masker.scrub({
-            "interpreter": {"version": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix,
-                            "base_prefix": sys.base_prefix, "in_venv": sys.prefix != sys.base_prefix,
-                            "executable": sys.executable},
-            "probe": {"mount": self.mount},
-        })
+        # The interpreter part is masked once per value (walking it with the
+        # masker cost a quarter of a request); the masker is deterministic.
+        live = (key, sys.version_info[:3], sys.prefix, sys.base_prefix, sys.executable, self.mount)
+        scrubbed = self._identity_scrubbed
+        if scrubbed is None or scrubbed[0] != live:
+            parts = collector.masker.scrub({
+                "interpreter": {"version": "%d.%d.%d" % sys.version_info[:3], "prefix": sys.prefix,
+                                "base_prefix": sys.base_prefix, "in_venv": sys.prefix != sys.base_prefix,
+                                "executable": sys.executable},
+                "probe": {"mount": self.mount},
+            })
+            scrubbed = self._identity_scrubbed = (live, parts["interpreter"], parts["probe"])
         # The timestamp is put in unscrubbed: a timestamp hides nothing, and the
         # reused masker would otherwise remember one new string per request.  The
         # identity comes masked from the collector's cache (masked once, not per request).
@@ -210,8 +221,8 @@ class Probe:
             "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
             "generated_at": _iso_now(),
             "identity": collector.identity_masked(),
-            "interpreter": scrubbed["interpreter"],
-            "probe": scrubbed["probe"],
+            "interpreter": dict(scrubbed[1]),
+            "probe": dict(scrubbed[2]),
         }
 
     # -- request handling ----------------------------------------------------------
@@ -247,10 +258,6 @@ class Probe:
             return Response(status, resp.headers, body)
         if name == "identity":
             data = self.identity()
-            if fmt == "json":
-                from venvprobe._collect import dumps
-
-                return self._ok(dumps(data).encode("utf-8", "surrogatepass"), FORMATS["json"], data)
             return self._ok(self._identity_page(data, fmt), FORMATS[fmt], data)
         if name and name not in SECTION_PATHS:
             return _plain("404 Not Found", b"Not Found\n")
@@ -268,22 +275,32 @@ class Probe:
         requests only generated_at changes (the identity itself is cached in
         the collector until a module is imported).
         """
-        from venvprobe.render import render
-
         stamp = data.get("generated_at")
         if not isinstance(stamp, str) or len(stamp) != len(self._STAMP):
-            return render(data, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+            return self._identity_render(data, fmt).encode("utf-8")
+        content = dict(data)
+        del content["generated_at"]
         pages = self._identity_pages
-        key = (fmt, repr(sorted((k, v) for k, v in data.items() if k != "generated_at")))
-        page = pages.get(key)
-        if page is None:
-            page = render(dict(data, generated_at=self._STAMP), fmt, ["identity"], stdlib_only=True)
-            if self._STAMP not in page:  # the format escaped it: render each time
-                return render(data, fmt, ["identity"], stdlib_only=True).encode("utf-8")
-            if len(pages) > 32:
-                pages.clear()
-            pages[key] = page
+        cached = pages.get(fmt)
+        # Compared by value (C speed), not by a repr of it: that cost as much as the rest of the request.
+        if cached is not None and cached[0] == content:
+            page = cached[1]
+        else:
+            page = self._identity_render(dict(data, generated_at=self._STAMP), fmt)
+            if page.count(self._STAMP) != 1:  # escaped, or the content holds the placeholder: render each time
+                return self._identity_render(data, fmt).encode("utf-8")
+            pages[fmt] = (content, page)
         return page.replace(self._STAMP, stamp).encode("utf-8")
+
+    @staticmethod
+    def _identity_render(data: dict, fmt: str) -> str:
+        if fmt == "json":
+            from venvprobe._collect import dumps
+
+            return dumps(data)
+        from venvprobe.render import render
+
+        return render(data, fmt, ["identity"], stdlib_only=True)
 
     def _render(self, data: dict, fmt: str, sections: Optional[Iterable[str]], report: dict) -> Response:
         from venvprobe.render import render
@@ -315,12 +332,17 @@ class Probe:
         return body
 
     def _ok(self, body: bytes, content_type: str, report: dict) -> Response:
-        ident = section(report, "identity") or {}
-        headers = [("Content-Type", content_type),
-                   ("X-Venvprobe-Pid", str(ident.get("pid", os.getpid()))),
+        cached = self._report_headers
+        if cached is not None and cached[0] is report:
+            own = cached[1]
+        else:
+            ident = section(report, "identity") or {}
+            own = [("X-Venvprobe-Pid", str(ident["pid"] if "pid" in ident else os.getpid())),
                    ("X-Venvprobe-Interpreter", str(ident.get("interpreter_id"))),
                    ("X-Venvprobe-Generated", str(report.get("generated_at")))]
-        return Response("200 OK", headers, body)
+            if report is self._cache.report:  # a cached report is never changed once built
+                self._report_headers = (report, own)
+        return Response("200 OK", [("Content-Type", content_type)] + own, body)
 
     # -- WSGI --------------------------------------------------------------------------
 
@@ -408,6 +430,19 @@ def _log(environ: Mapping[str, object], message: str) -> None:
 
 
 _PROCESS_KEY: Dict[str, str] = {}
+# (second, its "YYYY-MM-DDTHH:MM:SS" in UTC): strftime once per second, not per /identity request.
+_SECOND: Tuple[int, str] = (-1, "")
+
+
+def _iso_now() -> str:
+    """The collector's ``_iso_now()`` (UTC, milliseconds, ``Z``)."""
+    global _SECOND
+    now = time.time()
+    second, text = _SECOND
+    if int(now) != second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+        _SECOND = (int(now), text)
+    return text + ".%03dZ" % int((now % 1) * 1000)
 
 
 def _process_key() -> str:
@@ -416,7 +451,7 @@ def _process_key() -> str:
     A random key still hides secrets; configure VENVPROBE_REDACT_KEY to make
     marks comparable across processes and hosts.
     """
-    key = os.environ.get("VENVPROBE_REDACT_KEY")
+    key = environ_get("VENVPROBE_REDACT_KEY")
     if key:
         return key
     if "key" not in _PROCESS_KEY:

@@ -63,6 +63,37 @@ def _parse_address(raw: str) -> Optional[Address]:
 def client_address(environ: Mapping[str, object]) -> Optional[Address]:
     """REMOTE_ADDR as an address (IPv4-mapped IPv6 unwrapped), or None."""
     raw = environ.get("REMOTE_ADDR")
+    if raw.__class__ is not str or len(raw) > 64:  # a str subclass may hash as it likes; no address is longer
+        return _client_address(raw)
+    # Parsing with ipaddress cost a third of a probe request; a server sees few
+    # distinct client addresses, and the parsed ones are immutable.
+    addr = _ADDRESSES.get(raw, _NOT_SEEN)
+    if addr is _NOT_SEEN:
+        addr = _client_address(raw)
+        if len(_ADDRESSES) >= _MAX_ADDRESSES:
+            _ADDRESSES.clear()
+        _ADDRESSES[raw] = addr
+    return addr
+
+
+_ADDRESSES: dict = {}
+_MAX_ADDRESSES = 1024
+_NOT_SEEN = object()
+_LOOPBACK: dict = {}
+
+
+def _is_loopback(addr: Address) -> bool:
+    """addr.is_loopback, remembered for the addresses client_address keeps (a network lookup each time)."""
+    known = _LOOPBACK.get(addr)
+    if known is None:
+        known = bool(addr.is_loopback)
+        if len(_LOOPBACK) >= _MAX_ADDRESSES:
+            _LOOPBACK.clear()
+        _LOOPBACK[addr] = known
+    return known
+
+
+def _client_address(raw: object) -> Optional[Address]:
     if not isinstance(raw, str) or not raw or ":" in raw and raw.count(":") == 1:
         return None
     try:
@@ -77,10 +108,20 @@ def proxy_headers(environ: Mapping[str, object]) -> List[str]:
     """The proxy-revealing headers present in this request (names as in the environ)."""
     found = []
     for name in environ:
-        if isinstance(name, str) and name.startswith("HTTP_") and (
+        # Every key is looked at on every request: plain str keys (all of them,
+        # from a real server) are tested with the set; anything else as before.
+        if name.__class__ is str:
+            if name.startswith("HTTP_") and (name in _PROXY_NAMES or name.startswith(PROXY_PREFIXES)):
+                found.append(name)
+        elif isinstance(name, str) and name.startswith("HTTP_") and (
                 name in PROXY_HEADERS or name.startswith(PROXY_PREFIXES)):
             found.append(name)
-    return sorted(found)
+    if len(found) > 1:
+        found.sort()
+    return found
+
+
+_PROXY_NAMES = frozenset(PROXY_HEADERS)
 
 
 def forwarded_clients(environ: Mapping[str, object]) -> Tuple[List[Address], Optional[str]]:
@@ -146,7 +187,7 @@ def authorize(environ: Mapping[str, object], config: ResolvedConfig) -> Tuple[bo
             for client in clients:
                 if not any(client in net for net in config.networks):
                     return False, f"{client} (forwarded by {addr}) is not in the allowlist"
-    if config.token_source == "default" and (proxied or not addr.is_loopback):
+    if config.token_source == "default" and (proxied or not _is_loopback(addr)):
         # The probe's own token is the way in for a person on this host; an
         # operator who wants remote access configures a token or an allowlist.
         why = f"proxy header {proxied[0][5:]}" if proxied else f"{addr} is not loopback"

@@ -1,0 +1,279 @@
+"""The probe's per-request shortcuts answer exactly as the plain computations they replace.
+
+Each request used to re-read every setting through ``os.environ.get``, parse
+REMOTE_ADDR with ``ipaddress``, re-mask the interpreter part of /identity and
+lay out a repr of the page's content.  Now these are remembered; these tests
+change every input between requests and compare with the plain answer.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import os
+import random
+import sys
+import time
+from typing import Dict, List, Optional
+
+import pytest
+
+from venvprobe.probe import core, security
+from venvprobe.probe.config import ProbeConfig, environ_get, find_default_token
+from venvprobe.probe.core import Probe
+
+
+@pytest.fixture(autouse=True)
+def own_home(tmp_path, monkeypatch):
+    """A HOME of our own (the probe's default token lives under it) and no probe settings in the environment."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name in ("VENVPROBE_TOKEN", "VENVPROBE_TOKEN_FILE", "VENVPROBE_ALLOW", "VENVPROBE_TTL",
+                 "VENVPROBE_REDACT_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def environ(addr: str = "127.0.0.1", token: Optional[str] = None, **extra: object) -> Dict[str, object]:
+    env: Dict[str, object] = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/identity", "QUERY_STRING": "", "SCRIPT_NAME": "",
+        "REMOTE_ADDR": addr, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(),
+    }
+    if token is not None:
+        env["HTTP_AUTHORIZATION"] = "Bearer " + token
+    env.update(extra)
+    return env
+
+
+# -- os.environ, read straight from its store --------------------------------------------
+
+
+def test_environ_get_follows_every_change_of_os_environ(monkeypatch):
+    name = "VENVPROBE_TEST_ENVIRON_GET"
+    monkeypatch.delenv(name, raising=False)
+    assert environ_get(name) is None
+    for value in ("plain", "", "ünïcödé ✓", "with=equals and spaces", "x" * 5000):
+        monkeypatch.setenv(name, value)
+        assert environ_get(name) == os.environ.get(name) == value
+    os.environ.pop(name)
+    assert environ_get(name) is None
+    os.environ.update({name: "updated"})
+    assert environ_get(name) == "updated"
+    del os.environ[name]
+    assert environ_get(name) is None
+
+
+def test_environ_get_uses_a_replaced_os_environ(monkeypatch):
+    """A test (or an app) that swaps os.environ for another mapping is read through that mapping."""
+    monkeypatch.setenv("VENVPROBE_TEST_ENVIRON_GET", "original")
+    monkeypatch.setattr(os, "environ", {"VENVPROBE_TEST_ENVIRON_GET": "replaced"})
+    assert environ_get("VENVPROBE_TEST_ENVIRON_GET") == "replaced"
+    assert environ_get("VENVPROBE_TEST_NOT_THERE") is None
+
+
+# -- resolving the configuration -----------------------------------------------------------
+
+
+def plain_resolve(config: ProbeConfig, env: Dict[str, object]):
+    """The answer of a config that has never resolved anything before (nothing remembered)."""
+    fresh = ProbeConfig(token=config.token, token_file=config.token_file, allow=config.allow, ttl=config.ttl,
+                        redact_key=config.redact_key)
+    return fresh.resolve(env)
+
+
+def same(a, b) -> bool:
+    return (a.token, a.networks, a.ttl, a.error, a.token_source, a.token_path) == \
+        (b.token, b.networks, b.ttl, b.error, b.token_source, b.token_path)
+
+
+def test_resolve_follows_settings_changed_between_requests(monkeypatch, tmp_path):
+    config = ProbeConfig()
+    token_file = tmp_path / "token"
+    token_file.write_text("file-token\n")
+    token_file.chmod(0o600)
+    steps = [
+        lambda: None,
+        lambda: monkeypatch.setenv("VENVPROBE_ALLOW", "10.0.0.0/8"),
+        lambda: monkeypatch.setenv("VENVPROBE_ALLOW", "10.0.0.0/8,192.168.0.0/16"),
+        lambda: monkeypatch.setenv("VENVPROBE_ALLOW", "not-a-network"),
+        lambda: monkeypatch.delenv("VENVPROBE_ALLOW"),
+        lambda: monkeypatch.setenv("VENVPROBE_TTL", "3.5"),
+        lambda: monkeypatch.setenv("VENVPROBE_TTL", "nonsense"),
+        lambda: monkeypatch.setenv("VENVPROBE_TOKEN", "env-token"),
+        lambda: monkeypatch.delenv("VENVPROBE_TOKEN"),
+        lambda: monkeypatch.setenv("VENVPROBE_TOKEN_FILE", str(token_file)),
+        lambda: token_file.write_text("rotated-token-longer\n"),
+        lambda: monkeypatch.delenv("VENVPROBE_TOKEN_FILE"),
+        lambda: setattr(config, "allow", ["127.0.0.1/32"]),
+        lambda: config.allow.append("::1/128"),  # the same list object, changed in place
+        lambda: setattr(config, "allow", None),
+        lambda: setattr(config, "ttl", 0.0),
+        lambda: setattr(config, "token", "code-token"),
+    ]
+    env_variants = [environ(), environ(VENVPROBE_ALLOW="172.16.0.0/12"), environ(VENVPROBE_TTL="7")]
+    seen_tokens = set()
+    for step in steps:
+        step()
+        for env in env_variants:
+            got = config.resolve(env)
+            assert same(got, plain_resolve(config, env)), step
+            assert same(config.resolve(env), got)  # asked again: the same answer
+            seen_tokens.add(got.token)
+    assert {"env-token", "file-token", "rotated-token-longer", "code-token"} <= seen_tokens
+
+
+def test_default_token_replaced_on_disk_is_the_one_that_counts():
+    probe = Probe()
+    token, path, error = find_default_token(create=True)
+    assert token and path, error
+    assert probe.respond(environ(token=token), "/identity").status == "200 OK"
+    new = "f" * 64
+    with open(path, "w") as handle:
+        handle.write(new + "\n")
+    assert probe.respond(environ(token=token), "/identity").status == "404 Not Found"
+    assert probe.respond(environ(token=new), "/identity").status == "200 OK"
+
+
+# -- the client address and proxy headers -------------------------------------------------
+
+
+def plain_client_address(raw: object):
+    if not isinstance(raw, str) or not raw or ":" in raw and raw.count(":") == 1:
+        return None
+    try:
+        addr = ipaddress.ip_address(raw.split("%", 1)[0])
+    except ValueError:
+        return None
+    return getattr(addr, "ipv4_mapped", None) or addr
+
+
+class OddStr(str):
+    """A str subclass: never remembered (it may hash and compare as it likes)."""
+
+
+ADDRESSES = ["127.0.0.1", "10.1.2.3", "::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "fe80::1%eth0", "1.2.3.4:80",
+             "", "localhost", "999.1.1.1", "2001:db8::1", "0.0.0.0", "127.000.000.001", " 127.0.0.1",
+             "1" * 100, OddStr("10.9.9.9"), None, 12345, b"127.0.0.1"]
+
+
+def test_client_address_is_the_parsed_remote_addr_every_time():
+    for _ in range(3):  # the first round fills the cache, the others read it
+        for raw in ADDRESSES:
+            got = security.client_address({"REMOTE_ADDR": raw})
+            assert got == plain_client_address(raw), raw
+            if got is not None:
+                assert security._is_loopback(got) == got.is_loopback
+
+
+def test_remembered_addresses_stay_bounded():
+    for n in range(security._MAX_ADDRESSES * 2 + 5):
+        raw = "10.%d.%d.%d" % (n >> 16 & 255, n >> 8 & 255, n & 255)
+        assert security.client_address({"REMOTE_ADDR": raw}) == ipaddress.ip_address(raw)
+    assert len(security._ADDRESSES) <= security._MAX_ADDRESSES
+    assert len(security._LOOPBACK) <= security._MAX_ADDRESSES
+
+
+def plain_proxy_headers(env) -> List[str]:
+    return sorted(name for name in env if isinstance(name, str) and name.startswith("HTTP_") and (
+        name in security.PROXY_HEADERS or name.startswith(security.PROXY_PREFIXES)))
+
+
+def test_proxy_headers_found_as_before_in_random_environs():
+    rng = random.Random(14)
+    names = list(security.PROXY_HEADERS) + [p + "THING" for p in security.PROXY_PREFIXES] + [
+        "HTTP_HOST", "HTTP_ACCEPT", "HTTP_USER_AGENT", "HTTP_AUTHORIZATION", "HTTP_X_REQUESTED_WITH", "HTTP_VIA2",
+        "HTTP_FORWARDEDX", "REMOTE_ADDR", "PATH_INFO", "wsgi.input", "X_FORWARDED_FOR", "http_x_forwarded_for"]
+    for _ in range(400):
+        env: Dict[object, object] = {name: "v" for name in rng.sample(names, rng.randint(0, 12))}
+        if rng.random() < 0.2:
+            env[OddStr(rng.choice(names))] = "v"
+        if rng.random() < 0.1:
+            env[42] = "not a str key"
+        assert security.proxy_headers(env) == plain_proxy_headers(env)
+
+
+def test_proxied_request_from_loopback_is_still_refused():
+    token = find_default_token(create=True)[0]
+    probe = Probe()
+    assert probe.respond(environ(token=token), "/").status == "200 OK"
+    for header in ("HTTP_X_FORWARDED_FOR", "HTTP_VIA", "HTTP_X_ENVOY_ANYTHING", "HTTP_FORWARDED"):
+        assert probe.respond(environ(token=token, **{header: ""}), "/").status == "404 Not Found"
+        assert probe.respond(environ(token=token, **{OddStr(header): "1.2.3.4"}), "/").status == "404 Not Found"
+    assert probe.respond(environ(addr="10.0.0.1", token=token), "/").status == "404 Not Found"
+
+
+# -- /identity ---------------------------------------------------------------------------
+
+
+def test_identity_follows_the_interpreter_values(monkeypatch):
+    probe = Probe()
+    before = probe.identity()
+    monkeypatch.setattr(sys, "executable", "/opt/elsewhere/bin/python-sk-" + "A1b2C3d4E5f6G7h8I9j0K1l2")
+    after = probe.identity()
+    assert after["interpreter"]["executable"] != before["interpreter"]["executable"]
+    collector = probe._identity_collector
+    whole = collector.masker.scrub(dict(after, identity=collector.identity()))
+    assert after == dict(whole, generated_at=after["generated_at"])
+    assert "A1b2C3d4E5f6G7h8I9j0K1l2" not in repr(after)  # masked by value
+    monkeypatch.setenv("VENVPROBE_REDACT_KEY", "another-key")
+    third = probe.identity()
+    assert third["interpreter"]["executable"] != after["interpreter"]["executable"]  # another key, another mark
+
+
+def test_identity_answers_are_copies():
+    """A caller changing its answer does not change the next one."""
+    probe = Probe()
+    first = probe.identity()
+    first["interpreter"]["prefix"] = "changed"
+    first["probe"]["mount"] = "changed"
+    second = probe.identity()
+    assert second["interpreter"]["prefix"] != "changed" and second["probe"]["mount"] != "changed"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
+def test_identity_page_is_rendered_page_for_every_format(fmt):
+    from venvprobe._collect import dumps
+    from venvprobe.render import render
+
+    probe = Probe()
+    token = find_default_token(create=True)[0]
+    for _ in range(3):
+        resp = probe.respond(environ(token=token, QUERY_STRING="format=" + fmt), "/identity")
+        assert resp.status == "200 OK"
+        stamp = dict(resp.headers)["X-Venvprobe-Generated"]
+        data = dict(probe.identity(), generated_at=stamp)
+        if fmt == "json":
+            expected = dumps(data).encode("utf-8", "surrogatepass")
+        else:
+            expected = render(data, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+        assert resp.body == expected
+
+
+def test_identity_content_holding_the_placeholder_is_rendered_each_time(monkeypatch):
+    from venvprobe.render import render
+
+    probe = Probe()
+    monkeypatch.setattr(sys, "prefix", "/srv/" + Probe._STAMP)
+    data = probe.identity()
+    page = probe._identity_page(data, "text")
+    assert page == render(data, "text", ["identity"], stdlib_only=True).encode("utf-8")
+    assert page.count(data["generated_at"].encode()) >= 1 and Probe._STAMP.encode() in page
+
+
+def test_timestamp_has_the_collectors_shape(monkeypatch):
+    from venvprobe._collect import _iso_now as collector_iso_now
+
+    for moment in (0.0, 1.0, 1.9995, 1700000000.123456, 1700000000.999, 1700000001.0005, 4102444799.999):
+        monkeypatch.setattr(time, "time", lambda moment=moment: moment)
+        assert core._iso_now() == collector_iso_now()
+
+
+def test_report_headers_follow_a_rebuilt_report():
+    probe = Probe()
+    token = find_default_token(create=True)[0]
+    first = dict(probe.respond(environ(token=token), "/").headers)
+    assert dict(probe.respond(environ(token=token), "/").headers)["X-Venvprobe-Generated"] == \
+        first["X-Venvprobe-Generated"]
+    time.sleep(0.002)  # a new millisecond: a new generated_at
+    rebuilt = dict(probe.respond(environ(token=token, QUERY_STRING="fresh=1"), "/").headers)
+    assert rebuilt["X-Venvprobe-Generated"] == probe.report()["generated_at"] != first["X-Venvprobe-Generated"]
+    assert rebuilt["X-Venvprobe-Pid"] == str(os.getpid())
