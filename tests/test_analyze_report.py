@@ -1,20 +1,16 @@
 """analyze() is a pure function of report data: server-specific findings and
 fixes from saved (here: hand-written) reports, no file-system access,
-malformed data never raises, and every live catalog code has a check."""
+malformed data never raises."""
 
 from __future__ import annotations
 
 import copy
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from venvprobe import analyze as analyze_mod
 from venvprobe.analyze import analyze, summarize
-from venvprobe.catalog import CATALOG
 
 PREFIX = "/opt/nowhere/venv"  # paths that exist on no test machine: analysis must not look
 
@@ -156,19 +152,6 @@ def test_malformed_reports_never_raise(damage: dict) -> None:
     for f in found:
         assert {"code", "severity", "message", "evidence", "fix"} <= set(f)
     assert set(summarize(found)) == {"error", "warning", "info"}
-
-
-def test_every_live_catalog_code_has_a_check() -> None:
-    source = Path(analyze_mod.__file__).read_text()
-    live = [code for code in CATALOG if f'"{code}"' in Path(analyze_mod.__file__).read_text()
-            or code in ("probe-alone",)]
-    catalog_src = Path(CATALOG["no-venv"].__class__.__module__.replace(".", "/") + ".py")
-    text = (Path(__file__).resolve().parents[1] / catalog_src).read_text()
-    head = text.split("# -- offline diagnosis", 1)[0]
-    declared = re.findall(r'_d\("([a-z0-9-]+)"', head)
-    missing = [c for c in declared if f'"{c}"' not in source]
-    assert missing == [], f"catalog codes with no check in analyze.py: {missing}"
-    assert live
 
 
 def test_probe_own_script_is_not_an_app() -> None:

@@ -18,7 +18,8 @@ import pytest
 
 from report_helpers import REPO, clean_env, make_venv, need_python, pyenv_python, venvprobe_cli
 
-from venvprobe import _cli, _quick, catalog
+from venvprobe import _cli, _quick
+from venvprobe.rules import registry
 
 
 def _argparse_help() -> str:
@@ -46,6 +47,7 @@ _OTHER_PYTHON_SCRIPT = r"""
 import os, sys
 sys.path.insert(0, sys.argv[1])
 from venvprobe import _cli, _quick
+from venvprobe.rules import registry
 cmds = [(n, t) for n, (_, t) in _cli.COMMANDS.items()]
 bad, answered = [], 0
 for columns in range(20, 260):
@@ -85,7 +87,7 @@ def test_version_help_and_no_command_as_argparse(capsys: pytest.CaptureFixture) 
 
 
 def test_severity_ranks_agree() -> None:
-    assert _quick.SEVERITY_RANK == catalog.SEVERITY_RANK
+    assert _quick.SEVERITY_RANK == registry.SEVERITY_RANK
 
 
 _IMPORTS_SCRIPT = r"""

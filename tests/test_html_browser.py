@@ -17,7 +17,7 @@ from chromium_helpers import Chromium, chromium_binary
 from sample_reports import LONG_PATH, ODD_PATH, sample_report
 from venvprobe.offline.output import kv_table, make_result
 from venvprobe.offline.output import render as render_offline
-from venvprobe.catalog import make_finding
+from venvprobe.rules.registry import make_finding
 from venvprobe.render import render
 
 # Every whitespace-separated word of these elements must sit on one line:

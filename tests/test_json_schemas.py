@@ -33,7 +33,7 @@ def test_shipped_file_is_generated_from_the_code(name):
 
 def test_schemas_follow_the_vocabulary():
     from venvprobe._collect import SCHEMA_NAME, SCHEMA_VERSION
-    from venvprobe.catalog import SEVERITIES
+    from venvprobe.rules.registry import SEVERITIES
 
     report = schemas.build("report")
     assert report["$defs"]["schema_header"]["properties"]["name"] == {"const": SCHEMA_NAME}

@@ -14,7 +14,7 @@ from typing import List
 from markdown_it import MarkdownIt
 
 from sample_reports import LONG_PATH, ODD_PATH, sample_report
-from venvprobe.catalog import make_finding
+from venvprobe.rules.registry import make_finding
 from venvprobe.diff import diff_reports, render_diff
 from venvprobe.offline.output import kv_table, make_result
 from venvprobe.offline.output import render as render_offline

@@ -15,12 +15,12 @@ from typing import Any, Dict, List
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from venvprobe.catalog import CATALOG
+from venvprobe.rules.registry import RULES
 from venvprobe.compare import FAIL, PASS, compare
 from venvprobe.expectations import SERVER_KINDS, loads
 from venvprobe.snapshot import snapshot
 
-CODES = sorted(CATALOG)
+CODES = sorted(RULES)
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 segment = st.text(

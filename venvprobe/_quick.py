@@ -28,7 +28,7 @@ EPILOG = ("Exit codes: 0 clean, 1 problems found, 2 could not check. Text output
 
 REPORT_FORMATS_FAST = ("text", "markdown", "json", "html")  # == render.FORMATS (a test keeps them equal)
 FAIL_ON = ("error", "warning", "info", "never")
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}  # == catalog.SEVERITY_RANK (a test keeps them equal)
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}  # == vocab.SEVERITY_RANK (a test keeps them equal)
 
 
 # The collector caps its report at 64 MiB; anything much larger is not one.
@@ -272,12 +272,20 @@ def run_target(exe, args, payload, timeout):
     return code, b"".join(chunks[out_r]), b"".join(chunks[err_r])
 
 
-_SOURCE_FILES = ("_collect.py", "catalog.py", "analyze.py")
+def _source_modules():
+    """The collector, then the modules the live analysis needs in the target, in the order to run them."""
+    from venvprobe.rules import SHIPPED  # that __init__ imports nothing: cheap on the fast path
+
+    return ("venvprobe._collect",) + SHIPPED
 
 
 def _source_paths():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return [os.path.join(here, name) for name in _SOURCE_FILES]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = []
+    for name in _source_modules():
+        path = os.path.join(root, *name.split("."))
+        out.append(os.path.join(path, "__init__.py") if os.path.isdir(path) else path + ".py")
+    return out
 
 
 def _sources():
@@ -296,13 +304,14 @@ def payload(fail_on="never", key=""):
     digest = "%08x%x" % (zlib.crc32(bundle) & 0xFFFFFFFF, len(bundle))
     return LOADER.encode() + b"\n".join([
         key.encode(), cache_stem(bundle, "report").encode(), fail_on.encode(), digest.encode(),
-        b"\0".join(os.fsencode(p) for p in _source_paths())])
+        "\0".join(_source_modules()).encode(), b"\0".join(os.fsencode(p) for p in _source_paths())])
 
 
 # Runs inside X, sent on stdin after a one-line `-c` that reads it (a short
 # command line: the report shows X's argv, and masking scans it).  Then on
-# stdin: redaction key, cache stem, --fail-on, the digest of the sources, and
-# the paths of _collect.py, catalog.py and analyze.py (NUL-separated): X reads
+# stdin: redaction key, cache stem, --fail-on, the digest of the sources, the
+# names of the modules to run (the collector, then venvprobe.rules.SHIPPED) and
+# their paths (both NUL-separated): X reads
 # and compiles them only when its cached code objects are missing, so a warm
 # run moves a few hundred bytes through the pipe, not 200 KB.  Prints one
 # header line (the exit code for --fail-on) and the analysed report as the
@@ -313,7 +322,8 @@ if sys.version_info < (3, 7):
     sys.stdout.write('venvprobe-fallback\\n')
     sys.exit(0)
 import os, marshal
-k, c, f, d, n = sys.stdin.buffer.read().split(b'\\n', 4)
+k, c, f, d, m, n = sys.stdin.buffer.read().split(b'\\n', 5)
+names = m.decode().split('\\0')
 p = c.decode() + sys.implementation.cache_tag + '.bin' if c else ''
 code = None
 if p:
@@ -328,21 +338,21 @@ if code is None:
     for name in n.split(b'\\0'):
         with open(name, 'rb') as h:
             s.append(h.read())
-    code = tuple(compile(src, '<venvprobe %s>' % w, 'exec') for src, w in zip(s, ('collector', 'catalog', 'analyze')))
+    code = tuple(compile(src, '<venvprobe %s>' % w, 'exec') for src, w in zip(s, ['collector'] + names[1:]))
 g = {'__name__': '__venvprobe_collect__'}
 exec(code[0], g)
 report = g['_foreign_report'](k.decode() or None)
 # The analysis runs after collecting, so these modules are not in the report.
-mods = []
-for name, obj in (('venvprobe.catalog', code[1]), ('venvprobe.analyze', code[2])):
-    m = type(sys)(name)
-    sys.modules[name] = m
-    exec(obj, m.__dict__)
-    mods.append(m)
-report['findings'] = mods[1].analyze(report)
+mods = {}
+for name, obj in zip(names[1:], code[1:]):
+    mods[name] = type(sys)(name)
+    sys.modules[name] = mods[name]
+    exec(obj, mods[name].__dict__)
+report['findings'] = mods['venvprobe.analyze'].analyze(report)
 f = f.decode()
-rank = mods[0].SEVERITY_RANK.get(f)
-fails = rank is not None and any(mods[0].SEVERITY_RANK.get(x.get('severity'), 0) >= rank for x in report['findings'])
+ranks = mods['venvprobe.vocab'].SEVERITY_RANK
+rank = ranks.get(f)
+fails = rank is not None and any(ranks.get(x.get('severity'), 0) >= rank for x in report['findings'])
 out = sys.stdout.buffer
 out.write(b'%d\\n' % (1 if fails else 0))
 out.write(g['dumps'](report).encode('utf-8', 'surrogatepass'))

@@ -898,15 +898,15 @@ class _Validator:
         return rules
 
     def code(self, path: Path_, code: Any) -> str:
-        from venvprobe.catalog import CATALOG
+        from venvprobe.rules.registry import RULES
 
         if not isinstance(code, str):
             raise self.fail(path, f"finding codes are strings, not {_type_name(code)}")
-        known = set(CATALOG) | {"analysis-error"}
+        known = set(RULES)
         if code not in known:
             close = difflib.get_close_matches(code, sorted(known), n=1, cutoff=0.6)
             raise self.fail(path, f"unknown finding code {code!r}",
-                            f"did you mean {close[0]!r}?" if close else "codes are listed in venvprobe/catalog.py")
+                            f"did you mean {close[0]!r}?" if close else "codes are listed in docs/findings.md")
         return code
 
     def findings(self, section: Dict[str, Any]) -> FindingRules:

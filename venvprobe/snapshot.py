@@ -175,9 +175,9 @@ def snapshot(report: dict, source: str = "", distributions: bool = True) -> str:
     # -- findings
     findings = report.get("findings")
     if isinstance(findings, list):
-        from venvprobe.catalog import CATALOG
+        from venvprobe.rules.registry import RULES
 
-        known = set(CATALOG) | {"analysis-error"}
+        known = set(RULES)
         codes = sorted({str(f.get("code")) for f in findings if isinstance(f, dict) and f.get("code") in known})
         counts: Dict[str, int] = {"error": 0, "warning": 0, "info": 0}
         for f in findings:

@@ -5,17 +5,17 @@ kinds and server kinds the collector emits, severities, the views ``report
 --section`` and the probe's sub-resources show, and :func:`section`, the one
 way to read "a section, unless it could not be collected".
 
-Every module that lists one of these imports it from here.  Three kinds of
-code cannot, because they run inside an interpreter that may not have
-venvprobe installed (``report --python X`` ships their source into X): the
-collector (``_collect.py``), ``catalog.py`` and ``analyze.py`` (the fast
-path's in-target analysis), and ``_quick.py`` (start-up cost).  They keep
+Every module that lists one of these imports it from here.  Two cannot: the
+collector (``_collect.py``), whose source runs alone inside an interpreter that
+may not have venvprobe installed, and ``_quick.py`` (start-up cost).  They keep
 their own literal copies, and ``tests/test_vocab.py`` proves each copy equals
 this module -- for the origins, by reading every kind the collector's source
-can emit.
+can emit.  The live analysis (:mod:`venvprobe.rules`, :mod:`venvprobe.analyze`)
+does import it: ``report --python X`` ships this module into X with them
+(``venvprobe.rules.SHIPPED``).
 
-Standard library only, no imports at all: the probe imports this module on
-its request path.
+Standard library only, Python 3.8 syntax, no imports at all: the probe imports
+this module on its request path, and it runs inside inspected interpreters.
 """
 
 SCHEMA_NAME = "venvprobe.report"

@@ -33,8 +33,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from venvprobe import _collect, extcheck
-    from venvprobe.catalog import make_finding
     from venvprobe.offline.output import OfflineTable, kv_table, make_result, render
+    from venvprobe.rules.registry import Findings
 
     exe = os.path.expanduser(args.python)
     if os.path.isdir(exe) and os.path.exists(os.path.join(exe, "bin", "python")):
@@ -57,23 +57,22 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{exe} ended the check without a result (an extension crashed it?): {why[:300]}") from None
     if data.get("error"):
         raise UsageError(f"{exe}: {data['error']}")
-    findings = []
+    findings = Findings("mod_wsgi", "check-extensions")
     refused: dict = {}
     for m in data["modules"]:
         if not m["loads"]:
             refused.setdefault((m["package"], m["site_dir"]), []).append(m)
     for (package, site), mods in sorted(refused.items()):
-        findings.append(make_finding(
+        findings.add(
             "extension-refuses-interpreter",
             f"{package} (installed in {site}) does not load in an own-GIL sub-interpreter of {exe} (Python "
             f"{data['python']}): " + ", ".join(m["module"] for m in mods[:4]),
-            [f"{m['file']}: {(m['error'] or '').strip().splitlines()[-1][:300]}" for m in mods[:10]],
-            server="mod_wsgi"))
+            [f"{m['file']}: {(m['error'] or '').strip().splitlines()[-1][:300]}" for m in mods[:10]])
     for m in data["modules"]:
         if data["free_threaded_build"] and m.get("gil_not_used") is False:
-            findings.append(make_finding(
+            findings.add(
                 "extension-refuses-interpreter", f"{m['module']} turns the GIL back on in free-threaded {exe}",
-                [f"{m['file']}: {m.get('gil_error')}"], server="mod_wsgi", severity="warning"))
+                [f"{m['file']}: {m.get('gil_error')}"], severity="warning")
     tables = [kv_table("Interpreter", [("python", exe), ("version", data["python"]),
                                        ("free-threaded build", data["free_threaded_build"]),
                                        ("extensions checked", len(data["modules"]))]),
@@ -81,6 +80,6 @@ def run(args: argparse.Namespace) -> int:
                            [(m["module"], m["init"], "yes" if m["loads"] else "NO", m["file"])
                             for m in data["modules"]],
                            "truncated" if data["truncated"] else ("" if data["modules"] else "no extension modules"))]
-    result = make_result("check-extensions", exe, findings, facts=data, tables=tables)
+    result = make_result("check-extensions", exe, findings.items, facts=data, tables=tables)
     write_output(render(result, args.format, width=text_width(args.output)), args.output)
     return EXIT_FINDINGS if fails_on(result["findings"], args.fail_on) else EXIT_OK

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from venvprobe._collect import parse_pyvenv_cfg
-from venvprobe.catalog import make_finding
 from venvprobe.offline import pathconfig
 from venvprobe.offline.access import AccessResult, User, check_access, confirm_as_user
 from venvprobe.offline.embed import Embedder
+from venvprobe.rules.registry import Findings
 from venvprobe.safeio import open_regular
 
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python(?P<xy>\d+\.\d+)(?:/(?:site|dist)-packages)?/?$")
@@ -368,43 +368,38 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
     """Check the Python home *path* for *server* run as *user*, embedding *embedder*.
 
     *context* prefixes every message (e.g. "WSGIDaemonProcess app: ").
-    Findings use the catalog codes shared with the live report.
+    Findings use the rule codes shared with the live report (:mod:`venvprobe.rules`).
     """
     setting, server_name = _labels(server)
     given = os.path.abspath(os.path.expanduser(path))
     kind, root, suggested = classify(given)
     check = HomeCheck(given=given, kind=kind, root=root, suggested=suggested, embedder=embedder, user=user)
-    fsrv = "uwsgi" if server == "uwsgi" else "mod_wsgi"
-
-    def add(code: str, message: str, evidence: Sequence[str] = (), **kw: Any) -> dict:
-        f = make_finding(code, context + message, list(evidence), server=fsrv, **kw)
-        f.setdefault("data", {})["home"] = given
-        check.findings.append(f)
-        return f
+    sink = Findings("uwsgi" if server == "uwsgi" else "mod_wsgi", "check-home", prefix=context, data={"home": given})
+    check.findings = sink.items
 
     # -- what the path is --------------------------------------------------------
     if kind == "missing":
-        add("python-home-missing", f"{setting}={given} does not exist", [f"{given}: no such file or directory"])
+        sink.add("python-home-missing", f"{setting}={given} does not exist", [f"{given}: no such file or directory"])
     elif kind == "interpreter-in-venv":
-        add("python-home-not-venv-root", f"{setting}={given} is the venv's interpreter; use {setting}={root}",
+        sink.add("python-home-not-venv-root", f"{setting}={given} is the venv's interpreter; use {setting}={root}",
             [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
     elif kind == "interpreter":
-        add("python-home-not-venv-root", f"{setting}={given} is an interpreter, not a directory; "
+        sink.add("python-home-not-venv-root", f"{setting}={given} is an interpreter, not a directory; "
             f"use the venv root (or {suggested} for that installation itself)", [f"{given} is a file"])
     elif kind == "inside-venv":
-        add("python-home-not-venv-root", f"{setting}={given} is inside the venv {root}; use {setting}={root}",
+        sink.add("python-home-not-venv-root", f"{setting}={given} is inside the venv {root}; use {setting}={root}",
             [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
     elif kind == "inside-installation":
-        add("python-home-not-venv-root", f"{setting}={given} is the standard library directory of an installation; "
+        sink.add("python-home-not-venv-root", f"{setting}={given} is the standard library directory of an installation; "
             f"the home would be {suggested}", [f"{given}/os.py exists"])
     elif kind == "not-a-directory":
-        add("python-home-missing", f"{setting}={given} is a file, not a directory"
+        sink.add("python-home-missing", f"{setting}={given} is a file, not a directory"
             + (f"; use {setting}={root}" if root else ""), [f"{given} is not a directory"])
     elif kind == "installation":
-        add("no-venv", f"{setting}={given} is a Python installation, not a venv: the app shares its packages",
+        sink.add("no-venv", f"{setting}={given} is a Python installation, not a venv: the app shares its packages",
             [f"{given}/pyvenv.cfg: missing", "lib/python*/os.py found"])
     elif kind == "not-a-venv":
-        add("python-home-not-a-venv", f"{setting}={given} has no pyvenv.cfg and no lib/pythonX.Y/os.py: "
+        sink.add("python-home-not-a-venv", f"{setting}={given} has no pyvenv.cfg and no lib/pythonX.Y/os.py: "
             f"Python cannot find its standard library there",
             [f"{given}/pyvenv.cfg: missing", f"{given}/lib/python*/os.py: missing"])
 
@@ -417,17 +412,17 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
         if cfg and cfg.get("readable"):
             home, version = cfg.get("home"), cfg.get("version")
             if home and cfg.get("home_exists") is False:
-                add("venv-base-missing", f"the Python that made {venv} ({home}) no longer exists",
+                sink.add("venv-base-missing", f"the Python that made {venv} ({home}) no longer exists",
                     [f"{cfg.get('path')}: home = {home}"])
             made_xy = _xy(version) or _version_info(venv)
             if embedder and xy_embed and made_xy and made_xy != xy_embed:
-                add("venv-python-mismatch",
+                sink.add("venv-python-mismatch",
                     f"{venv} was made by Python {version or made_xy} ({home}) but {server_name} embeds Python "
                     f"{embedder.version or xy_embed} ({embedder.prefix or embedder.libpython}): its site-packages "
                     f"(lib/python{made_xy}) will not be on sys.path",
                     [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}"])
             elif embedder and home and embedder.prefix and not embedder.owns_home(home):
-                add("venv-python-mismatch",
+                sink.add("venv-python-mismatch",
                     f"{venv} was made by the Python in {home} (version {version}), a different installation from the "
                     f"Python {embedder.version} in {embedder.prefix} that {server_name} embeds (same {xy_embed} is not enough)",
                     [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}",
@@ -453,11 +448,11 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
             if confirm and user.uid != os.geteuid():
                 _confirm(check, user)
             if not reach.ok:
-                add("python-home-inaccessible", f"{user.name} cannot reach {setting}={venv}: {reach.reason}",
+                sink.add("python-home-inaccessible", f"{user.name} cannot reach {setting}={venv}: {reach.reason}",
                     [f"blocked at {reach.blocked_at}"] + ([f"confirmed by running test -x as {user.name}"]
                                                           if reach.confirmed is False else []))
             elif cfg_res is not None and not cfg_res.ok:
-                add("pyvenv-cfg-unreadable", f"{user.name} cannot read {cfg_path}: {cfg_res.reason}; "
+                sink.add("pyvenv-cfg-unreadable", f"{user.name} cannot read {cfg_path}: {cfg_res.reason}; "
                     + (f"mod_wsgi will call Py_SetPythonHome({venv}) and start-up fails with "
                        "No module named 'encodings'" if server != "uwsgi" else
                        "the venv's settings (home, include-system-site-packages) cannot be read"),
@@ -465,7 +460,7 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
             else:
                 for label, res in check.access.items():
                     if label.startswith("site-packages") and not res.ok:
-                        add("sys-path-unreadable", f"{user.name} cannot read the venv's {res.path}: {res.reason}",
+                        sink.add("sys-path-unreadable", f"{user.name} cannot read the venv's {res.path}: {res.reason}",
                             [res.reason])
                 base_res = check.access.get("base stdlib")
                 if base_res is not None and not base_res.ok:
@@ -476,7 +471,7 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
                     if mism:
                         mism[0]["evidence"].append(note)
                     else:
-                        add("python-base-unreadable",
+                        sink.add("python-base-unreadable",
                             f"{user.name} cannot read {base_root}, the Python installation {venv} was made from "
                             f"(blocked at {base_res.blocked_at}: {base_res.reason}): Python cannot import "
                             f"'encodings' and {server_name} cannot start it",
@@ -485,10 +480,10 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
         elif confirm and user.uid != os.geteuid():
             _confirm(check, user)
             if not reach.ok:
-                add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
+                sink.add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
                     [f"blocked at {reach.blocked_at}"])
         elif not reach.ok:
-            add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
+            sink.add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
                 [f"blocked at {reach.blocked_at}"])
 
     # -- what the server does with it --------------------------------------------------------
@@ -510,7 +505,7 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
                         f"pyvenv.cfg readable by {user.name} in {given})")
     if do_predict and embedder is not None:
         check.prediction = predict(given, embedder, user, server=server, pyvenv_visible=cfg_visible, extra_env=extra_env)
-        _judge_prediction(check, add, setting, server_name)
+        _judge_prediction(check, sink, setting, server_name)
     elif embedder is None:
         check.notes.append("no embedding Python known: give --python or --mod-wsgi to compare and predict")
     return check
@@ -521,7 +516,7 @@ def made_xy_for(cfg: dict) -> Optional[str]:
     return _xy(cfg.get("version")) if cfg else None
 
 
-def _judge_prediction(check: HomeCheck, add, setting: str, server_name: str) -> None:
+def _judge_prediction(check: HomeCheck, sink: Findings, setting: str, server_name: str) -> None:
     p = check.prediction
     if p is None or not p.executable:
         return
@@ -540,7 +535,7 @@ def _judge_prediction(check: HomeCheck, add, setting: str, server_name: str) -> 
         else:
             # Never "...: None": the interpreter may die without a Fatal Python error line.
             cause = p.exception or p.fatal or p.note or "it exited with an error"
-            add("python-startup-fails", f"{server_name} cannot start Python with {setting}={check.given}: "
+            sink.add("python-startup-fails", f"{server_name} cannot start Python with {setting}={check.given}: "
                 f"{cause}", evidence + ([f"note: {n}" for n in check.notes]))
         return
     v = p.values
@@ -554,7 +549,7 @@ def _judge_prediction(check: HomeCheck, add, setting: str, server_name: str) -> 
             if mism:
                 mism[0]["evidence"].append(msg)
             elif not errors:
-                add("python-startup-fails", msg, [f"predicted sys.path = {v.get('path')}"], severity="error")
+                sink.add("python-startup-fails", msg, [f"predicted sys.path = {v.get('path')}"], severity="error")
         if mism:
             mism[0]["evidence"].append(f"predicted sys.base_prefix = {v.get('base_prefix')}, stdlib = {v.get('stdlib')}, "
                                        f"Python {v.get('version')}")

@@ -2,7 +2,7 @@
 
 An offline result is plain data: ``{"schema", "command", "target",
 "facts", "findings", "tables"}``.  Findings have exactly the shape of the
-live report's (``venvprobe.catalog.make_finding``), so the same code always
+live report's (the sink ``venvprobe.rules.registry.Findings``), so the same code always
 carries the same title and fix; text, Markdown and HTML are drawn by the
 same layer as the live report (:mod:`venvprobe.render`), JSON is the data itself.
 """
@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from venvprobe.analyze import summarize
-from venvprobe.catalog import sort_findings
+from venvprobe.rules.registry import sort_findings, summarize
 from venvprobe.render import Table, format_value  # the one table model and cell format of every command
 
 SCHEMA = {"name": "venvprobe.offline", "version": 1}

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from venvprobe.catalog import make_finding
 from venvprobe.errors import VenvprobeError
+from venvprobe.rules.registry import Findings
 
 MAX_INI_BYTES = 16 << 20
 MAX_INI_LINES = 200_000
@@ -194,50 +194,46 @@ def analyse(cfg: UwsgiConfig, *, embedder: Any = None, user_name: Optional[str] 
     from venvprobe.offline.access import UnknownUser, check_access, current_user, lookup_user
     from venvprobe.offline.home import check_home, find_venv_root, site_packages_dirs, subinterpreter_unsafe
 
-    findings: List[dict] = []
-
-    def add(code: str, message: str, evidence: Sequence[str] = (), **kw: Any) -> dict:
-        f = make_finding(code, message, list(evidence), server="uwsgi", **kw)
-        findings.append(f)
-        return f
+    sink = Findings("uwsgi", "check-uwsgi")
 
     where = lambda *keys: f"{cfg.path}:{cfg.line_of(*keys)}"  # noqa: E731
     uid = cfg.last("uid")
+    wanted = user_name or uid
     try:
-        user = lookup_user(user_name or uid) if (user_name or uid) else current_user()
+        user = lookup_user(wanted) if wanted else current_user()
     except UnknownUser:
-        add("python-home-inaccessible", f"uid = {uid} names no user on this machine", [f"{where('uid')}: uid = {uid}"])
+        sink.add("python-home-inaccessible", f"uid = {uid} names no user on this machine", [f"{where('uid')}: uid = {uid}"])
         user = current_user()
     home = cfg.home
     env = cfg.env
     if "PYTHONHOME" in env:
-        add("pythonhome-from-env", f"env = PYTHONHOME={env['PYTHONHOME']} overrides the interpreter's home"
+        sink.add("pythonhome-from-env", f"env = PYTHONHOME={env['PYTHONHOME']} overrides the interpreter's home"
             + (f" (home = {home})" if home else ""), [f"{where('env')}: env = PYTHONHOME={env['PYTHONHOME']}"])
     check = None
     if home and check_homes:
         check = check_home(home, embedder=embedder, user=user, server="uwsgi", do_predict=do_predict, confirm=confirm,
                            context=f"{where(*HOME_KEYS)}: ")
-        findings.extend(check.findings)
+        sink.extend(check.findings)
     elif not home:
-        add("prefix-from-path-search", f"{cfg.path} sets no home/virtualenv: uWSGI runs the Python its plugin links "
+        sink.add("prefix-from-path-search", f"{cfg.path} sets no home/virtualenv: uWSGI runs the Python its plugin links "
             "with that installation's packages", [f"{cfg.path}: no home, virtualenv, venv or pyhome"], severity="info")
     xy = embedder.major_minor if embedder is not None else None
     for entry in cfg.pythonpath:
         root = find_venv_root(entry)
         if re.search(r"/(site|dist)-packages/?$", entry) and root and (not home or os.path.normpath(root) !=
                                                                         os.path.normpath(home)):
-            add("base-site-visible", f"pythonpath = {entry} adds the site-packages of venv {root} instead of making it "
+            sink.add("base-site-visible", f"pythonpath = {entry} adds the site-packages of venv {root} instead of making it "
                 f"the home: the base installation's packages stay importable; use home = {root}",
                 [f"{where(*PATH_KEYS)}: pythonpath = {entry}"])
         m = re.search(r"python(\d+\.\d+)/", entry + "/")
         if m and xy and m.group(1) != xy:
-            add("venv-python-mismatch", f"pythonpath = {entry} is for Python {m.group(1)} but the plugin embeds "
+            sink.add("venv-python-mismatch", f"pythonpath = {entry} is for Python {m.group(1)} but the plugin embeds "
                 f"Python {xy}", [f"{where(*PATH_KEYS)}: pythonpath = {entry}"])
         res = check_access(entry, user, "rx")
         if not res.exists:
-            add("sys-path-missing", f"pythonpath entry {entry} does not exist", [res.reason])
+            sink.add("sys-path-missing", f"pythonpath entry {entry} does not exist", [res.reason])
         elif not res.ok:
-            add("sys-path-unreadable", f"pythonpath entry {entry} is not readable by {user.name}: {res.reason}", [res.reason])
+            sink.add("sys-path-unreadable", f"pythonpath entry {entry} is not readable by {user.name}: {res.reason}", [res.reason])
     apps = cfg.apps()
     chdir = cfg.last("chdir")
     for app in apps:
@@ -245,7 +241,7 @@ def analyse(cfg: UwsgiConfig, *, embedder: Any = None, user_name: Optional[str] 
             target = app.target if os.path.isabs(app.target) or not chdir else os.path.join(chdir, app.target)
             res = check_access(target, user, "r")
             if not res.ok:
-                add("wsgi-script-unreadable", f"app {app.mountpoint or '/'}: {target} "
+                sink.add("wsgi-script-unreadable", f"app {app.mountpoint or '/'}: {target} "
                     + ("does not exist" if not res.exists else f"is not readable by {user.name}: {res.reason}"),
                     [res.reason])
     if len(apps) > 1 and not cfg.single_interpreter:
@@ -256,11 +252,11 @@ def analyse(cfg: UwsgiConfig, *, embedder: Any = None, user_name: Optional[str] 
         unsafe = subinterpreter_unsafe(sites) if sites else []
         if unsafe:
             subs = [a for a in apps if a.index > 0]
-            add("c-extension-in-subinterpreter",
+            sink.add("c-extension-in-subinterpreter",
                 f"{len(subs)} app(s) run in sub-interpreters ({', '.join(a.mountpoint or a.target for a in subs)}) and the "
                 f"environment has {', '.join(n for n, _ in unsafe)}: set single-interpreter = true (one app per instance)",
                 [why for _, why in unsafe] + [f"{cfg.path}: {len(apps)} apps, no single-interpreter"])
-    return findings, check, apps
+    return sink.items, check, apps
 
 
 __all__ = ["IniError", "UwsgiApp", "UwsgiConfig", "analyse", "load"]

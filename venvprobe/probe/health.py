@@ -11,7 +11,7 @@ Standard library only: this runs on the probe's request path.
 
 from __future__ import annotations
 
-from venvprobe.catalog import SEVERITY_RANK
+from venvprobe.vocab import SEVERITY_RANK
 from venvprobe.vocab import FAIL_ON
 from venvprobe.vocab import HEALTH_SCHEMA_NAME
 
@@ -29,7 +29,7 @@ def failing(report: dict, fail_on: str) -> List[dict]:
         return []
     rank = SEVERITY_RANK[fail_on]
     findings = report.get("findings")
-    return [f for f in findings if isinstance(f, dict) and SEVERITY_RANK.get(f.get("severity"), 0) >= rank] \
+    return [f for f in findings if isinstance(f, dict) and SEVERITY_RANK.get(str(f.get("severity")), 0) >= rank] \
         if isinstance(findings, list) else []
 
 
@@ -51,7 +51,7 @@ def answer(report: dict, query: Mapping[str, List[str]], fmt: str) -> Tuple[str,
     if not bad:
         text = f"ok: no finding at or above {fail_on}\n"
     else:
-        # Codes and severities only: they come from venvprobe's catalogue, never from the host.
+        # Codes and severities only: they come from venvprobe's rules, never from the host.
         listed = ", ".join(f"{f.get('code')} ({f.get('severity')})" for f in bad)
         text = f"fail: {len(bad)} finding{'s' if len(bad) != 1 else ''} at or above {fail_on}: {listed}\n"
     return status, text.encode("utf-8", "replace"), "text/plain; charset=utf-8"
