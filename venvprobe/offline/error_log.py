@@ -16,7 +16,7 @@ messages (``WSGI0036: ...``, see ``KNOWN_CODES``), its start-up lines
 ... with own GIL", "terminated by signal N") and CPython's "Could not find
 platform (in)dependent libraries".
 
-Each distinct cause becomes one finding with the catalog code the live
+Each distinct cause becomes one finding with the rule code the live
 report uses, the log lines as evidence, and — when the homes named in the
 log exist on this machine — the result of ``check-home`` on them (as the uid
 the log says the daemon ran as).

@@ -18,7 +18,7 @@ from venvprobe.safeio import open_regular
 
 def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True, do_predict: bool = True,
             confirm: bool = True) -> Tuple[List[dict], Dict[Tuple[str, str], Any]]:
-    """Findings for *cfg* (catalog codes) and the per-home check results."""
+    """Findings for *cfg* (rule codes) and the per-home check results."""
     from venvprobe.offline.access import UnknownUser, User, check_access, lookup_user
     from venvprobe.offline.home import check_home, find_venv_root, site_packages_dirs, subinterpreter_unsafe
 
