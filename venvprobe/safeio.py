@@ -18,7 +18,7 @@ import io
 import os
 import stat
 import sys
-from typing import BinaryIO, Iterable, Optional
+from typing import BinaryIO, Callable, Iterable, Optional
 
 from venvprobe.errors import InputError  # re-exported: an input cannot be read (one line)
 
@@ -126,6 +126,24 @@ def read_head(path: str, count: int) -> bytes:
             return handle.read(count)
     except OSError:
         return b""
+
+
+def read_config(path: str, limit: int, error: Callable[[str], Exception]) -> bytes:
+    """The bytes of the configuration file *path*; ``error(message)`` raised, with a one-line message, when it
+    is missing, unreadable, not a regular file or larger than *limit*."""
+    try:
+        # A FIFO or device as the file (or as an Include) must not block or never end.
+        with open_regular(path) as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise error(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise error(f"{path} is a directory") from None
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise error(f"{path} is larger than {_size(limit)}")
+    return data
 
 
 def _size(n: int) -> str:

@@ -83,16 +83,16 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
                 sink.add("python-home-missing", f"{setting}={stat_home} does not exist ({e.errno})", [ev(e)], subject=stat_home)
             else:
                 sink.add("python-home-inaccessible", f"the daemon user cannot reach {setting}={stat_home}"
-                    + (f" ({e.errno})" if e.errno else "") + ": a parent directory is not traversable or the "
-                    "directory is not readable", [ev(e)], subject=stat_home)
+                         + (f" ({e.errno})" if e.errno else "") + ": a parent directory is not traversable or the "
+                         "directory is not readable", [ev(e)], subject=stat_home)
         elif e.kind == "notacc":
             sink.add("python-home-inaccessible", f"{setting}={stat_home} is not accessible (no search permission) for the "
-                "daemon user", [ev(e)], subject=stat_home)
+                     "daemon user", [ev(e)], subject=stat_home)
         else:
             if _BIN_PYTHON.search(stat_home):
                 root = os.path.dirname(os.path.dirname(stat_home))
                 sink.add("python-home-not-venv-root", f"{setting}={stat_home} is an interpreter, not a directory; "
-                    f"use {setting}={root}", [ev(e)], subject=stat_home)
+                         f"use {setting}={root}", [ev(e)], subject=stat_home)
             else:
                 sink.add("python-home-missing", f"{setting}={stat_home} is not a directory", [ev(e)], subject=stat_home)
 
@@ -129,23 +129,23 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
             # mod_wsgi sets either the program name (venv) or the home, never both: this home
             # came from the environment (or a uWSGI env = line).
             sink.add("pythonhome-from-env", f"PYTHONHOME={home} from the server's environment overrides "
-                + (f"{setting}={wsgi_home or prog_root}" if (wsgi_home or prog_root) else "the configured home")
-                + f": Python looks for its standard library in {b.get('stdlib dir') or home}", evidence,
-                severity="error", subject=home)
+                     + (f"{setting}={wsgi_home or prog_root}" if (wsgi_home or prog_root) else "the configured home")
+                     + f": Python looks for its standard library in {b.get('stdlib dir') or home}", evidence,
+                     severity="error", subject=home)
             continue
         if not home:
             sink.add("python-startup-fails", f"Python failed to start (program name {prog!r}, no home): "
-                f"{b.exception or b.fatal}", evidence, subject=f"prog:{prog}")
+                     f"{b.exception or b.fatal}", evidence, subject=f"prog:{prog}")
             continue
         if _BIN_PYTHON.search(home):
             root = os.path.dirname(os.path.dirname(home))
             sink.add("python-home-not-venv-root", f"{setting}={home} is an interpreter, not a directory; "
-                f"use {setting}={root}", evidence, subject=home)
+                     f"use {setting}={root}", evidence, subject=home)
             continue
         m = _LIBDIR.match(home)
         if m:
             sink.add("python-home-not-venv-root", f"{setting}={home} points inside a venv or installation "
-                f"(lib/pythonX.Y); use {setting}={m.group('root')}", evidence, subject=home)
+                     f"(lib/pythonX.Y); use {setting}={m.group('root')}", evidence, subject=home)
             continue
         if home in stat_errors:
             e = stat_errors[home]
@@ -155,19 +155,19 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
             continue
         if os.path.isfile(os.path.join(home, "pyvenv.cfg")):
             sink.add("pyvenv-cfg-unreadable", f"{setting}={home} is a venv but {server} used it as a Python home "
-                f"(Py_SetPythonHome): its pyvenv.cfg was not readable by the daemon user, so no venv was detected",
-                evidence + [f"{home}/pyvenv.cfg exists on this machine"], subject=home)
+                     f"(Py_SetPythonHome): its pyvenv.cfg was not readable by the daemon user, so no venv was detected",
+                     evidence + [f"{home}/pyvenv.cfg exists on this machine"], subject=home)
             continue
         if os.path.isdir(home) and not any(os.path.isfile(os.path.join(home, "lib", d, "os.py"))
                                            for d in _safe_listdir(os.path.join(home, "lib"))):
             sink.add("python-home-not-a-venv", f"{setting}={home} has no pyvenv.cfg and no standard library",
-                evidence, subject=home)
+                     evidence, subject=home)
             continue
         why = ("mod_wsgi found no readable pyvenv.cfg in it (missing, or not readable by the daemon user), so it "
                "used it as a full installation" if server == "mod_wsgi" and prog in ("python3", "python", "") else
                "the standard library was not found under it")
         sink.add("python-startup-fails", f"Python failed to start with {setting}={home}: {why} "
-            f"({b.exception or b.fatal})", evidence, subject=home)
+                 f"({b.exception or b.fatal})", evidence, subject=home)
     # Fill empty messages of findings first created from a stat error and then matched by a block.
     for (code, subject), f in sink.by_subject.items():
         if not f["message"]:
@@ -186,10 +186,10 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
     # -- delegation ---------------------------------------------------------------------------------
     for e in facts.of("restrict"):
         sink.add("embedded-mode-disabled", f"{e.groups[0]} is not delegated to a daemon group and embedded "
-            "mode is disabled (WSGIRestrictEmbedded On): HTTP 500", [ev(e)], subject=e.groups[0])
+                 "mode is disabled (WSGIRestrictEmbedded On): HTTP 500", [ev(e)], subject=e.groups[0])
     for e in facts.of("nogroup"):
         sink.add("daemon-group-undefined", f"{e.groups[1]} is delegated to process group {e.groups[0]!r}, "
-            "which is not declared (or not visible from this VirtualHost): HTTP 500", [ev(e)], subject=e.groups[0])
+                 "which is not declared (or not visible from this VirtualHost): HTTP 500", [ev(e)], subject=e.groups[0])
     loads = facts.of("loading")
     embedded = [e for e in loads if e.groups[1] == ""]
     daemon_used = {e.groups[1] for e in loads if e.groups[1]}
@@ -198,8 +198,8 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
             starts = [_evidence(facts, ln, f"Starting process '{name}' with uid={g['uid']}") for ln in g["lines"][:1]]
             scripts = sorted({e.groups[3] for e in embedded})
             sink.add("daemon-group-unused", f"daemon process group {name!r} was started but "
-                + ", ".join(scripts) + " loaded in embedded mode (process='') in Apache's own processes",
-                starts + [ev(e) for e in embedded[:3]], subject=name)
+                     + ", ".join(scripts) + " loaded in embedded mode (process='') in Apache's own processes",
+                     starts + [ev(e) for e in embedded[:3]], subject=name)
 
     # -- interpreters ---------------------------------------------------------------------------------
     creating = facts.of("w6_creating")
@@ -232,15 +232,15 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
             where = f"{package} (installed in {site})" if site else (package or module or "a C extension")
             by = f" (imported by {pth.groups[1]} line {pth.groups[0]} while the interpreter was created)" if pth else ""
             sink.add("extension-refuses-interpreter", f"{where} will not import in sub-interpreter {group6!r}, which mod_wsgi created with its own GIL{by}: "
-                f"{module or 'its extension'} does not declare multi-interpreter support",
-                [ev(own_gil[group6])] + ([ev(context6)] if context6 is not own_gil[group6] else [])
-                + ([ev(pth)] if pth else []) + [ev(e)], subject=f"{group6}:{package or module}")
+                     f"{module or 'its extension'} does not declare multi-interpreter support",
+                     [ev(own_gil[group6])] + ([ev(context6)] if context6 is not own_gil[group6] else [])
+                     + ([ev(pth)] if pth else []) + [ev(e)], subject=f"{group6}:{package or module}")
             continue
         context = _nearest(loads, e.line)
         app = f" (application group {context.groups[2]!r})" if context else (
             f" (sub-interpreter {group6!r})" if group6 else "")
         sink.add("c-extension-in-subinterpreter", f"a C extension refused a sub-interpreter{app}: "
-            f"{e.groups[0]}", [ev(e)] + ([ev(context)] if context else []) + ([ev(context6)] if context6 else []), subject=e.groups[0])
+                 f"{e.groups[0]}", [ev(e)] + ([ev(context)] if context else []) + ([ev(context6)] if context6 else []), subject=e.groups[0])
     compiled, runtime = facts.of("compiled"), facts.of("runtime")
     if compiled and runtime:
         c, r = compiled[0], runtime[0]
@@ -253,16 +253,16 @@ def explain(facts: LogFacts, *, check_homes: bool = True, embedder: Any = None,
         loc = f" ({syntax_at.groups[1]}:{syntax_at.groups[0]})" if syntax_at else ""
         if e.groups[0].lower().startswith("wsgi"):
             sink.add("global-only-directive-in-virtualhost", f"{e.groups[0]} is inside a <{e.groups[1]}>"
-                f"{loc}: Apache refuses to start", ([ev(syntax_at)] if syntax_at else []) + [ev(e)], subject=e.groups[0])
+                     f"{loc}: Apache refuses to start", ([ev(syntax_at)] if syntax_at else []) + [ev(e)], subject=e.groups[0])
     for e in facts.of("invalid"):
         if e.groups[0] in _MOD_WSGI6_ONLY:
             sink.add("directive-unknown-to-mod-wsgi", f"{e.groups[0]} is a mod_wsgi 6 directive: the "
-                "mod_wsgi loaded is older (or not loaded at all), so httpd refused the configuration", [ev(e)], subject=e.groups[0])
+                     "mod_wsgi loaded is older (or not loaded at all), so httpd refused the configuration", [ev(e)], subject=e.groups[0])
             continue
         sink.add("mod-wsgi-not-loaded", f"{e.groups[0]} is used but mod_wsgi is not loaded", [ev(e)], subject="mod_wsgi")
     for e in facts.of("notfound"):
         sink.add("wsgi-script-unreadable", f"WSGI script {e.groups[0]} does not exist or cannot be read by "
-            "the server user", [ev(e)], subject=e.groups[0])
+                 "the server user", [ev(e)], subject=e.groups[0])
 
     _explain_mod_wsgi6(facts, sink, ev)
 

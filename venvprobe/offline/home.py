@@ -382,26 +382,26 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
         sink.add("python-home-missing", f"{setting}={given} does not exist", [f"{given}: no such file or directory"])
     elif kind == "interpreter-in-venv":
         sink.add("python-home-not-venv-root", f"{setting}={given} is the venv's interpreter; use {setting}={root}",
-            [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
+                 [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
     elif kind == "interpreter":
         sink.add("python-home-not-venv-root", f"{setting}={given} is an interpreter, not a directory; "
-            f"use the venv root (or {suggested} for that installation itself)", [f"{given} is a file"])
+                 f"use the venv root (or {suggested} for that installation itself)", [f"{given} is a file"])
     elif kind == "inside-venv":
         sink.add("python-home-not-venv-root", f"{setting}={given} is inside the venv {root}; use {setting}={root}",
-            [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
+                 [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
     elif kind == "inside-installation":
         sink.add("python-home-not-venv-root", f"{setting}={given} is the standard library directory of an installation; "
-            f"the home would be {suggested}", [f"{given}/os.py exists"])
+                 f"the home would be {suggested}", [f"{given}/os.py exists"])
     elif kind == "not-a-directory":
         sink.add("python-home-missing", f"{setting}={given} is a file, not a directory"
-            + (f"; use {setting}={root}" if root else ""), [f"{given} is not a directory"])
+                 + (f"; use {setting}={root}" if root else ""), [f"{given} is not a directory"])
     elif kind == "installation":
         sink.add("no-venv", f"{setting}={given} is a Python installation, not a venv: the app shares its packages",
-            [f"{given}/pyvenv.cfg: missing", "lib/python*/os.py found"])
+                 [f"{given}/pyvenv.cfg: missing", "lib/python*/os.py found"])
     elif kind == "not-a-venv":
         sink.add("python-home-not-a-venv", f"{setting}={given} has no pyvenv.cfg and no lib/pythonX.Y/os.py: "
-            f"Python cannot find its standard library there",
-            [f"{given}/pyvenv.cfg: missing", f"{given}/lib/python*/os.py: missing"])
+                 f"Python cannot find its standard library there",
+                 [f"{given}/pyvenv.cfg: missing", f"{given}/lib/python*/os.py: missing"])
 
     # -- which Python made the venv, and does it match the embedder -----------------------
     venv = root if kind in ("venv", "interpreter-in-venv", "inside-venv") else None
@@ -413,20 +413,20 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
             home, version = cfg.get("home"), cfg.get("version")
             if home and cfg.get("home_exists") is False:
                 sink.add("venv-base-missing", f"the Python that made {venv} ({home}) no longer exists",
-                    [f"{cfg.get('path')}: home = {home}"])
+                         [f"{cfg.get('path')}: home = {home}"])
             made_xy = _xy(version) or _version_info(venv)
             if embedder and xy_embed and made_xy and made_xy != xy_embed:
                 sink.add("venv-python-mismatch",
-                    f"{venv} was made by Python {version or made_xy} ({home}) but {server_name} embeds Python "
-                    f"{embedder.version or xy_embed} ({embedder.prefix or embedder.libpython}): its site-packages "
-                    f"(lib/python{made_xy}) will not be on sys.path",
-                    [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}"])
+                         f"{venv} was made by Python {version or made_xy} ({home}) but {server_name} embeds Python "
+                         f"{embedder.version or xy_embed} ({embedder.prefix or embedder.libpython}): its site-packages "
+                         f"(lib/python{made_xy}) will not be on sys.path",
+                         [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}"])
             elif embedder and home and embedder.prefix and not embedder.owns_home(home):
                 sink.add("venv-python-mismatch",
-                    f"{venv} was made by the Python in {home} (version {version}), a different installation from the "
-                    f"Python {embedder.version} in {embedder.prefix} that {server_name} embeds (same {xy_embed} is not enough)",
-                    [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}",
-                     f"embedding installation: {embedder.prefix} ({embedder.executable})"])
+                         f"{venv} was made by the Python in {home} (version {version}), a different installation from the "
+                         f"Python {embedder.version} in {embedder.prefix} that {server_name} embeds (same {xy_embed} is not enough)",
+                         [f"{cfg.get('path')}: home = {home}, version = {version}", f"embedding: {embedder.source}",
+                          f"embedding installation: {embedder.prefix} ({embedder.executable})"])
     # -- can the server user get there ------------------------------------------------------
     target = venv or (given if kind in ("installation", "not-a-venv") else None)
     if target:
@@ -449,19 +449,19 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
                 _confirm(check, user)
             if not reach.ok:
                 sink.add("python-home-inaccessible", f"{user.name} cannot reach {setting}={venv}: {reach.reason}",
-                    [f"blocked at {reach.blocked_at}"] + ([f"confirmed by running test -x as {user.name}"]
-                                                          if reach.confirmed is False else []))
+                         [f"blocked at {reach.blocked_at}"] + ([f"confirmed by running test -x as {user.name}"]
+                                                               if reach.confirmed is False else []))
             elif cfg_res is not None and not cfg_res.ok:
                 sink.add("pyvenv-cfg-unreadable", f"{user.name} cannot read {cfg_path}: {cfg_res.reason}; "
-                    + (f"mod_wsgi will call Py_SetPythonHome({venv}) and start-up fails with "
-                       "No module named 'encodings'" if server != "uwsgi" else
-                       "the venv's settings (home, include-system-site-packages) cannot be read"),
-                    [f"{cfg_path}: {cfg_res.reason}"])
+                         + (f"mod_wsgi will call Py_SetPythonHome({venv}) and start-up fails with "
+                            "No module named 'encodings'" if server != "uwsgi" else
+                            "the venv's settings (home, include-system-site-packages) cannot be read"),
+                         [f"{cfg_path}: {cfg_res.reason}"])
             else:
                 for label, res in check.access.items():
                     if label.startswith("site-packages") and not res.ok:
                         sink.add("sys-path-unreadable", f"{user.name} cannot read the venv's {res.path}: {res.reason}",
-                            [res.reason])
+                                 [res.reason])
                 base_res = check.access.get("base stdlib")
                 if base_res is not None and not base_res.ok:
                     base_root = os.path.dirname(os.path.normpath(cfg.get("home") or ""))
@@ -472,19 +472,19 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
                         mism[0]["evidence"].append(note)
                     else:
                         sink.add("python-base-unreadable",
-                            f"{user.name} cannot read {base_root}, the Python installation {venv} was made from "
-                            f"(blocked at {base_res.blocked_at}: {base_res.reason}): Python cannot import "
-                            f"'encodings' and {server_name} cannot start it",
-                            [f"{cfg_path}: home = {cfg.get('home')}", note],
-                            data={"base": base_root, "blocked_at": base_res.blocked_at})
+                                 f"{user.name} cannot read {base_root}, the Python installation {venv} was made from "
+                                 f"(blocked at {base_res.blocked_at}: {base_res.reason}): Python cannot import "
+                                 f"'encodings' and {server_name} cannot start it",
+                                 [f"{cfg_path}: home = {cfg.get('home')}", note],
+                                 data={"base": base_root, "blocked_at": base_res.blocked_at})
         elif confirm and user.uid != os.geteuid():
             _confirm(check, user)
             if not reach.ok:
                 sink.add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
-                    [f"blocked at {reach.blocked_at}"])
+                         [f"blocked at {reach.blocked_at}"])
         elif not reach.ok:
             sink.add("python-home-inaccessible", f"{user.name} cannot reach {setting}={target}: {reach.reason}",
-                [f"blocked at {reach.blocked_at}"])
+                     [f"blocked at {reach.blocked_at}"])
 
     # -- what the server does with it --------------------------------------------------------
     cfg_visible = bool(venv) and check.access.get("pyvenv.cfg") is not None and check.access["pyvenv.cfg"].ok \
@@ -536,7 +536,7 @@ def _judge_prediction(check: HomeCheck, sink: Findings, setting: str, server_nam
             # Never "...: None": the interpreter may die without a Fatal Python error line.
             cause = p.exception or p.fatal or p.note or "it exited with an error"
             sink.add("python-startup-fails", f"{server_name} cannot start Python with {setting}={check.given}: "
-                f"{cause}", evidence + ([f"note: {n}" for n in check.notes]))
+                     f"{cause}", evidence + ([f"note: {n}" for n in check.notes]))
         return
     v = p.values
     if check.root and check.kind == "venv":

@@ -143,7 +143,7 @@ def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], si
         if len(requests) > 1:
             evidence.append(f"{len(requests)} requests refused in this log")
         f = sink.add("interpreter-setup-fails", what + (f"; the cause logged: {cause}" if cause else
-                                                                     "; the log gives no cause"), evidence, subject=f"{ctx}:{cause}")
+                                                                          "; the log gives no cause"), evidence, subject=f"{ctx}:{cause}")
         f["data"].update({"context": ctx, "interpreters": mm["interps"], "cause": cause or None,
                           "requests_refused": len(requests)})
     # -- exceptions during initialisation that mod_wsgi logs and carries on after ------------------------------
@@ -174,8 +174,8 @@ def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], si
     for (ctx, exc), c in causes.items():
         evidence = [ev(x) for x in c["events"][:4]] + [_evidence(facts, n, raw) for n, raw in c["tb"][-2:]]
         f = sink.add("interpreter-init-exception", f"{exc} raised while mod_wsgi initialised "
-                f"{', '.join(c['interps'])} of {ctx}{c['where']}; mod_wsgi "
-                + ("ignored it (SystemExit) and carried on" if c["ignored"] else "logged it and carried on"), evidence, subject=f"{ctx}:{exc}")
+                     f"{', '.join(c['interps'])} of {ctx}{c['where']}; mod_wsgi "
+                     + ("ignored it (SystemExit) and carried on" if c["ignored"] else "logged it and carried on"), evidence, subject=f"{ctx}:{exc}")
         f["data"].update({"context": ctx, "exception": exc, "interpreters": c["interps"]})
         if c.get("entry"):
             f["data"]["python_path_entry"] = c["entry"]
@@ -184,19 +184,19 @@ def _explain_interpreter_init(facts: LogFacts, coded: Dict[str, List[Event]], si
             ctx = _context_of(e, facts)
             pm = re.search(r"failed for '([^']*)'", e.groups[1])
             f = sink.add("interpreter-init-exception", f"site.addsitedir() failed for the python-path "
-                    f"entry {pm.group(1) if pm else '?'} in {ctx}: python-path entries from there on were not added",
-                    [ev(e)], subject=f"{ctx}:0091")
+                         f"entry {pm.group(1) if pm else '?'} in {ctx}: python-path entries from there on were not added",
+                         [ev(e)], subject=f"{ctx}:0091")
             f["data"]["context"] = ctx
     for e in coded.get("0095", []):
         if id(e) not in used:
             ctx = _context_of(e, facts)
             f = sink.add("interpreter-init-exception", f"the 'site' module cannot be imported in {ctx}: "
-                    "python-path (python-path= / WSGIPythonPath) is not applied there", [ev(e)], subject=f"{ctx}:site")
+                         "python-path (python-path= / WSGIPythonPath) is not applied there", [ev(e)], subject=f"{ctx}:site")
             f["data"]["context"] = ctx
     for e in coded.get("0201", []):
         sink.add("free-threading-scope-ignored", "WSGIFreeThreading is set inside a <WSGIInterpreterOptions> "
-            "block with application-group=: mod_wsgi ignores it there, since free-threading is a property of the "
-            "whole process", [ev(e)], subject="WSGI0201")
+                 "block with application-group=: mod_wsgi ignores it there, since free-threading is a property of the "
+                 "whole process", [ev(e)], subject="WSGI0201")
 
 
 def _interp_of(e: Event) -> str:

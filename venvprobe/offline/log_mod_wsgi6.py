@@ -108,11 +108,11 @@ def _explain_mod_wsgi6(facts: LogFacts, sink: Findings, ev: Any) -> None:
         if ctx == "embedded mode":
             use = [ev(e) for e in coded.get("0210", [])[:2]]
             f = sink.add("embedded-python-fails", f"Python cannot start in Apache's child processes "
-                    f"(embedded mode, {where}): {reason}{lost}; every request handled in embedded mode fails with 500",
-                    evidence + use, subject=f"embedded:{home or ''}")
+                         f"(embedded mode, {where}): {reason}{lost}; every request handled in embedded mode fails with 500",
+                         evidence + use, subject=f"embedded:{home or ''}")
         else:
             f = sink.add("python-startup-fails", f"Python cannot start in {ctx} ({where}): {reason}"
-                    f"{lost}; the standard library is missing or not readable by the daemon user", evidence, subject=f"{ctx}:{home or ''}")
+                         f"{lost}; the standard library is missing or not readable by the daemon user", evidence, subject=f"{ctx}:{home or ''}")
         f["data"].update({"context": ctx, "python_home": home, "reason": reason})
         if restarts:
             f["data"]["daemon_restarts"] = len(restarts)
@@ -128,7 +128,7 @@ def _explain_mod_wsgi6(facts: LogFacts, sink: Findings, ev: Any) -> None:
                 kind = "python-home-missing"
             if code == "0101" and _BIN_PYTHON.search(home):
                 sink.add("python-home-not-venv-root", f"python-home={home} is an interpreter, not a directory; use "
-                    f"python-home={os.path.dirname(os.path.dirname(home))}", [ev(e)], subject=home)
+                         f"python-home={os.path.dirname(os.path.dirname(home))}", [ev(e)], subject=home)
                 continue
             sink.add(kind, f"python-home={home}: {KNOWN_CODES[code].lower()} for the daemon user", [ev(e)], subject=home)
     # -- delegation, scripts, versions ---------------------------------------------------------------
@@ -136,38 +136,38 @@ def _explain_mod_wsgi6(facts: LogFacts, sink: Findings, ev: Any) -> None:
         script = _SCRIPT.search(e.text)
         target = script.group(1) if script else "a request"
         sink.add("embedded-mode-disabled", f"{target} is not delegated to a daemon group and embedded mode is "
-            "disabled (WSGIRestrictEmbedded On): HTTP 500", [ev(e)], subject=target)
+                 "disabled (WSGIRestrictEmbedded On): HTTP 500", [ev(e)], subject=target)
     for e in coded.get("0150", []) + coded.get("0151", []):
         m = _NOGROUP6.search(e.groups[1])
         name = m.group(1) if m else "?"
         sink.add("daemon-group-undefined", f"a request is delegated to process group {name!r}, which is not declared "
-            "(or not visible from this VirtualHost): HTTP 500", [ev(e)], subject=name)
+                 "(or not visible from this VirtualHost): HTTP 500", [ev(e)], subject=name)
     for e in coded.get("0135", []):
         script = _SCRIPT.search(e.text)
         target = script.group(1) if script else e.groups[1]
         sink.add("wsgi-script-unreadable", f"WSGI script {target} does not exist or cannot be read by the server "
-            "user", [ev(e)], subject=target)
+                 "user", [ev(e)], subject=target)
     for e in coded.get("0099", []):
         m = re.search(r"Compiled for Python/(\S+) but runtime using Python/(\S+?)(?: in |\.$)", e.groups[1])
         if m:
             sink.add("mod-wsgi-python-patch-mismatch", f"mod_wsgi was compiled for Python "
-                f"{m.group(1)} but runs with Python {m.group(2)}", [ev(e)], subject=f"{m.group(1)}->{m.group(2)}")
+                     f"{m.group(1)} but runs with Python {m.group(2)}", [ev(e)], subject=f"{m.group(1)}->{m.group(2)}")
     # -- GIL and free-threading ------------------------------------------------------------------------
     for e in coded.get("0200", []):
         skipped = coded.get("0202", [])
         sink.add("free-threading-unavailable", "WSGIFreeThreading On, but this mod_wsgi's Python is not "
-            "a free-threaded build: the GIL stays" + ("; and because mod_wsgi still treats free-threading as active, "
-                                                      "it skipped the per-interpreter GIL for "
-                                                      + ", ".join(sorted({_interp_of(s) for s in skipped}))
-                                                      if skipped else ""),
-            [ev(e)] + [ev(s) for s in skipped[:3]], subject="WSGIFreeThreading")
+                 "a free-threaded build: the GIL stays" + ("; and because mod_wsgi still treats free-threading as active, "
+                                                           "it skipped the per-interpreter GIL for "
+                                                           + ", ".join(sorted({_interp_of(s) for s in skipped}))
+                                                           if skipped else ""),
+                 [ev(e)] + [ev(s) for s in skipped[:3]], subject="WSGIFreeThreading")
     if not coded.get("0200"):
         for e in coded.get("0202", []):
             sink.add("per-interpreter-gil-unsupported", f"{_interp_of(e)}: WSGIPerInterpreterGIL is skipped "
-                "because free-threading is active in the process", [ev(e)], subject=_interp_of(e))
+                     "because free-threading is active in the process", [ev(e)], subject=_interp_of(e))
     for e in coded.get("0198", []):
         sink.add("per-interpreter-gil-unsupported", "WSGIPerInterpreterGIL is set but this "
-            "mod_wsgi's Python is older than 3.12: every sub-interpreter shares the GIL", [ev(e)], subject="WSGIPerInterpreterGIL")
+                 "mod_wsgi's Python is older than 3.12: every sub-interpreter shares the GIL", [ev(e)], subject="WSGIPerInterpreterGIL")
 
 
 _DAEMON_SETUP = {
@@ -257,8 +257,8 @@ def _explain_daemon_setup(facts: LogFacts, coded: Dict[str, List[Event]], sink: 
             if len(same) > 1:
                 evidence.append(f"{len(same)} attempts in this log: mod_wsgi restarts it after a delay, forever")
             f = sink.add("daemon-cannot-start", f"{ctx} cannot {did.format(**args)}{why}: it exits before "
-                    "Python starts and is restarted after a delay, forever; requests for it wait and fail. Fix: "
-                    + advice.format(**args), evidence, subject=f"{ctx}:{code}")
+                         "Python starts and is restarted after a delay, forever; requests for it wait and fail. Fix: "
+                         + advice.format(**args), evidence, subject=f"{ctx}:{code}")
             f["data"].update({"context": ctx, "wsgi_code": f"WSGI{code}", "attempts": len(same)})
             if args["path"] != "?" and code in ("0003", "0009", "0010"):
                 f["data"]["directory"] = args["path"]
@@ -268,6 +268,6 @@ def _explain_daemon_setup(facts: LogFacts, coded: Dict[str, List[Event]], sink: 
             continue
         ctx = _daemon_of(e, facts)
         f = sink.add("daemon-cannot-start", f"{ctx} failed to configure itself (user, group, chroot or "
-                "working directory; the line saying which is not in this log) and is restarted after a delay, forever",
-                [ev(e)], subject=f"{ctx}:0025")
+                     "working directory; the line saying which is not in this log) and is restarted after a delay, forever",
+                     [ev(e)], subject=f"{ctx}:0025")
         f["data"].update({"context": ctx, "wsgi_code": "WSGI0025"})

@@ -146,17 +146,9 @@ def _magic(value: str, path: str) -> str:
 
 def load(path: str, section: str = "uwsgi") -> UwsgiConfig:
     """Parse the [section] of the ini file at *path* (keys may repeat; later wins for single values)."""
-    try:
-        from venvprobe.safeio import open_regular
+    from venvprobe.safeio import read_config
 
-        with open_regular(path) as fh:
-            data = fh.read(MAX_INI_BYTES + 1)
-    except FileNotFoundError:
-        raise IniError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise IniError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_INI_BYTES:
-        raise IniError(f"{path} is larger than {MAX_INI_BYTES >> 20} MiB")
+    data = read_config(path, MAX_INI_BYTES, IniError)
     lines = data.decode("utf-8", "replace").split("\n")  # LF only, as uWSGI: not U+2028, \x85...
     if len(lines) > MAX_INI_LINES:
         raise IniError(f"{path} has more than {MAX_INI_LINES:,} lines")
@@ -208,7 +200,7 @@ def analyse(cfg: UwsgiConfig, *, embedder: Any = None, user_name: Optional[str] 
     env = cfg.env
     if "PYTHONHOME" in env:
         sink.add("pythonhome-from-env", f"env = PYTHONHOME={env['PYTHONHOME']} overrides the interpreter's home"
-            + (f" (home = {home})" if home else ""), [f"{where('env')}: env = PYTHONHOME={env['PYTHONHOME']}"])
+                 + (f" (home = {home})" if home else ""), [f"{where('env')}: env = PYTHONHOME={env['PYTHONHOME']}"])
     check = None
     if home and check_homes:
         check = check_home(home, embedder=embedder, user=user, server="uwsgi", do_predict=do_predict, confirm=confirm,
@@ -216,19 +208,19 @@ def analyse(cfg: UwsgiConfig, *, embedder: Any = None, user_name: Optional[str] 
         sink.extend(check.findings)
     elif not home:
         sink.add("prefix-from-path-search", f"{cfg.path} sets no home/virtualenv: uWSGI runs the Python its plugin links "
-            "with that installation's packages", [f"{cfg.path}: no home, virtualenv, venv or pyhome"], severity="info")
+                 "with that installation's packages", [f"{cfg.path}: no home, virtualenv, venv or pyhome"], severity="info")
     xy = embedder.major_minor if embedder is not None else None
     for entry in cfg.pythonpath:
         root = find_venv_root(entry)
         if re.search(r"/(site|dist)-packages/?$", entry) and root and (not home or os.path.normpath(root) !=
                                                                         os.path.normpath(home)):
             sink.add("base-site-visible", f"pythonpath = {entry} adds the site-packages of venv {root} instead of making it "
-                f"the home: the base installation's packages stay importable; use home = {root}",
-                [f"{where(*PATH_KEYS)}: pythonpath = {entry}"])
+                     f"the home: the base installation's packages stay importable; use home = {root}",
+                     [f"{where(*PATH_KEYS)}: pythonpath = {entry}"])
         m = re.search(r"python(\d+\.\d+)/", entry + "/")
         if m and xy and m.group(1) != xy:
             sink.add("venv-python-mismatch", f"pythonpath = {entry} is for Python {m.group(1)} but the plugin embeds "
-                f"Python {xy}", [f"{where(*PATH_KEYS)}: pythonpath = {entry}"])
+                     f"Python {xy}", [f"{where(*PATH_KEYS)}: pythonpath = {entry}"])
         res = check_access(entry, user, "rx")
         if not res.exists:
             sink.add("sys-path-missing", f"pythonpath entry {entry} does not exist", [res.reason])
@@ -242,8 +234,8 @@ def analyse(cfg: UwsgiConfig, *, embedder: Any = None, user_name: Optional[str] 
             res = check_access(target, user, "r")
             if not res.ok:
                 sink.add("wsgi-script-unreadable", f"app {app.mountpoint or '/'}: {target} "
-                    + ("does not exist" if not res.exists else f"is not readable by {user.name}: {res.reason}"),
-                    [res.reason])
+                         + ("does not exist" if not res.exists else f"is not readable by {user.name}: {res.reason}"),
+                         [res.reason])
     if len(apps) > 1 and not cfg.single_interpreter:
         sites: List[str] = []
         if home:
@@ -253,9 +245,9 @@ def analyse(cfg: UwsgiConfig, *, embedder: Any = None, user_name: Optional[str] 
         if unsafe:
             subs = [a for a in apps if a.index > 0]
             sink.add("c-extension-in-subinterpreter",
-                f"{len(subs)} app(s) run in sub-interpreters ({', '.join(a.mountpoint or a.target for a in subs)}) and the "
-                f"environment has {', '.join(n for n, _ in unsafe)}: set single-interpreter = true (one app per instance)",
-                [why for _, why in unsafe] + [f"{cfg.path}: {len(apps)} apps, no single-interpreter"])
+                     f"{len(subs)} app(s) run in sub-interpreters ({', '.join(a.mountpoint or a.target for a in subs)}) and the "
+                     f"environment has {', '.join(n for n, _ in unsafe)}: set single-interpreter = true (one app per instance)",
+                     [why for _, why in unsafe] + [f"{cfg.path}: {len(apps)} apps, no single-interpreter"])
     return sink.items, check, apps
 
 

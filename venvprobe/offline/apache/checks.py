@@ -26,18 +26,18 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
 
     for node, section in cfg.misplaced:
         sink.add("global-only-directive-in-virtualhost",
-            f"{node.name} at {node.where} is inside a <{section}> section: Apache refuses to start "
-            f"(\"{node.name} cannot occur within <{section}> section\")",
-            [f"{node.where}: {node.name} {' '.join(node.args)}"])
+                 f"{node.name} at {node.where} is inside a <{section}> section: Apache refuses to start "
+                 f"(\"{node.name} cannot occur within <{section}> section\")",
+                 [f"{node.where}: {node.name} {' '.join(node.args)}"])
     for var, code in (("PYTHONHOME", "pythonhome-from-env"), ("PYTHONPATH", "pythonpath-from-env")):
         if cfg.env.get(var):
             sink.add(code, f"{cfg.envvars} exports {var}={cfg.env[var]}: every mod_wsgi interpreter inherits it"
-                + (" and it overrides python-home / WSGIPythonHome" if var == "PYTHONHOME" else ""),
-                [f"{cfg.envvars}: export {var}={cfg.env[var]}"], severity="error" if var == "PYTHONHOME" else None)
+                     + (" and it overrides python-home / WSGIPythonHome" if var == "PYTHONHOME" else ""),
+                     [f"{cfg.envvars}: export {var}={cfg.env[var]}"], severity="error" if var == "PYTHONHOME" else None)
     uses_wsgi = bool(cfg.apps or cfg.groups or cfg.globals)
     if cfg.full_config and uses_wsgi and not cfg.wsgi_loaded:
         sink.add("mod-wsgi-not-loaded", f"{cfg.path} uses WSGI directives but never loads mod_wsgi (LoadModule wsgi_module)",
-            [f"configuration files read: {len(cfg.files)}"])
+                 [f"configuration files read: {len(cfg.files)}"])
 
     # -- delegation --------------------------------------------------------------------
     for g in cfg.groups:
@@ -49,18 +49,18 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
                        " run embedded in Apache's own processes" + \
                        (f" without python-home={g.python_home}" if g.python_home else "")
             sink.add("daemon-group-unused", msg, [f"{g.where}: WSGIDaemonProcess {g.name} " +
-                                             " ".join(f"{k}={v}" for k, v in g.options.items())] +
-                [f"{a.where}: WSGIScriptAlias {a.url} {a.script} (no process-group, no WSGIProcessGroup)" for a in embedded])
+                                                  " ".join(f"{k}={v}" for k, v in g.options.items())] +
+                     [f"{a.where}: WSGIScriptAlias {a.url} {a.script} (no process-group, no WSGIProcessGroup)" for a in embedded])
     for a in cfg.apps:
         if a.mode == "undefined group":
             sink.add("daemon-group-undefined", f"{a.url} ({a.script}) is delegated to process group {a.process_group!r} "
-                f"but no WSGIDaemonProcess {a.process_group} is declared for {a.vhost.label}",
-                [f"{a.process_group_from}: process group {a.process_group}",
-                 "declared groups: " + (", ".join(f"{g.name} ({g.where})" for g in cfg.groups) or "none")])
+                     f"but no WSGIDaemonProcess {a.process_group} is declared for {a.vhost.label}",
+                     [f"{a.process_group_from}: process group {a.process_group}",
+                      "declared groups: " + (", ".join(f"{g.name} ({g.where})" for g in cfg.groups) or "none")])
         elif a.mode == "embedded" and cfg.restrict_embedded:
             sink.add("embedded-mode-disabled", f"{a.url} ({a.script}) is not delegated to a daemon group but "
-                f"WSGIRestrictEmbedded On: every request fails with HTTP 500",
-                [f"{cfg.globals['wsgirestrictembedded'].where}: WSGIRestrictEmbedded On", f"{a.where}: no process group"])
+                     f"WSGIRestrictEmbedded On: every request fails with HTTP 500",
+                     [f"{cfg.globals['wsgirestrictembedded'].where}: WSGIRestrictEmbedded On", f"{a.where}: no process group"])
 
     # -- shared interpreters ---------------------------------------------------------------
     shared: Dict[Tuple[str, str], List[App]] = {}
@@ -73,10 +73,10 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
         scripts = sorted({a.script for a in apps})
         if len(scripts) > 1:
             sink.add("several-apps-one-interpreter",
-                f"{len(scripts)} applications share the interpreter {interp} of process group {group}: "
-                + ", ".join(f"{a.url} ({a.script})" for a in apps),
-                [f"{a.where}: {a.url} -> application group {a.application_group} ({a.application_group_from or 'default'})"
-                 for a in apps], severity="warning")
+                     f"{len(scripts)} applications share the interpreter {interp} of process group {group}: "
+                     + ", ".join(f"{a.url} ({a.script})" for a in apps),
+                     [f"{a.where}: {a.url} -> application group {a.application_group} ({a.application_group_from or 'default'})"
+                      for a in apps], severity="warning")
 
     for a in cfg.apps:
         if a.is_probe and a.mode in ("daemon", "embedded"):
@@ -84,8 +84,8 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
                      and o.interpreter_name() == a.interpreter_name()]
             if not mates:
                 sink.add("probe-alone", f"the probe {a.url} ({a.script}) gets its own interpreter {a.interpreter_name()} "
-                    f"in process group {a.process_group or '(embedded)'}: it will not report any app's interpreter",
-                    [f"{a.where}: application group {a.application_group or '%{RESOURCE} (default: per URL)'}"])
+                         f"in process group {a.process_group or '(embedded)'}: it will not report any app's interpreter",
+                         [f"{a.where}: application group {a.application_group or '%{RESOURCE} (default: per URL)'}"])
 
     # -- python-home per group / embedded ----------------------------------------------------
     homes: Dict[Tuple[str, str], Any] = {}
@@ -93,16 +93,16 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
         delegated = [a for a in g.apps]
         if not g.python_home and cfg.python_home and (delegated or g.referenced):
             sink.add("global-python-home-inherited",
-                f"WSGIDaemonProcess {g.name} ({g.where}) has no python-home, so it silently uses WSGIPythonHome "
-                f"{cfg.python_home} ({cfg.globals['wsgipythonhome'].where})",
-                [f"{g.where}: WSGIDaemonProcess {g.name} (no python-home=)"])
+                     f"WSGIDaemonProcess {g.name} ({g.where}) has no python-home, so it silently uses WSGIPythonHome "
+                     f"{cfg.python_home} ({cfg.globals['wsgipythonhome'].where})",
+                     [f"{g.where}: WSGIDaemonProcess {g.name} (no python-home=)"])
         if not g.python_home and not cfg.python_home and delegated:
             sink.add("prefix-from-path-search", f"WSGIDaemonProcess {g.name} ({g.where}) has no python-home: the daemon "
-                f"runs the Python mod_wsgi links with its own packages", [f"{g.where}: no python-home="])
+                     f"runs the Python mod_wsgi links with its own packages", [f"{g.where}: no python-home="])
     embedded_apps = [a for a in cfg.apps if a.mode == "embedded"]
     if embedded_apps and not cfg.python_home and not cfg.restrict_embedded:
         sink.add("prefix-from-path-search", "applications run in embedded mode and there is no WSGIPythonHome: "
-            + ", ".join(a.url for a in embedded_apps), [f"{a.where}: {a.url} embedded" for a in embedded_apps])
+                 + ", ".join(a.url for a in embedded_apps), [f"{a.where}: {a.url} embedded" for a in embedded_apps])
     targets: List[Tuple[str, str, str]] = []  # (home, user, context)
     for g in cfg.groups:
         home = g.python_home or (cfg.python_home if (g.apps or g.referenced) else None)
@@ -119,7 +119,7 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
                 user = lookup_user(user_name)
             except UnknownUser:
                 sink.add("python-home-inaccessible", f"{context}user {user_name!r} does not exist on this machine",
-                    [f"user={user_name}"])
+                         [f"user={user_name}"])
                 continue
             result = check_home(home, embedder=embedder, user=user, server="mod_wsgi", do_predict=do_predict,
                                 confirm=confirm, context=context)
@@ -144,27 +144,27 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
                 home_root = os.path.normpath(a.python_home) if a.python_home else None
                 if not root or os.path.normpath(root) != home_root:
                     sink.add("base-site-visible", f"{label} python-path={entry} adds a venv's site-packages instead of "
-                        f"making the venv the Python home: the base installation's packages stay importable"
-                        + (f"; use python-home={root}" if root else ""),
-                        [f"{(a.group.where if a.group else a.where)}: python-path {entry}",
-                         f"python-home: {a.python_home or 'not set'}"])
+                             f"making the venv the Python home: the base installation's packages stay importable"
+                             + (f"; use python-home={root}" if root else ""),
+                             [f"{(a.group.where if a.group else a.where)}: python-path {entry}",
+                              f"python-home: {a.python_home or 'not set'}"])
                 m = re.search(r"python(\d+\.\d+)", entry)
                 if m and xy and m.group(1) != xy:
                     sink.add("venv-python-mismatch", f"{label} python-path={entry} is for Python {m.group(1)} but mod_wsgi "
-                        f"embeds Python {xy}", [f"python-path {entry}"])
+                             f"embeds Python {xy}", [f"python-path {entry}"])
             if user is not None:
                 res = check_access(entry, user, "rx")
                 if not res.exists:
                     sink.add("sys-path-missing", f"{label} python-path entry {entry} does not exist", [res.reason])
                 elif not res.ok:
                     sink.add("sys-path-unreadable", f"{label} python-path entry {entry} is not readable by {user.name}: "
-                        f"{res.reason}", [res.reason])
+                             f"{res.reason}", [res.reason])
         if user is not None and not a.is_match and "$" not in a.script:
             res = check_access(a.script.rstrip("/"), user, "r")
             if not res.ok:
                 sink.add("wsgi-script-unreadable", f"{a.url}: WSGI script {a.script} " +
-                    ("does not exist" if not res.exists else f"is not readable by {user.name}: {res.reason}"),
-                    [f"{a.where}: WSGIScriptAlias {a.url} {a.script}", res.reason])
+                         ("does not exist" if not res.exists else f"is not readable by {user.name}: {res.reason}"),
+                         [f"{a.where}: WSGIScriptAlias {a.url} {a.script}", res.reason])
         if not a.main_interpreter and not a.is_probe and a.gil != "own":
             sites: List[str] = []
             if a.python_home:
@@ -173,10 +173,10 @@ def analyse(cfg: ApacheConfig, *, embedder: Any = None, check_homes: bool = True
             unsafe = subinterpreter_unsafe(sites) if sites else []
             if unsafe:
                 sink.add("c-extension-in-subinterpreter",
-                    f"{a.url} ({a.script}) runs in sub-interpreter {a.interpreter_name()} but its packages include "
-                    + ", ".join(n for n, _ in unsafe) + ": set WSGIApplicationGroup %{GLOBAL}",
-                    [why for _, why in unsafe] + [f"{a.where}: application group "
-                                                   f"{a.application_group or '%{RESOURCE} (default: per URL)'}"])
+                         f"{a.url} ({a.script}) runs in sub-interpreter {a.interpreter_name()} but its packages include "
+                         + ", ".join(n for n, _ in unsafe) + ": set WSGIApplicationGroup %{GLOBAL}",
+                         [why for _, why in unsafe] + [f"{a.where}: application group "
+                                                        f"{a.application_group or '%{RESOURCE} (default: per URL)'}"])
     return sink.items, homes
 
 
@@ -243,18 +243,18 @@ def _analyse_interpreters(cfg: ApacheConfig, embedder: Any, sink: Findings, home
         where += [b.where for b in cfg.interpreter_options if "wsgifreethreading" in b.settings]
         skipped = [a for a in asked_free if not a.main_interpreter and a.gil_from and "WSGIPerInterpreterGIL" not in a.gil_from]
         sink.add("free-threading-unavailable",
-            f"WSGIFreeThreading On for {', '.join(sorted({a.url for a in asked_free}))}, but mod_wsgi embeds "
-            f"{embedder.source} (Python {embedder.version or xy}), not a free-threaded build: the GIL stays, and "
-            f"mod_wsgi skips any per-interpreter GIL in those processes (WSGI0202)",
-            [f"{w}: WSGIFreeThreading On" for w in where] + [f"embedding: {embedder.source}"])
+                 f"WSGIFreeThreading On for {', '.join(sorted({a.url for a in asked_free}))}, but mod_wsgi embeds "
+                 f"{embedder.source} (Python {embedder.version or xy}), not a free-threaded build: the GIL stays, and "
+                 f"mod_wsgi skips any per-interpreter GIL in those processes (WSGI0202)",
+                 [f"{w}: WSGIFreeThreading On" for w in where] + [f"embedding: {embedder.source}"])
         for a in asked_free:
             a.gil, a.gil_from = "shared", "WSGIFreeThreading On, but not a free-threaded build"
         del skipped
     for a in cfg.apps:
         if a.gil == "own" and xy and _version_tuple(xy) < (3, 12):
             sink.add("per-interpreter-gil-unsupported", f"{a.url}: WSGIPerInterpreterGIL On ({a.gil_from}) but mod_wsgi "
-                f"embeds Python {embedder.version or xy}: every sub-interpreter shares the GIL (WSGI0198)",
-                [f"{a.gil_from}", f"embedding: {embedder.source}"])
+                     f"embeds Python {embedder.version or xy}: every sub-interpreter shares the GIL (WSGI0198)",
+                     [f"{a.gil_from}", f"embedding: {embedder.source}"])
             a.gil, a.gil_from = "shared", f"WSGIPerInterpreterGIL needs Python 3.12+ (embeds {xy})"
     # -- own-GIL interpreters: installed extensions that will not load ----------------------------------
     scanned: Dict[str, List[dict]] = {}
@@ -275,11 +275,11 @@ def _analyse_interpreters(cfg: ApacheConfig, embedder: Any, sink: Findings, home
                 by_package.setdefault((item["package"], site), []).append(item["file"])
         for (package, site), files in sorted(by_package.items()):
             sink.add("extension-refuses-interpreter",
-                f"{a.url} ({a.script}) runs in sub-interpreter {a.interpreter_name()} with its own GIL ({a.gil_from}), "
-                f"but {package} (installed in {site}) has single-phase-init extensions ("
-                + ", ".join(os.path.basename(f) for f in files[:3]) + "): `import " + package + "` fails there",
-                [f"{f}: single-phase init (no PyModuleDef_Init): refused where multi-interpreter support is checked"
-                 for f in files[:5]] + [f"{a.where}: application group {a.application_group}"])
+                     f"{a.url} ({a.script}) runs in sub-interpreter {a.interpreter_name()} with its own GIL ({a.gil_from}), "
+                     f"but {package} (installed in {site}) has single-phase-init extensions ("
+                     + ", ".join(os.path.basename(f) for f in files[:3]) + "): `import " + package + "` fails there",
+                     [f"{f}: single-phase init (no PyModuleDef_Init): refused where multi-interpreter support is checked"
+                      for f in files[:5]] + [f"{a.where}: application group {a.application_group}"])
     # -- embedded mode: will Python start in Apache's children as the Apache user? -----------------------
     if cfg.restrict_embedded:
         return
@@ -302,8 +302,8 @@ def _analyse_interpreters(cfg: ApacheConfig, embedder: Any, sink: Findings, home
     else:
         return
     sink.add("embedded-python-fails",
-        f"Apache's children ({cfg.user}) initialise Python from {what} and cannot: {why}; "
-        + (f"{', '.join(a.url for a in embedded)} run embedded and answer 500" if embedded else
-           "no app runs embedded, but every child logs WSGI0036/WSGI0001 at start"),
-        [f"{cfg.path}: WSGIRestrictEmbedded is not On"] + [f"{a.where}: {a.url} embedded" for a in embedded[:5]],
-        severity="error" if embedded else "warning")
+             f"Apache's children ({cfg.user}) initialise Python from {what} and cannot: {why}; "
+             + (f"{', '.join(a.url for a in embedded)} run embedded and answer 500" if embedded else
+                "no app runs embedded, but every child logs WSGI0036/WSGI0001 at start"),
+             [f"{cfg.path}: WSGIRestrictEmbedded is not On"] + [f"{a.where}: {a.url} embedded" for a in embedded[:5]],
+             severity="error" if embedded else "warning")

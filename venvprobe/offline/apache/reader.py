@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from venvprobe.errors import VenvprobeError
-from venvprobe.safeio import open_regular
+from venvprobe.safeio import open_regular, read_config
 
 
 DEFAULT_CONFIGS = ("/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf", "/usr/local/apache2/conf/httpd.conf")
@@ -73,35 +73,32 @@ def split_args(text: str) -> List[str]:
         if i >= n:
             break
         if text[i] in "\"'":
-            quote = text[i]
-            i += 1
-            buf = []
-            while i < n and text[i] != quote:
-                if text[i] == "\\" and i + 1 < n and text[i + 1] == quote:
-                    i += 1
-                buf.append(text[i])
-                i += 1
-            i += 1
-            args.append("".join(buf))
+            word, i = _quoted(text, i + 1, text[i])
+            args.append(word)
         else:
             # mod_wsgi's option parser also accepts key="quoted value" (WSGIDaemonProcess).
             buf = []
             while i < n and not text[i].isspace():
                 if text[i] == "=" and i + 1 < n and text[i + 1] in "\"'":
-                    quote = text[i + 1]
-                    buf.append("=")
-                    i += 2
-                    while i < n and text[i] != quote:
-                        if text[i] == "\\" and i + 1 < n and text[i + 1] == quote:
-                            i += 1
-                        buf.append(text[i])
-                        i += 1
-                    i += 1
+                    word, i = _quoted(text, i + 2, text[i + 1])
+                    buf.append("=" + word)
                     continue
                 buf.append(text[i])
                 i += 1
             args.append("".join(buf))
     return args
+
+
+def _quoted(text: str, i: int, quote: str) -> Tuple[str, int]:
+    """The quoted word whose text starts at *i*, and the index after its closing *quote* (\\" escapes it)."""
+    buf = []
+    n = len(text)
+    while i < n and text[i] != quote:
+        if text[i] == "\\" and i + 1 < n and text[i + 1] == quote:
+            i += 1
+        buf.append(text[i])
+        i += 1
+    return "".join(buf), i + 1
 
 
 def read_envvars(path: str = DEFAULT_ENVVARS) -> Dict[str, str]:
@@ -185,18 +182,7 @@ class Reader:
             raise ConfigError(f"{path} includes itself (via {' -> '.join(self._stack)})")
         if len(self._stack) >= MAX_INCLUDE_DEPTH:
             raise ConfigError(f"includes nested deeper than {MAX_INCLUDE_DEPTH} at {path}")
-        try:
-            # A FIFO or device as the file or as an Include must not block or never end.
-            with open_regular(path) as fh:
-                data = fh.read(MAX_CONFIG_BYTES + 1)
-        except FileNotFoundError:
-            raise ConfigError(f"{path} does not exist") from None
-        except IsADirectoryError:
-            raise ConfigError(f"{path} is a directory") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if len(data) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+        data = read_config(path, MAX_CONFIG_BYTES, ConfigError)
         if len(self.files) >= MAX_FILES:
             raise ConfigError(f"more than {MAX_FILES:,} configuration files included (at {path})")
         self.files.append(path)
