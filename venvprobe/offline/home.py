@@ -11,69 +11,32 @@ Checks, without starting any server:
 * what mod_wsgi 4.x-6.x (``wsgi_interp.c``; 6.x sets the same values through
   ``PyConfig``) or uWSGI will do with it, and the
   resulting ``sys.prefix`` / ``sys.path``, predicted by running the
-  embedding installation's interpreter the same way, as that user.
+  embedding installation's interpreter the same way, as that user
+  (:mod:`venvprobe.offline.predict`).
+
+Findings go through one sink as ``check-home``; the scan for packages that
+break in sub-interpreters is :mod:`venvprobe.offline.subinterp`.
 """
 
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from venvprobe._collect import parse_pyvenv_cfg
-from venvprobe.offline import pathconfig
 from venvprobe.offline.access import AccessResult, User, check_access, confirm_as_user
 from venvprobe.offline.embed import Embedder
+from venvprobe.offline.predict import Prediction, predict
+from venvprobe.offline.subinterp import SUBINTERPRETER_UNSAFE, subinterpreter_unsafe
 from venvprobe.rules.registry import Findings
-from venvprobe.safeio import open_regular
 
 _LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python(?P<xy>\d+\.\d+)(?:/(?:site|dist)-packages)?/?$")
+
+
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
-
-# Packages whose C extensions refuse or break in sub-interpreters (single-phase
-# init with global state).  PyO3-built ones are also found by scanning .so files.
-SUBINTERPRETER_UNSAFE = {
-    "numpy": "numpy (C extensions with global state: 'cannot load module more than once per process')",
-    "scipy": "scipy (built on numpy's C API)",
-    "pandas": "pandas (built on numpy's C API)",
-    "lxml": "lxml (libxml2 global state)",
-    "psycopg2": "psycopg2 (single-phase init C extension)",
-    "psycopg2-binary": "psycopg2 (single-phase init C extension)",
-    "cryptography": "cryptography (PyO3: 'PyO3 modules do not yet support subinterpreters')",
-    "pydantic-core": "pydantic-core (PyO3)",
-    "orjson": "orjson (PyO3)",
-    "rpds-py": "rpds-py (PyO3)",
-    "bcrypt": "bcrypt (PyO3 since 4.0)",
-    "jiter": "jiter (PyO3)",
-    "tokenizers": "tokenizers (PyO3)",
-    "polars": "polars (PyO3)",
-}
-MAX_SCAN_BYTES = 256 << 20
-
-
-@dataclass
-class Prediction:
-    """What the embedded interpreter will report, from running it the same way."""
-
-    ok: bool
-    argv0: str
-    executable: str
-    env_home: Optional[str]
-    as_user: str
-    values: Dict[str, Any] = field(default_factory=dict)
-    fatal: Optional[str] = None
-    exception: Optional[str] = None
-    path_config: Optional[dict] = None
-    note: str = ""
-
-    def as_dict(self) -> dict:
-        return {"ok": self.ok, "argv0": self.argv0, "executable": self.executable, "PYTHONHOME": self.env_home,
-                "as_user": self.as_user, "values": self.values, "fatal": self.fatal, "exception": self.exception,
-                "path_config": self.path_config, "note": self.note}
 
 
 @dataclass
@@ -228,105 +191,6 @@ def _version_info(root: str) -> Optional[str]:
         if m:
             return m.group(1)
     return None
-
-
-# Runs inside the predicted interpreter: sys.path as the server would see it.
-_PREDICT = r"""
-import json, os, platform, site, sys, sysconfig
-path = [p for p in sys.path if p != ""]
-try:
-    sp = site.getsitepackages()
-except Exception:
-    sp = []
-print(json.dumps({
-    "version": platform.python_version(), "prefix": sys.prefix, "exec_prefix": sys.exec_prefix,
-    "base_prefix": sys.base_prefix, "executable": sys.executable,
-    "stdlib": os.path.dirname(os.__file__), "path": path, "site_packages": sp,
-    "user_site": site.ENABLE_USER_SITE,
-}))
-"""
-
-
-def _drop_privileges(user: User):
-    def run() -> None:
-        os.setgroups(sorted(user.groups))
-        os.setgid(user.gid)
-        os.setuid(user.uid)
-    return run
-
-
-def predict(home: Optional[str], embedder: Embedder, user: User, server: str = "mod_wsgi",
-            pyvenv_visible: Optional[bool] = None, extra_env: Optional[Dict[str, str]] = None,
-            timeout: float = 20.0) -> Prediction:
-    """Run the embedding installation's interpreter the way the server initialises it.
-
-    mod_wsgi 4.x-6.x (``wsgi_python_init``): when ``<home>/pyvenv.cfg`` is readable
-    by the daemon user it sets the program name to ``<home>/bin/python``,
-    otherwise it calls ``Py_SetPythonHome(<home>)`` (6.x: ``PyConfig.program_name``
-    / ``PyConfig.home``, same effect) (program name stays
-    "python3", found on PATH).  uWSGI: ``pyvenv.cfg`` present -> program name
-    only; otherwise ``Py_SetPythonHome`` too, with program name
-    ``<home>/bin/python``.  ``Py_SetPythonHome`` is reproduced with
-    ``PYTHONHOME`` (CPython treats both as ``config.home``), the program name
-    with argv[0].  The process drops to *user* when we are root.
-    """
-    exe = embedder.executable
-    if not exe:
-        return Prediction(False, "", "", None, user.name, note="no interpreter of the embedding installation found")
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C",
-           "HOME": user.home or "/"}
-    env.update(extra_env or {})
-    argv0 = "python3"
-    env_home = None
-    if home:
-        if server == "uwsgi":
-            argv0 = os.path.join(home, "bin", "python")
-            if not pyvenv_visible:
-                env_home = home
-        elif pyvenv_visible:
-            argv0 = os.path.join(home, "bin", "python")
-        else:
-            env_home = home
-    elif server == "uwsgi":
-        argv0 = "/usr/bin/uwsgi"
-    if env_home:
-        env["PYTHONHOME"] = env_home
-    me = os.geteuid()
-    preexec = None
-    as_user = user.name
-    note = ""
-    if me != user.uid:
-        if me == 0:
-            preexec = _drop_privileges(user)
-        else:
-            as_user = str(me)
-            note = f"ran as uid {me}, not as {user.name}: permissions may differ (run as root to check as {user.name})"
-    try:
-        proc = subprocess.run([argv0, "-c", _PREDICT], executable=exe, capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd="/", preexec_fn=preexec)
-    except subprocess.TimeoutExpired:
-        return Prediction(False, argv0, exe, env_home, as_user, note=f"timed out after {timeout:g}s")
-    except (OSError, subprocess.SubprocessError) as exc:
-        return Prediction(False, argv0, exe, env_home, as_user, note=f"cannot run {exe}: {exc}")
-    pred = Prediction(proc.returncode == 0, argv0, exe, env_home, as_user, note=note)
-    if proc.returncode == 0:
-        try:
-            pred.values = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            pred.ok = False
-            pred.note = (note + "; " if note else "") + "the interpreter printed no report"
-        return pred
-    blocks = pathconfig.parse(proc.stderr.splitlines())
-    if blocks:
-        b = blocks[-1]
-        pred.fatal, pred.exception, pred.path_config = b.fatal, b.exception, b.as_dict()
-    if not pred.fatal and not pred.exception:
-        # 3.12+ may die without the dump CPython used to print (or with only part of it).
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.startswith(("Fatal Python error", "ModuleNotFound",
-                                                                                 "ImportError", "Could not find"))]
-        pred.fatal = ("; ".join(lines[-3:]) or " ".join(proc.stderr.strip().splitlines()[-2:]))[:500] \
-            or f"exit status {proc.returncode}"
-    return pred
 
 
 def _confirm(check: "HomeCheck", user: User) -> None:
@@ -553,46 +417,6 @@ def _judge_prediction(check: HomeCheck, sink: Findings, setting: str, server_nam
         if mism:
             mism[0]["evidence"].append(f"predicted sys.base_prefix = {v.get('base_prefix')}, stdlib = {v.get('stdlib')}, "
                                        f"Python {v.get('version')}")
-
-
-def subinterpreter_unsafe(site_dirs: Sequence[str], scan_limit: int = MAX_SCAN_BYTES) -> List[Tuple[str, str]]:
-    """Installed packages known to break in sub-interpreters: (name, why).
-
-    Looks at *.dist-info names, then scans extension modules for PyO3's
-    marker strings (bounded by *scan_limit* bytes in total).
-    """
-    found: Dict[str, str] = {}
-    budget = scan_limit
-    for sp in site_dirs:
-        try:
-            names = os.listdir(sp)
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith((".dist-info", ".egg-info")):
-                dist = name.rsplit(".", 1)[0].split("-")[0].lower().replace("_", "-")
-                if dist in SUBINTERPRETER_UNSAFE:
-                    found.setdefault(dist, SUBINTERPRETER_UNSAFE[dist])
-        for dirpath, _dirs, files in os.walk(sp):
-            for f in files:
-                if not f.endswith(".so") or budget <= 0:
-                    continue
-                full = os.path.join(dirpath, f)
-                top = os.path.relpath(full, sp).split(os.sep)[0].split(".")[0]
-                if any(top.replace("_", "-").lower() == k or top.lower() == k.split("-")[0] for k in found):
-                    continue
-                try:
-                    size = os.path.getsize(full)
-                    if size > budget:
-                        continue
-                    budget -= size
-                    with open_regular(full) as fh:  # a FIFO named x.so must not block the scan
-                        data = fh.read(size)
-                except OSError:
-                    continue
-                if b"pyo3" in data or b"PyO3" in data:
-                    found.setdefault(top.lower(), f"{top} (PyO3 extension {os.path.relpath(full, sp)})")
-    return sorted(found.items())
 
 
 __all__ = ["HomeCheck", "Prediction", "SUBINTERPRETER_UNSAFE", "check_home", "classify", "find_venv_root",
