@@ -221,7 +221,7 @@ class _DeadlineSocket:
 
     def makefile(self, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         if "b" not in mode or "w" in mode:
-            return self._sock.makefile(mode, *args, **kwargs)
+            return self._sock.makefile(mode, *args, **kwargs)  # type: ignore[call-overload]  # mode passed through
         self._readers += 1
         return io.BufferedReader(_DeadlineRaw(self, self._deadline))
 
@@ -243,8 +243,15 @@ class _DeadlineSocket:
         return getattr(self._sock, name)
 
 
-def _deadline_connection(base: type, deadline: float) -> type:
-    class Connection(base):  # type: ignore[misc, valid-type]
+def _deadline_connection(base: Any, deadline: float) -> Any:
+    """*base* (an HTTP(S)Connection class) whose socket reads are bound to *deadline*.
+
+    Any, not Type[HTTPConnection]: the socket is replaced by a duck-typed
+    wrapper, which the stubs cannot express.
+    """
+    class Connection(base):  # type: ignore[misc]
+        sock: Any  # the plain socket, then its deadline-bound wrapper
+
         def connect(self) -> None:
             self.timeout = max(deadline - time.monotonic(), 0.001)
             super().connect()
@@ -265,12 +272,13 @@ class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
 class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
     def __init__(self, context: ssl.SSLContext, deadline: float) -> None:
         super().__init__(context=context)
+        self._tls = context
         self._deadline = deadline
 
     def https_open(self, req: Any) -> Any:
         # TLS is wrapped inside HTTPSConnection.connect(): the wrapper goes around the TLS socket.
         return self.do_open(_deadline_connection(http.client.HTTPSConnection, self._deadline), req,
-                            context=self._context)
+                            context=self._tls)
 
 
 def _set_timeout(resp: Any, seconds: float) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import List
+from typing import TYPE_CHECKING, List
 
 from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, text_width, write_output
 from venvprobe.offline import FAIL_ON_DEFAULT
+
+if TYPE_CHECKING:
+    from venvprobe.render import Table
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     # Which directives the mod_wsgi in use knows: only when the module is known for sure.
     findings.extend(ac.unknown_directives(cfg, args.mod_wsgi or _loaded_module(cfg)))
 
-    tables: List[OfflineTable] = []
+    tables: List[Table] = []
     tables.append(kv_table("Configuration", [
         ("config", cfg.path), ("files read", len(cfg.files)), ("Apache user", cfg.user),
         ("embedding Python", f"{embedder.source}: Python {embedder.version} in {embedder.prefix}" if embedder else None),

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         exe = os.path.join(exe, "bin", "python")
     if not os.access(exe, os.X_OK) or os.path.isdir(exe):
         raise UsageError(f"no interpreter at {args.python!r}")
-    source = b"".join(open(m.__file__, "rb").read() + b"\n\n" for m in (_collect, extcheck))
+    source = b"".join(open(str(m.__file__), "rb").read() + b"\n\n" for m in (_collect, extcheck))
     try:
         proc = subprocess.run([exe, "-s", "-c", _BOOTSTRAP], input=source, capture_output=True,
                               timeout=args.timeout, cwd="/")

@@ -50,16 +50,18 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 
 def _outcome(result: TargetResult, expectations: "Expectations") -> TargetOutcome:
-    timing = {"seconds": result.seconds, "checked_at": _iso(result.started)}
+    checked_at = _iso(result.started)
     if result.error:
-        return TargetOutcome(result.target.label, error=result.error, samples=result.samples, **timing)
+        return TargetOutcome(result.target.label, error=result.error, samples=result.samples,
+                             seconds=result.seconds, checked_at=checked_at)
     workers = result.workers
     notes = result.notes()
     # Shown even without a [workers] rule: an odd worker out is news.
     for label, parts in worker_differences(workers, ignore=expectations.workers.ignore).items():
         notes.append(f"{label} differs from the other workers: {'; '.join(parts)}")
     return TargetOutcome(result.target.label, results=compare_workers(expectations, result.reports),
-                         workers=[w.label for w in workers], samples=result.samples, notes=notes, **timing)
+                         workers=[w.label for w in workers], samples=result.samples, notes=notes,
+                         seconds=result.seconds, checked_at=checked_at)
 
 
 def _why(outcome: TargetOutcome) -> str:
