@@ -47,7 +47,8 @@ def load_report_text(text: str) -> dict:
 def exercise_report(report: Any, other: dict) -> None:
     """Every reader of a loaded report: analyze, render (all formats), diff, compare, snapshot, redact, fleet."""
     from venvprobe.analyze import analyze
-    from venvprobe.compare import compare_workers, render as render_compare, TargetOutcome
+    from venvprobe.compare import compare_workers, TargetOutcome
+    from venvprobe.render.checks import render as render_compare
     from venvprobe.diff import diff_reports, render_diff, summary_line
     from venvprobe.expectations import loads
     from venvprobe.fleet import distinct_workers, fingerprint, worker_differences
@@ -87,7 +88,8 @@ def exercise_report(report: Any, other: dict) -> None:
 
 def exercise_expectations(text: str, report: dict) -> None:
     """Load an expectations file's text and check a real report against it."""
-    from venvprobe.compare import compare_workers, render as render_compare, TargetOutcome
+    from venvprobe.compare import compare_workers, TargetOutcome
+    from venvprobe.render.checks import render as render_compare
     from venvprobe.expectations import loads
 
     try:

@@ -122,6 +122,31 @@ def test_tap_output(setup):
     assert json.loads(fields["at"]) == f"{setup['mixed']}:5"
 
 
+def test_versions_print_as_written_in_every_format(setup, tmp_path):
+    """A version such as 3.10 is text, not the number 3.1 (what a table layer that parses numbers prints)."""
+    import copy
+
+    exp = tmp_path / "py310.toml"
+    exp.write_text('version = 1\n[interpreter]\npython = "3.10"\n')
+    older = copy.deepcopy(setup["report"])
+    older["interpreter"]["version"] = "3.10.13"
+    met, not_met = save(older, tmp_path / "py310.json"), str(setup["file"])
+    actual_minor = ".".join(setup["report"]["interpreter"]["version"].split(".")[:2])
+    rc, out, _ = cli("compare", str(exp), str(met), not_met, "--all")
+    assert rc == 1
+    rows = [re.split(r"\s{2,}", line) for line in out.splitlines() if "interpreter.python" in line]
+    assert rows[-1] == ["interpreter.python", not_met]  # the summary: where it failed
+    assert rows[:-1] == [["NOT MET", "interpreter.python", "3.10", actual_minor], ["met", "interpreter.python", "3.10", "3.10"]]
+    rc, out, _ = cli("compare", str(exp), str(met), not_met, "-f", "json")
+    checks = [t["checks"][0] for t in json.loads(out)["targets"]]
+    assert [(c["expected"], c["actual"]) for c in checks] == [("3.10", "3.10"), ("3.10", actual_minor)]
+    rc, out, _ = cli("compare", str(exp), str(met), not_met, "-f", "junit")
+    failures = [f.get("message") for f in ET.fromstring(out).iter("failure")]
+    assert failures == [f"{not_met}: interpreter.python: expected 3.10, got {actual_minor}"]
+    rc, out, _ = cli("compare", str(exp), str(met), not_met, "-f", "tap")
+    assert '  expected: "3.10"' in out.splitlines()
+
+
 def test_targets_from_stdin_and_python(setup):
     rc, out, _ = cli("compare", str(setup["good"]), "-", stdin=setup["file"].read_bytes())
     assert rc == 0 and out.startswith("== <stdin>")

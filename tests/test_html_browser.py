@@ -128,7 +128,7 @@ def test_print_layout_and_offline_page(browser, page_file, tmp_path):
 
 
 def test_page_is_self_contained_with_the_probes_policy(page_file):
-    from venvprobe.htmlfmt import CSP
+    from venvprobe.render.html import CSP
     from venvprobe.probe.core import _BASE_HEADERS
 
     text = page_file.read_text(encoding="utf-8")

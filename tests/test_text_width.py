@@ -14,7 +14,7 @@ from offline_helpers import DATA, run_cli, write_app
 from test_analyze_report import _entry, mini_report
 from venvprobe.analyze import analyze
 from venvprobe.report import build_report
-from venvprobe.textfmt import cell_width, counts_line, plural, table, wrap
+from venvprobe.render.text import cell_width, counts_line, plural, table, wrap
 
 LONG = "/srv/deployments/customer-portal/releases/2030-01-01T00-00-00Z/venvs/python3.11-with-a-very-long-name"
 

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 
 from report_helpers import venvprobe_cli
 from venvprobe.report import collect_foreign
-from venvprobe.textsafe import escape_controls, md_code, md_text, one_line
+from venvprobe.render.safe import escape_controls, md_code, md_text, one_line
 
 # Every character class the issue lists: ESC (a CSI that clears the screen),
 # BEL, backspace, CR, a C1 CSI, bidi override and isolate, a line separator.

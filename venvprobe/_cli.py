@@ -131,7 +131,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
     try:
         return int(args._run(args) or 0)
     except VenvprobeError as exc:
-        from venvprobe.textsafe import one_line
+        from venvprobe.render.safe import one_line
 
         # Every "could not check" of every layer ends here, once (venvprobe.errors).
         # The message may quote a remote error body or a hostile file name.

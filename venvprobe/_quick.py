@@ -466,7 +466,7 @@ def run(argv, commands, version):
     try:
         result = report_json(opts["python"], opts["timeout"], opts["fail_on"])
     except CollectError as exc:
-        from venvprobe.textsafe import one_line
+        from venvprobe.render.safe import one_line
 
         # The message may quote a hostile file name or the target's stderr.
         sys.stderr.write("venvprobe report: %s\n" % one_line(exc))
@@ -477,7 +477,7 @@ def run(argv, commands, version):
     if opts["format"] != "json":
         # X analysed the report; rendering is the CLI's (terminal width, its Python).
         from venvprobe.render import render
-        from venvprobe.textfmt import terminal_width
+        from venvprobe.render.text import terminal_width
 
         try:
             data = _loads(text)
@@ -490,7 +490,7 @@ def run(argv, commands, version):
         try:
             check_shape(data)
         except ShapeError as exc:
-            from venvprobe.textsafe import one_line
+            from venvprobe.render.safe import one_line
 
             sys.stderr.write("venvprobe report: %s printed a malformed report: %s\n" % (opts["python"], one_line(exc)))
             return 2

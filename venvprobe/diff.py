@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 from venvprobe.vocab import section as _section
 
 if TYPE_CHECKING:
-    from venvprobe.render import Table
+    from venvprobe.render.table import Table
 
 DIFF_FORMATS = ("text", "markdown", "json", "html")
 
@@ -178,14 +178,14 @@ def diff_reports(a: dict, b: dict) -> Dict[str, Any]:
 def _v(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value)
-    from venvprobe.render import format_value
+    from venvprobe.render.table import format_value
 
     return format_value(value)
 
 
 def _tables(d: Dict[str, Any], a_name: str, b_name: str) -> List["Table"]:
     """A table for every section that differs."""
-    from venvprobe.render import Table
+    from venvprobe.render.table import Table
 
     out: List[Table] = []
     for section, title in (("interpreter", "Interpreter"), ("identity", "Identity")):
@@ -232,24 +232,26 @@ def render_diff(d: Dict[str, Any], fmt: str = "text", a_name: str = "A", b_name:
                 width: Optional[int] = None) -> str:
     """The diff as text (fitted to *width* columns, None: no limit), Markdown (for tickets), HTML or JSON."""
     if fmt == "json":
-        return json.dumps(dict(d, a=a_name, b=b_name), indent=2, ensure_ascii=False) + "\n"
-    from venvprobe import render as r
+        from venvprobe.render import json as json_format
 
+        return json_format.document(dict(d, a=a_name, b=b_name))
     summary = f"A and B {summary_line(d)}" if not d["same"] else "A and B do not differ"
     if fmt == "markdown":
-        from venvprobe import mdfmt
+        from venvprobe.render import markdown as mdfmt
 
         out = [f"# venvprobe diff: {mdfmt.text(summary)}", "", f"- A: {mdfmt.code(a_name)}", f"- B: {mdfmt.code(b_name)}", ""]
         if d["same"]:
             out.append(mdfmt.text(_SAME))
-        out += r.tables_markdown(_tables(d, "A", "B"), level=3)
+        out += mdfmt.tables(_tables(d, "A", "B"), level=3)
         return "\n".join(out).rstrip("\n") + "\n"
     if fmt == "html":
+        from venvprobe.render import html
+
         tables = _tables(d, "A", "B")
-        return r.html_page("venvprobe diff", [("A", a_name), ("B", b_name), ("result", summary)], None, None, tables)
+        return html.document("venvprobe diff", [("A", a_name), ("B", b_name), ("result", summary)], None, None, tables)
     if fmt != "text":
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(DIFF_FORMATS)}")
-    from venvprobe import textfmt
+    from venvprobe.render import text as textfmt
 
     out = textfmt.wrap(f"venvprobe diff: {summary}", width, indent="    ", first_indent="")
     out += textfmt.wrap(f"A = {a_name}", width, indent="    ", first_indent="")
@@ -257,7 +259,7 @@ def render_diff(d: Dict[str, Any], fmt: str = "text", a_name: str = "A", b_name:
     out.append("")
     if d["same"]:
         out += textfmt.wrap(_SAME, width)
-    out += r.tables_text(_tables(d, "A", "B"), width)
+    out += textfmt.tables(_tables(d, "A", "B"), width)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -19,7 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from venvprobe.expectations import FORMAT_VERSION, GLOBAL_GROUP
-from venvprobe.textsafe import escape_controls
+from venvprobe.render.safe import escape_controls
 from venvprobe.tomlwrite import toml_key, toml_string, toml_value  # the one TOML writer (re-exported)
 from venvprobe.views import modules_outside_venv, shadowed_names, winning_distributions
 from venvprobe.vocab import WSGI_SERVERS as _SERVERS

@@ -85,7 +85,7 @@ def write_output(text: str, path: Optional[str]) -> None:
 
 def text_width(output: Optional[str]) -> Optional[int]:
     """Columns for text output: $COLUMNS, else the terminal's; None (no limit) when piped or written to a file."""
-    from venvprobe.textfmt import MIN_WIDTH, terminal_width
+    from venvprobe.render.text import MIN_WIDTH, terminal_width
 
     if output and output != "-":
         env = os.environ.get("COLUMNS", "")

@@ -48,7 +48,7 @@ def add_fetch_options(p: argparse.ArgumentParser, samples: bool = True) -> None:
 
 def warn(command: str, message: str) -> None:
     """One warning line on stderr."""
-    from venvprobe.textsafe import one_line
+    from venvprobe.render.safe import one_line
 
     print(f"venvprobe {command}: warning: {one_line(message)}", file=sys.stderr)
 

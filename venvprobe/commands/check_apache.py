@@ -10,7 +10,7 @@ from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_ar
 from venvprobe.offline import FAIL_ON_DEFAULT
 
 if TYPE_CHECKING:
-    from venvprobe.render import Table
+    from venvprobe.render.table import Table
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:

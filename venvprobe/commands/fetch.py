@@ -48,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
         reports = [redact_report(r, key=key) for r in reports]
     differing = worker_differences(workers) if len(workers) > 1 else {}
     if options.samples > 1:
-        from venvprobe.textsafe import one_line
+        from venvprobe.render.safe import one_line
 
-        from venvprobe.textfmt import plural
+        from venvprobe.render.text import plural
 
         print(f"venvprobe fetch: {plural(len(workers), 'distinct worker')} in {plural(len(result.reports), 'sample')}: "
               + one_line(", ".join(f"{w.label} (x{w.seen})" for w in workers)), file=sys.stderr)

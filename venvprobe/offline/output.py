@@ -9,11 +9,10 @@ same layer as the live report (:mod:`venvprobe.render`), JSON is the data itself
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from venvprobe.render.table import Table, format_value  # the one table model and cell format of every command
 from venvprobe.rules.registry import sort_findings, summarize
-from venvprobe.render import Table, format_value  # the one table model and cell format of every command
 
 SCHEMA = {"name": "venvprobe.offline", "version": 1}
 FORMATS = ("text", "markdown", "json", "html")
@@ -68,31 +67,34 @@ def _tables(result: dict) -> List[Table]:
 def render(result: dict, fmt: str = "text", width: Optional[int] = None) -> str:
     """Render *result* as text (fitted to *width* columns, None: no limit), markdown, html or json."""
     if fmt == "json":
-        return json.dumps({k: v for k, v in result.items() if k != "tables"}, indent=2, ensure_ascii=True, default=str)
+        from venvprobe.render.json import offline
+
+        return offline(result)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    from venvprobe import render as r
-
     counts = result.get("summary") or summarize(result.get("findings") or [])
     findings = [f for f in result.get("findings") or [] if isinstance(f, dict)]
     what = f"venvprobe {result.get('command')}"
     if fmt == "html":
-        return r.html_page(what, [("target", result.get("target"))], counts, findings, _tables(result))
-    if fmt == "markdown":
-        from venvprobe import mdfmt
+        from venvprobe.render.html import document
 
-        out = ["# " + mdfmt.text(r.summary_line(counts, str(result.get("command")))), "",
+        return document(what, [("target", result.get("target"))], counts, findings, _tables(result))
+    if fmt == "markdown":
+        from venvprobe.render import markdown as mdfmt
+        from venvprobe.render.text import summary_line
+
+        out = ["# " + mdfmt.text(summary_line(counts, str(result.get("command")))), "",
                f"- target: {mdfmt.code(result.get('target'))}", ""]
-        out += r.findings_markdown(findings, counts)
-        out += r.tables_markdown(_tables(result))
+        out += mdfmt.findings(findings, counts)
+        out += mdfmt.tables(_tables(result))
         return "\n".join(out).rstrip("\n") + "\n"
-    from venvprobe import textfmt
+    from venvprobe.render import text as textfmt
 
     out = textfmt.wrap(f"{what} — {result.get('target')}", width, indent="    ", first_indent="")
     out.append("")
     out += textfmt.findings_section(findings, counts, width)
     out.append("")
-    out += r.tables_text(_tables(result), width)
+    out += textfmt.tables(_tables(result), width)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

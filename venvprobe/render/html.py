@@ -15,7 +15,9 @@ from venvprobe.vocab import SEVERITIES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
-    from typing import Any, Dict, Sequence, Tuple
+    from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+    from venvprobe.render.table import Table
 
 # The probe sends the same policy as a header; the meta copy protects a page
 # saved to disk and opened from a ticket.
@@ -96,7 +98,7 @@ def _pathlike(text: str) -> bool:
 
 def esc(value: Any) -> str:
     """HTML-escaped (as html.escape, which imports re), controls and bidi marks made visible (textsafe)."""
-    from venvprobe.textsafe import escape_controls
+    from venvprobe.render.safe import escape_controls
 
     text = escape_controls("" if value is None else value)
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -176,6 +178,46 @@ def page(title: str, head_html: str, body_html: str) -> str:
     ])
 
 
+def document(title: str, fact_pairs: Sequence[tuple], counts: Optional[Dict[str, int]],
+             findings: Optional[Sequence[dict]], tables: Sequence[Table]) -> str:
+    """The one HTML page layout: facts, status banner, contents, finding cards, tables.
+
+    *findings* None leaves the findings section out (a diff has none); *counts*
+    None leaves out the status banner.
+    """
+    from venvprobe.render.table import format_value
+    from venvprobe.render.text import counts_line
+
+    e = esc
+    anchor = Anchors()
+    contents: List[tuple] = []
+    body: List[str] = []
+    if findings is not None:
+        contents.append(("findings", f"Findings ({len(findings)})"))
+        anchor("findings")
+        body.append('<section id="findings"><h2>Findings</h2>')
+        if not findings:
+            body.append('<p class="note">No findings.</p>')
+        for i, f in enumerate(findings, 1):
+            body.append(finding_card(f, f"finding-{i}"))
+        body.append("</section>")
+    for t in tables:
+        a = anchor(t.title)
+        contents.append((a, t.title))
+        body.append(f'<section id="{e(a)}"><h2>{e(t.title)}</h2>')
+        if t.note:
+            body.append(f'<p class="note">{e(t.note)}</p>')
+        if t.rows:
+            body.append(table([str(h) for h in t.headers], [[format_value(c) for c in row] for row in t.rows]))
+        body.append("</section>")
+    head = [f"<header><h1>{e(title)}</h1>", facts(fact_pairs), "</header>"]
+    if counts is not None:
+        head.append(banner(counts, counts_line(counts)))
+    if len(contents) > 1:
+        head.append(toc(contents))
+    return page(title, "\n".join(head), "\n".join(body))
+
+
 def anchors() -> "Anchors":
     return Anchors()
 
@@ -194,4 +236,5 @@ class Anchors:
         return base if n == 1 else f"{base}-{n}"
 
 
-__all__ = ["CSP", "CSS", "Anchors", "banner", "esc", "facts", "finding_card", "page", "status_of", "table", "toc"]
+__all__ = ["CSP", "CSS", "Anchors", "banner", "document", "esc", "facts", "finding_card", "page", "status_of", "table",
+           "toc"]

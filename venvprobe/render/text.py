@@ -9,7 +9,7 @@ split, so they can still be copied.
 
 Standard library only (no tabulate): widths are counted in terminal cells,
 so CJK text and emoji line up.  Every cell and line goes through
-:func:`venvprobe.textsafe.escape_controls` here, once.
+:func:`venvprobe.render.safe.escape_controls` here, once.
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from __future__ import annotations
 import os
 import sys
 
-from venvprobe.textsafe import escape_controls
+from venvprobe.render.safe import escape_controls
+from venvprobe.render.table import format_value
 from venvprobe.vocab import SEVERITIES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
-    from typing import Any, Iterable, List, Optional, Sequence
+    from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+    from venvprobe.render.table import Table
 
 MIN_WIDTH = 40
 _GAP = "  "
@@ -258,6 +261,23 @@ def finding_block(f: dict, width: Optional[int], evidence_limit: int = 12) -> Li
     return out
 
 
+def tables(tables: Sequence[Table], width: Optional[int]) -> List[str]:
+    """Every table as a heading, its note and the table fitted to *width*."""
+    out: List[str] = []
+    for t in tables:
+        out += heading(t.title, t.note, width)
+        if t.rows:
+            out += table(t.headers, [[format_value(c) for c in row] for row in t.rows], width)
+        out.append("")
+    return out
+
+
+def summary_line(counts: Dict[str, int], what: str) -> str:
+    """The first line of a ticket: status, counts and what was checked."""
+    status = "problems found" if counts.get("error") else "warnings" if counts.get("warning") else "no problems found"
+    return f"venvprobe {what}: {status} ({counts_line(counts)})"
+
+
 def findings_section(findings: Sequence[dict], counts: dict, width: Optional[int], title: str = "Findings") -> List[str]:
     """The findings heading with counts, then one block per finding (blank line between)."""
     if not findings:
@@ -270,4 +290,4 @@ def findings_section(findings: Sequence[dict], counts: dict, width: Optional[int
 
 
 __all__ = ["terminal_width", "cell_width", "plural", "counts_line", "wrap", "table", "heading", "finding_block",
-           "findings_section", "MIN_WIDTH"]
+           "findings_section", "tables", "summary_line", "MIN_WIDTH"]

@@ -1,4 +1,4 @@
-"""Render a report as plain text, Markdown, JSON or HTML: the *render* stage.
+"""A report as tables, and in each format (text, Markdown, JSON, HTML).
 
 Every human format is built from the same list of :class:`Table` views
 (:func:`report_tables`), so text, Markdown and HTML always show the same
@@ -8,64 +8,16 @@ facts in the same order: findings first, then the sections.
 from __future__ import annotations
 
 from venvprobe.analyze import summarize
-from venvprobe.vocab import VIEW_SECTION, VIEWS
+from venvprobe.render import FORMATS, SECTIONS
+from venvprobe.render.table import Table, format_value
+from venvprobe.render.table import kv as _kv_table
+from venvprobe.vocab import VIEW_SECTION
 from venvprobe.vocab import section as _section
 from venvprobe.vocab import section_error as _section_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: the probe's request path renders without it
-    from typing import Any, Dict, Iterable, List, Optional, Sequence
-
-FORMATS = ("text", "markdown", "json", "html")
-SECTIONS = VIEWS  # what --section and the probe's sub-resources accept, in display order
-
-
-class Table:
-    """One titled table (or key/value list): the one table model of every command's output.
-
-    Text (:mod:`venvprobe.textfmt`), Markdown (:mod:`venvprobe.mdfmt`) and
-    HTML (:mod:`venvprobe.htmlfmt`) draw it; ``prose`` names the columns
-    holding sentences (Markdown escapes them as text; every other cell is a
-    value and goes in a code span).  ``wrap`` is kept for callers of the old
-    signature and unused: text tables now fit the terminal on their own.
-    A plain class: ``dataclasses`` costs every CLI start ~9 ms.
-    """
-
-    __slots__ = ("section", "title", "headers", "rows", "note", "wrap", "prose")
-
-    def __init__(self, section: str, title: str, headers: Sequence[str], rows: Optional[Sequence[Sequence[Any]]] = None,
-                 note: str = "", wrap: Optional[Sequence[Optional[int]]] = None, prose: Sequence[int] = ()):
-        self.section = section
-        self.title = title
-        self.headers = headers
-        self.rows = rows if rows is not None else []
-        self.note = note
-        self.wrap = wrap
-        self.prose = tuple(prose)
-
-    def as_dict(self) -> dict:
-        return {"title": self.title, "headers": list(self.headers), "rows": [list(r) for r in self.rows],
-                "note": self.note}
-
-
-def _kv(section: str, title: str, pairs: Iterable[tuple], note: str = "") -> Table:
-    return Table(section, title, ("field", "value"), [(k, format_value(v)) for k, v in pairs], note)
-
-
-def format_value(value: Any) -> str:
-    """One table cell as text: None as "-", "" as '' (it means something: the current directory, %{GLOBAL}...),
-    booleans as yes/no, lists and dicts joined."""
-    if value is None:
-        return "-"
-    if value == "":
-        return "''"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(format_value(v) for v in value) if value else "-"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) if value else "-"
-    return str(value)
+    from typing import Any, Dict, List, Optional, Sequence
 
 
 def report_tables(report: dict, sections: Optional[Sequence[str]] = None) -> List[Table]:
@@ -102,7 +54,7 @@ def _findings_tables(report: dict) -> List[Table]:
     findings = report.get("findings") or []
     counts = summarize(findings)
     rows = [(f.get("severity"), f.get("code"), f.get("message"), f.get("fix")) for f in findings]
-    from venvprobe.textfmt import counts_line
+    from venvprobe.render.text import counts_line
 
     note = counts_line(counts) if findings else "no findings"
     return [Table("findings", "Findings", ("severity", "code", "what", "fix"), rows, note, prose=(2, 3))]
@@ -141,42 +93,56 @@ def _identity_tables(report: dict) -> List[Table]:
     probe = report.get("probe") or {}
     if probe:
         pairs.append(("probe mounted as", probe.get("mount")))
-    return [_kv("identity", "Identity", pairs)]
+    return [_kv_table("identity", "Identity", pairs)]
+
+
+# The Interpreter table's rows: a label and where the value is in the section (None: derived in
+# _interpreter_tables).
+_INTERPRETER_ROWS = (
+    ("version", ("version",)),
+    ("implementation", None),
+    ("executable", ("executable",)),
+    ("real executable (process)", ("real_executable",)),
+    ("prefix", ("prefix",)),
+    ("exec_prefix", ("exec_prefix",)),
+    ("base_prefix", ("base_prefix",)),
+    ("base_exec_prefix", ("base_exec_prefix",)),
+    ("in venv", ("in_venv",)),
+    ("home (PYTHONHOME)", ("home", "env_PYTHONHOME")),
+    ("home (initialised with)", ("home", "initialised_with")),
+    ("pyvenv.cfg", ("pyvenv_cfg", "path")),
+    ("venv home / version", None),
+    ("include-system-site-packages", ("pyvenv_cfg", "include_system_site_packages")),
+    ("venv creator", None),
+    ("sys.real_prefix (activate_this)", ("real_prefix",)),
+    ("user site enabled", ("user_site", "ENABLE_USER_SITE")),
+    ("USER_SITE", ("user_site", "USER_SITE")),
+    ("flags", ("flags",)),
+    ("shared libpython", ("build", "shared_libpython")),
+    ("LDLIBRARY", ("build", "ldlibrary")),
+    ("mapped objects", ("mapped_objects",)),
+)
+
+
+def _at(node: Any, path: Sequence[str]) -> Any:
+    """The value at *path*; a missing or empty level reads as {} (a malformed one still raises)."""
+    for key in path[:-1]:
+        node = node.get(key) or {}
+    return node.get(path[-1])
 
 
 def _interpreter_tables(report: dict) -> List[Table]:
     it = _section(report, "interpreter") or {}
     cfg = it.get("pyvenv_cfg") or {}
-    home = it.get("home") or {}
-    user = it.get("user_site") or {}
-    build = it.get("build") or {}
-    pairs = [
-        ("version", it.get("version")),
-        ("implementation", f"{it.get('implementation')} ({it.get('cache_tag')}, {it.get('soabi')})"),
-        ("executable", it.get("executable")),
-        ("real executable (process)", it.get("real_executable")),
-        ("prefix", it.get("prefix")),
-        ("exec_prefix", it.get("exec_prefix")),
-        ("base_prefix", it.get("base_prefix")),
-        ("base_exec_prefix", it.get("base_exec_prefix")),
-        ("in venv", it.get("in_venv")),
-        ("home (PYTHONHOME)", home.get("env_PYTHONHOME")),
-        ("home (initialised with)", home.get("initialised_with")),
-        ("pyvenv.cfg", cfg.get("path") if cfg else None),
-        ("venv home / version", f"{cfg.get('home')} / {cfg.get('version')}" if cfg else None),
-        ("include-system-site-packages", cfg.get("include_system_site_packages") if cfg else None),
-        ("venv creator", f"{cfg.get('creator')} {cfg.get('creator_version') or ''}".strip() if cfg else None),
-        ("sys.real_prefix (activate_this)", it.get("real_prefix")),
-        ("user site enabled", user.get("ENABLE_USER_SITE")),
-        ("USER_SITE", user.get("USER_SITE")),
-        ("flags", it.get("flags")),
-        ("shared libpython", build.get("shared_libpython")),
-        ("LDLIBRARY", build.get("ldlibrary")),
-        ("mapped objects", it.get("mapped_objects")),
-    ]
+    derived = {
+        "implementation": f"{it.get('implementation')} ({it.get('cache_tag')}, {it.get('soabi')})",
+        "venv home / version": f"{cfg.get('home')} / {cfg.get('version')}" if cfg else None,
+        "venv creator": f"{cfg.get('creator')} {cfg.get('creator_version') or ''}".strip() if cfg else None,
+    }
+    pairs = [(label, derived[label] if path is None else _at(it, path)) for label, path in _INTERPRETER_ROWS]
     for key, value in (it.get("sysconfig_paths") or {}).items():
         pairs.append((f"sysconfig {key}", value))
-    return [_kv("interpreter", "Interpreter", pairs)]
+    return [_kv_table("interpreter", "Interpreter", pairs)]
 
 
 def _path_tables(report: dict) -> List[Table]:
@@ -253,7 +219,7 @@ def _process_tables(report: dict) -> List[Table]:
              ("source", p.get("source"))]
     if p.get("psutil_error"):
         pairs.append(("psutil failed", p.get("psutil_error")))  # the report went on from /proc
-    return [_kv("process", "Process", pairs)]
+    return [_kv_table("process", "Process", pairs)]
 
 
 def _mib(value: Any) -> Any:
@@ -302,7 +268,7 @@ def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown
     """Plain text sized to *width* columns (None: no limit), or Markdown with ``markdown=True``."""
     if markdown:
         return render_markdown(report, sections)
-    from venvprobe import textfmt
+    from venvprobe.render import text as textfmt
 
     facts = [(k, v) for k, v in _facts(report) if v not in (None, "")]
     out = textfmt.wrap("venvprobe report — " + ", ".join(f"{k} {format_value(v)}" for k, v in facts
@@ -317,85 +283,14 @@ def render_text(report: dict, sections: Optional[Sequence[str]] = None, markdown
     if _wanted_findings(report, sections):
         out += textfmt.findings_section(_findings_list(report), _counts(report), width)
         out.append("")
-    out += tables_text([t for t in tables if t.section != "findings" or t.headers == ("error",)], width)
+    out += textfmt.tables([t for t in tables if t.section != "findings" or t.headers == ("error",)], width)
     return "\n".join(out).rstrip("\n") + "\n"
-
-
-def tables_text(tables: Sequence["Table"], width: Optional[int]) -> List[str]:
-    """Every table as a heading, its note and the table fitted to *width*."""
-    from venvprobe import textfmt
-
-    out: List[str] = []
-    for table in tables:
-        out += textfmt.heading(table.title, table.note, width)
-        if table.rows:
-            out += textfmt.table(table.headers, [[format_value(c) for c in row] for row in table.rows], width)
-        out.append("")
-    return out
-
-
-def format_cell(value: Any, markdown: bool) -> str:
-    """A cell for a text or Markdown table (Markdown: a code span, literal whatever it holds)."""
-    if markdown:
-        from venvprobe import mdfmt
-
-        return "-" if value is None else mdfmt.code(format_value(value), in_table=True)
-    return format_value(value)
-
-
-def tables_markdown(tables: Sequence["Table"], level: int = 2) -> List[str]:
-    """Every table as a heading, its note and a GitHub table; long ones folded in <details>."""
-    from venvprobe import mdfmt
-
-    out: List[str] = []
-    for table in tables:
-        out.append(mdfmt.heading(level, table.title))
-        out.append("")
-        if table.note:
-            out += [mdfmt.text(table.note), ""]
-        if not table.rows:
-            continue
-        prose = table.prose or ()
-        rows = [[mdfmt.text(format_value(c)) if i in prose else format_cell(c, True) for i, c in enumerate(row)]
-                for row in table.rows]
-        body = mdfmt.table([mdfmt.text(h) for h in table.headers], rows)
-        if len(rows) > mdfmt.FOLD_ROWS:
-            body = mdfmt.details(f"{table.title}: {len(rows)} rows", body)
-        out += body + [""]
-    return out
-
-
-def findings_markdown(findings: Sequence[dict], counts: Dict[str, int], level: int = 2) -> List[str]:
-    """Findings as a list: severity and code, message, evidence and fix under each."""
-    from venvprobe import mdfmt, textfmt
-
-    out = [mdfmt.heading(level, "Findings"), ""]
-    if not findings:
-        return out + ["No findings.", ""]
-    out += [mdfmt.text(textfmt.counts_line(counts)), ""]
-    for f in findings:
-        out.append(f"- **{mdfmt.text(f.get('severity'))}** {mdfmt.code(f.get('code'))}: {mdfmt.text(f.get('message'))}")
-        evidence = [e for e in f.get("evidence") or [] if e not in (None, "")]
-        if evidence:
-            out.append("  - evidence: " + ", ".join(mdfmt.code(e) for e in evidence[:12])
-                       + (f" and {len(evidence) - 12} more" if len(evidence) > 12 else ""))
-        if f.get("fix"):
-            out.append(f"  - fix: {mdfmt.text(f.get('fix'))}")
-    out.append("")
-    return out
-
-
-def summary_line(counts: Dict[str, int], what: str) -> str:
-    """The first line of a ticket: status, counts and what was checked."""
-    from venvprobe import textfmt
-
-    status = "problems found" if counts.get("error") else "warnings" if counts.get("warning") else "no problems found"
-    return f"venvprobe {what}: {status} ({textfmt.counts_line(counts)})"
 
 
 def render_markdown(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     """Markdown for a ticket: a summary line first, paths and values in code spans, long tables folded."""
-    from venvprobe import mdfmt
+    from venvprobe.render import markdown as mdfmt
+    from venvprobe.render.text import summary_line
 
     counts = _counts(report)
     out = ["# " + mdfmt.text(summary_line(counts, "report")), ""]
@@ -403,76 +298,26 @@ def render_markdown(report: dict, sections: Optional[Sequence[str]] = None) -> s
     out.append("")
     tables = report_tables(report, sections)
     if _wanted_findings(report, sections):
-        out += findings_markdown(_findings_list(report), counts)
-    out += tables_markdown([t for t in tables if t.section != "findings" or t.headers == ("error",)])
+        out += mdfmt.findings(_findings_list(report), counts)
+    out += mdfmt.tables([t for t in tables if t.section != "findings" or t.headers == ("error",)])
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 def render_json(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     """JSON rendering (the report itself, or the chosen sections of it)."""
-    from venvprobe._collect import dumps
+    from venvprobe.render.json import report as report_json
 
-    if sections:
-        keys = {"path": "sys_path"}
-        data = {"schema": report.get("schema"), "generated_at": report.get("generated_at")}
-        ident = report.get("identity")
-        if isinstance(ident, dict):
-            data["identity"] = ident
-        for s in sections:
-            key = keys.get(s, s)
-            if key in report:
-                data[key] = report[key]
-        # Part of a report says so: `report --input`, compare, diff and
-        # snapshot refuse it instead of analysing sections that are not there.
-        data["sections"] = [k for k in data if k not in ("schema", "generated_at")]
-        return dumps(data)
-    # Compact, by CPython's C encoder without ``import json`` (which imports
-    # ``re``); pipe through jq for people.
-    return dumps(report)
-
-
-def html_page(title: str, facts: Sequence[tuple], counts: Optional[Dict[str, int]], findings: Optional[Sequence[dict]],
-              tables: Sequence["Table"]) -> str:
-    """The one HTML page layout: facts, status banner, contents, finding cards, tables."""
-    from venvprobe import htmlfmt, textfmt
-
-    e = htmlfmt.esc
-    anchor = htmlfmt.Anchors()
-    toc: List[tuple] = []
-    body: List[str] = []
-    if findings is not None:
-        toc.append(("findings", f"Findings ({len(findings)})"))
-        anchor("findings")
-        body.append('<section id="findings"><h2>Findings</h2>')
-        if not findings:
-            body.append('<p class="note">No findings.</p>')
-        for i, f in enumerate(findings, 1):
-            body.append(htmlfmt.finding_card(f, f"finding-{i}"))
-        body.append("</section>")
-    for table in tables:
-        a = anchor(table.title)
-        toc.append((a, table.title))
-        body.append(f'<section id="{e(a)}"><h2>{e(table.title)}</h2>')
-        if table.note:
-            body.append(f'<p class="note">{e(table.note)}</p>')
-        if table.rows:
-            body.append(htmlfmt.table([str(h) for h in table.headers],
-                                      [[format_value(c) for c in row] for row in table.rows]))
-        body.append("</section>")
-    head = [f"<header><h1>{e(title)}</h1>", htmlfmt.facts(facts), "</header>"]
-    if counts is not None:
-        head.append(htmlfmt.banner(counts, textfmt.counts_line(counts)))
-    if len(toc) > 1:
-        head.append(htmlfmt.toc(toc))
-    return htmlfmt.page(title, "\n".join(head), "\n".join(body))
+    return report_json(report, sections)
 
 
 def render_html(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     """A self-contained HTML page (no external CSS, JS or fonts); every value escaped."""
+    from venvprobe.render.html import document
+
     tables = [t for t in report_tables(report, sections) if t.section != "findings" or t.headers == ("error",)]
     findings = _findings_list(report) if _wanted_findings(report, sections) else None
     facts = [(k, format_value(v)) for k, v in _facts(report)]
-    return html_page("venvprobe report", facts, _counts(report), findings, tables)
+    return document("venvprobe report", facts, _counts(report), findings, tables)
 
 
 def render(report: dict, fmt: str = "text", sections: Optional[Sequence[str]] = None,
