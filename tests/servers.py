@@ -527,6 +527,10 @@ def wheelhouse() -> Path:
                 os.rename(tmp, house)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+        # The age that pruning goes by is the last use, not the build: a house
+        # reused from an unchanged tree may be hours old while this session
+        # installs from it, and another session must not remove it meanwhile.
+        os.utime(house)
         _prune_old_houses(wheels, keep=house)
     _SESSION_HOUSE = house
     return house
