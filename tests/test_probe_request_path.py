@@ -160,8 +160,7 @@ def test_client_address_is_the_parsed_remote_addr_every_time():
         for raw in ADDRESSES:
             got = security.client_address({"REMOTE_ADDR": raw})
             assert got == plain_client_address(raw), raw
-            if got is not None:
-                assert security._is_loopback(got) == got.is_loopback
+            assert security._client({"REMOTE_ADDR": raw}) == (got, got is not None and got.is_loopback)
 
 
 def test_remembered_addresses_stay_bounded():
@@ -169,7 +168,6 @@ def test_remembered_addresses_stay_bounded():
         raw = "10.%d.%d.%d" % (n >> 16 & 255, n >> 8 & 255, n & 255)
         assert security.client_address({"REMOTE_ADDR": raw}) == ipaddress.ip_address(raw)
     assert len(security._ADDRESSES) <= security._MAX_ADDRESSES
-    assert len(security._LOOPBACK) <= security._MAX_ADDRESSES
 
 
 def plain_proxy_headers(env) -> List[str]:

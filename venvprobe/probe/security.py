@@ -62,35 +62,29 @@ def _parse_address(raw: str) -> Optional[Address]:
 
 def client_address(environ: Mapping[str, object]) -> Optional[Address]:
     """REMOTE_ADDR as an address (IPv4-mapped IPv6 unwrapped), or None."""
+    return _client(environ)[0]
+
+
+def _client(environ: Mapping[str, object]) -> Tuple[Optional[Address], bool]:
+    """(client_address(environ), whether it is loopback)."""
     raw = environ.get("REMOTE_ADDR")
     if raw.__class__ is not str or len(raw) > 64:  # a str subclass may hash as it likes; no address is longer
-        return _client_address(raw)
+        addr = _client_address(raw)
+        return addr, addr is not None and bool(addr.is_loopback)
     # Parsing with ipaddress cost a third of a probe request; a server sees few
     # distinct client addresses, and the parsed ones are immutable.
-    addr = _ADDRESSES.get(raw, _NOT_SEEN)
-    if addr is _NOT_SEEN:
+    known = _ADDRESSES.get(raw)
+    if known is None:
         addr = _client_address(raw)
+        known = (addr, addr is not None and bool(addr.is_loopback))
         if len(_ADDRESSES) >= _MAX_ADDRESSES:
             _ADDRESSES.clear()
-        _ADDRESSES[raw] = addr
-    return addr
+        _ADDRESSES[raw] = known
+    return known
 
 
 _ADDRESSES: dict = {}
 _MAX_ADDRESSES = 1024
-_NOT_SEEN = object()
-_LOOPBACK: dict = {}
-
-
-def _is_loopback(addr: Address) -> bool:
-    """addr.is_loopback, remembered for the addresses client_address keeps (a network lookup each time)."""
-    known = _LOOPBACK.get(addr)
-    if known is None:
-        known = bool(addr.is_loopback)
-        if len(_LOOPBACK) >= _MAX_ADDRESSES:
-            _LOOPBACK.clear()
-        _LOOPBACK[addr] = known
-    return known
 
 
 def _client_address(raw: object) -> Optional[Address]:
@@ -173,7 +167,7 @@ def authorize(environ: Mapping[str, object], config: ResolvedConfig) -> Tuple[bo
     """
     if config.error:
         return False, config.error
-    addr = client_address(environ)
+    addr, loopback = _client(environ)
     if addr is None:
         return False, f"no usable REMOTE_ADDR ({str(environ.get('REMOTE_ADDR'))[:60]!r})"
     proxied = proxy_headers(environ)
@@ -187,7 +181,7 @@ def authorize(environ: Mapping[str, object], config: ResolvedConfig) -> Tuple[bo
             for client in clients:
                 if not any(client in net for net in config.networks):
                     return False, f"{client} (forwarded by {addr}) is not in the allowlist"
-    if config.token_source == "default" and (proxied or not _is_loopback(addr)):
+    if config.token_source == "default" and (proxied or not loopback):
         # The probe's own token is the way in for a person on this host; an
         # operator who wants remote access configures a token or an allowlist.
         why = f"proxy header {proxied[0][5:]}" if proxied else f"{addr} is not loopback"
