@@ -36,7 +36,7 @@ def _refusals():
 
 def load_report_text(text: str) -> dict:
     """What `report --input`, diff, compare and snapshot do with a report file's text."""
-    from venvprobe.fleet import _parse_report_text
+    from venvprobe.fleet.targets import _parse_report_text
 
     try:
         return _parse_report_text(text, "<fuzz>")
@@ -51,7 +51,7 @@ def exercise_report(report: Any, other: dict) -> None:
     from venvprobe.render.checks import render as render_compare
     from venvprobe.diff import diff_reports, render_diff, summary_line
     from venvprobe.expectations import loads
-    from venvprobe.fleet import distinct_workers, fingerprint, worker_differences
+    from venvprobe.workers import distinct_workers, fingerprint, worker_differences
     from venvprobe.probe.metrics import render_metrics
     from venvprobe.redact import redact_report
     from venvprobe.render import FORMATS, SECTIONS, render, summary_counts

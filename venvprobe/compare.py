@@ -292,7 +292,7 @@ def _findings(exp: Expectations, report: dict) -> List[CheckResult]:
 
 
 def _workers(exp: Expectations, report: dict, samples: Optional[Sequence[dict]]) -> CheckResult:
-    from venvprobe.fleet import distinct_workers, worker_differences
+    from venvprobe.workers import distinct_workers, worker_differences
 
     located = exp.workers.identical
     assert located is not None
@@ -320,7 +320,7 @@ def compare_workers(expectations: Expectations, reports: Sequence[dict]) -> List
     A check that gives the same answer on every worker is one row; one that
     differs lists each worker's value and the workers it failed on.
     """
-    from venvprobe.fleet import distinct_workers
+    from venvprobe.workers import distinct_workers
 
     workers = distinct_workers(reports)
     if len(workers) <= 1:

@@ -37,7 +37,7 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 4 << 20
 
-# Parts of a worker's fingerprint (see venvprobe.fleet.fingerprint).
+# Parts of a worker's fingerprint (see venvprobe.workers.fingerprint).
 WORKER_PARTS = ("interpreter", "identity", "sys_path", "distributions", "findings", "code")
 
 GLOBAL_GROUP = "%{GLOBAL}"

@@ -3,7 +3,7 @@
 Which copy of each distribution import would use, which loaded modules came
 from site-packages outside the venv, what is shadowed: :mod:`venvprobe.compare`
 checks them, :mod:`venvprobe.snapshot` writes expectations from them,
-:mod:`venvprobe.diff` compares them and :mod:`venvprobe.fleet` fingerprints
+:mod:`venvprobe.diff` compares them and :mod:`venvprobe.workers` fingerprints
 workers with them.  Pure functions of the report data; a section that could
 not be collected reads as absent (:func:`venvprobe.vocab.section`).
 """

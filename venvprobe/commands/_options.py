@@ -96,10 +96,10 @@ def _own_probe_token(urls: Sequence[str]) -> Optional[str]:
     """
     import urllib.parse
 
-    from venvprobe.fleet import _is_loopback
+    from venvprobe.fleet import is_loopback
     from venvprobe.probe.config import find_default_token
 
-    if not urls or not all(_is_loopback(urllib.parse.urlsplit(u).hostname) for u in urls):
+    if not urls or not all(is_loopback(urllib.parse.urlsplit(u).hostname) for u in urls):
         return None
     return find_default_token(create=False)[0]
 

@@ -13,7 +13,8 @@ from venvprobe.commands._options import add_fetch_options, fetch_targets, option
 from venvprobe.compare import PASS, FAIL, TargetOutcome, compare_workers, exit_code
 from venvprobe.render.checks import FORMATS as COMPARE_FORMATS
 from venvprobe.render.checks import render
-from venvprobe.fleet import FetchOptions, Target, TargetResult, parse_targets, worker_differences
+from venvprobe.fleet import FetchOptions, Target, TargetResult, parse_targets
+from venvprobe.workers import worker_differences
 
 if TYPE_CHECKING:
     from venvprobe.expectations import Expectations

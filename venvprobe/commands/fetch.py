@@ -29,7 +29,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from venvprobe.fleet import worker_differences
+    from venvprobe.workers import worker_differences
 
     if not is_url(args.url):
         raise UsageError(f"{args.url!r} is not an http:// or https:// URL")

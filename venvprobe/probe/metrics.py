@@ -47,7 +47,7 @@ def _list(value: Any) -> List[Any]:
 def fingerprint_parts(report: dict) -> Dict[str, Any]:
     """What the workers of one deployment must share, by part (no pid, no time, no request noise).
 
-    The same parts as :func:`venvprobe.fleet.fingerprint` (which ``compare``
+    The same parts as :func:`venvprobe.workers.fingerprint` (which ``compare``
     uses to tell workers apart), computed without third-party imports: the
     interpreter, the server group, sys.path, every installed distribution,
     finding codes, and source files changed after the process started.
