@@ -226,6 +226,30 @@ def _access(check: "HomeCheck", label: str, path: str, user: User, want: str) ->
     return res
 
 
+def _kind_finding(kind: str, setting: str, given: str, root: Optional[str],
+                  suggested: Optional[str]) -> Optional[Tuple[str, str, List[str]]]:
+    """(code, message, evidence) of what a path of *kind* (see :func:`classify`) means as a home; None for a venv root."""
+    use_root = f"use {setting}={root}"
+    is_root = [f"{root}/pyvenv.cfg exists: {root} is the venv root"]
+    return {
+        "missing": ("python-home-missing", f"{setting}={given} does not exist", [f"{given}: no such file or directory"]),
+        "interpreter-in-venv": ("python-home-not-venv-root", f"{setting}={given} is the venv's interpreter; {use_root}",
+                                is_root),
+        "interpreter": ("python-home-not-venv-root", f"{setting}={given} is an interpreter, not a directory; "
+                        f"use the venv root (or {suggested} for that installation itself)", [f"{given} is a file"]),
+        "inside-venv": ("python-home-not-venv-root", f"{setting}={given} is inside the venv {root}; {use_root}", is_root),
+        "inside-installation": ("python-home-not-venv-root", f"{setting}={given} is the standard library directory of "
+                                f"an installation; the home would be {suggested}", [f"{given}/os.py exists"]),
+        "not-a-directory": ("python-home-missing", f"{setting}={given} is a file, not a directory"
+                            + (f"; {use_root}" if root else ""), [f"{given} is not a directory"]),
+        "installation": ("no-venv", f"{setting}={given} is a Python installation, not a venv: the app shares its packages",
+                         [f"{given}/pyvenv.cfg: missing", "lib/python*/os.py found"]),
+        "not-a-venv": ("python-home-not-a-venv", f"{setting}={given} has no pyvenv.cfg and no lib/pythonX.Y/os.py: "
+                       "Python cannot find its standard library there",
+                       [f"{given}/pyvenv.cfg: missing", f"{given}/lib/python*/os.py: missing"]),
+    }.get(kind)
+
+
 def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: str = "mod_wsgi",
                do_predict: bool = True, confirm: bool = True, context: str = "",
                extra_env: Optional[Dict[str, str]] = None) -> HomeCheck:
@@ -242,30 +266,9 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
     check.findings = sink.items
 
     # -- what the path is --------------------------------------------------------
-    if kind == "missing":
-        sink.add("python-home-missing", f"{setting}={given} does not exist", [f"{given}: no such file or directory"])
-    elif kind == "interpreter-in-venv":
-        sink.add("python-home-not-venv-root", f"{setting}={given} is the venv's interpreter; use {setting}={root}",
-                 [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
-    elif kind == "interpreter":
-        sink.add("python-home-not-venv-root", f"{setting}={given} is an interpreter, not a directory; "
-                 f"use the venv root (or {suggested} for that installation itself)", [f"{given} is a file"])
-    elif kind == "inside-venv":
-        sink.add("python-home-not-venv-root", f"{setting}={given} is inside the venv {root}; use {setting}={root}",
-                 [f"{root}/pyvenv.cfg exists: {root} is the venv root"])
-    elif kind == "inside-installation":
-        sink.add("python-home-not-venv-root", f"{setting}={given} is the standard library directory of an installation; "
-                 f"the home would be {suggested}", [f"{given}/os.py exists"])
-    elif kind == "not-a-directory":
-        sink.add("python-home-missing", f"{setting}={given} is a file, not a directory"
-                 + (f"; use {setting}={root}" if root else ""), [f"{given} is not a directory"])
-    elif kind == "installation":
-        sink.add("no-venv", f"{setting}={given} is a Python installation, not a venv: the app shares its packages",
-                 [f"{given}/pyvenv.cfg: missing", "lib/python*/os.py found"])
-    elif kind == "not-a-venv":
-        sink.add("python-home-not-a-venv", f"{setting}={given} has no pyvenv.cfg and no lib/pythonX.Y/os.py: "
-                 f"Python cannot find its standard library there",
-                 [f"{given}/pyvenv.cfg: missing", f"{given}/lib/python*/os.py: missing"])
+    wrong = _kind_finding(kind, setting, given, root, suggested)
+    if wrong:
+        sink.add(*wrong)
 
     # -- which Python made the venv, and does it match the embedder -----------------------
     venv = root if kind in ("venv", "interpreter-in-venv", "inside-venv") else None
