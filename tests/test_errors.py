@@ -19,6 +19,8 @@ PACKAGE = Path(venvprobe.__file__).resolve().parent
 NOT_USER_ERRORS = {
     "venvprobe.safeio.NotRegularFile": "an OSError, so every existing OSError handler catches it",
     "venvprobe.offline.pathconfig._Garbled": "private, caught where it is raised",
+    "venvprobe.rules.registry.UndeclaredFinding": "a bug in venvprobe (a check emitted a code its rule does not "
+                                                  "declare): it must fail the tests, not read as the user's error",
 }
 
 
