@@ -12,7 +12,7 @@ from venvprobe.errors import UsageError
 from venvprobe.vocab import FAIL_ON, SEVERITY_RANK
 
 __all__ = ["UsageError", "check_report", "read_input", "load_report", "write_output", "text_width",
-           "add_output_args", "add_prediction_args", "fails_on", "EXIT_OK", "EXIT_FINDINGS", "EXIT_ERROR"]
+           "add_output_args", "add_prediction_args", "add_config_check_args", "fails_on", "EXIT_OK", "EXIT_FINDINGS", "EXIT_ERROR"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 MAX_REPORT_BYTES = 64 << 20
@@ -107,6 +107,19 @@ def add_prediction_args(parser) -> None:
     parser.add_argument("--no-predict", action="store_true", help="do not run the embedding Python to predict start-up")
     parser.add_argument("--no-confirm", action="store_true",
                         help="do not confirm permissions by running test(1) as the user")
+
+
+def add_config_check_args(parser, user_help: str, homes_help: str) -> None:
+    """What check-apache and check-uwsgi both take after their own options: the user, the homes, the
+    predictions, expectations files per app and the output (one place, so the two never drift apart)."""
+    from venvprobe.offline import FAIL_ON_DEFAULT
+
+    parser.add_argument("--user", metavar="NAME", help=user_help)
+    parser.add_argument("--no-homes", action="store_true", help=homes_help)
+    add_prediction_args(parser)
+    parser.add_argument("--expectations", metavar="DIR",
+                        help="write one expectations file per app into DIR (for venvprobe compare)")
+    add_output_args(parser, fail_on_default=FAIL_ON_DEFAULT)
 
 
 def fails_on(findings: list, threshold: Optional[str]) -> bool:

@@ -6,8 +6,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, List
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, text_width, write_output
-from venvprobe.offline import FAIL_ON_DEFAULT
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_config_check_args, fails_on, text_width, write_output
 
 if TYPE_CHECKING:
     from venvprobe.render.table import Table
@@ -31,11 +30,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     emb = p.add_mutually_exclusive_group()
     emb.add_argument("--python", metavar="X", help="the interpreter mod_wsgi embeds (default: read from mod_wsgi.so)")
     emb.add_argument("--mod-wsgi", metavar="SO", help="mod_wsgi module (default: the config's LoadModule, else Debian's)")
-    p.add_argument("--user", metavar="NAME", help="Apache's User (default: from the config, envvars, else www-data)")
-    p.add_argument("--no-homes", action="store_true", help="do not check the python-home directories")
-    add_prediction_args(p)
-    p.add_argument("--expectations", metavar="DIR", help="write one expectations file per app into DIR (for venvprobe compare)")
-    add_output_args(p, fail_on_default=FAIL_ON_DEFAULT)
+    add_config_check_args(p, user_help="Apache's User (default: from the config, envvars, else www-data)",
+                          homes_help="do not check the python-home directories")
     return p
 
 

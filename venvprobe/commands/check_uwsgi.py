@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_output_args, add_prediction_args, fails_on, text_width, write_output
-from venvprobe.offline import FAIL_ON_DEFAULT
+from venvprobe.commands import EXIT_FINDINGS, EXIT_OK, UsageError, add_config_check_args, fails_on, text_width, write_output
 
 
 def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
@@ -22,11 +21,8 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
     emb.add_argument("--plugin", metavar="SO", help="python plugin file (default: the ini's plugin in plugins-dir)")
     p.add_argument("--uwsgi", metavar="BINARY", default="/usr/bin/uwsgi",
                    help="uWSGI binary, used when no python plugin is loaded (default: /usr/bin/uwsgi)")
-    p.add_argument("--user", metavar="NAME", help="user Python runs as (default: the ini's uid, else the current user)")
-    p.add_argument("--no-homes", action="store_true", help="do not check the home directory")
-    add_prediction_args(p)
-    p.add_argument("--expectations", metavar="DIR", help="write one expectations file per app into DIR (for venvprobe compare)")
-    add_output_args(p, fail_on_default=FAIL_ON_DEFAULT)
+    add_config_check_args(p, user_help="user Python runs as (default: the ini's uid, else the current user)",
+                          homes_help="do not check the home directory")
     return p
 
 
