@@ -12,9 +12,7 @@ library only, Python 3.8 syntax.
 
 from __future__ import annotations
 
-from venvprobe.rules.analysis import record_failure
-from venvprobe.rules.base import Analysis, section
-from venvprobe.rules.registry import LIVE_CHECKS, Findings, sort_findings, summarize
+from venvprobe.rules.base import Analysis, section, sort_findings, summarize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not on the probe's request path
@@ -32,6 +30,11 @@ def analyze(report: Report) -> List[Finding]:
     malformed data records an ``analysis-error`` finding instead of failing
     the whole analysis.
     """
+    # The registry (every rule module) is imported on first use, so that rendering a report,
+    # which needs only summarize(), does not pay for it.
+    from venvprobe.rules.analysis import record_failure
+    from venvprobe.rules.registry import LIVE_CHECKS, Findings
+
     a = Analysis(report, Findings())
     a.sink.server = a.server
     for check in LIVE_CHECKS:
@@ -46,6 +49,4 @@ def analyze(report: Report) -> List[Finding]:
     return sort_findings(a.findings)
 
 
-CHECKS = LIVE_CHECKS
-
-__all__ = ["analyze", "summarize", "CHECKS"]
+__all__ = ["analyze", "summarize"]

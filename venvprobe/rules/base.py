@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import posixpath
 
-from venvprobe.vocab import SEVERITIES, WSGI_SERVERS
+from venvprobe.vocab import SEVERITIES, SEVERITY_RANK, WSGI_SERVERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not at run time (see the docstring)
@@ -181,5 +181,18 @@ def canonical_name(name: Optional[str]) -> str:
     return "".join("-" if c in "_." else c for c in (name or "").lower())
 
 
+def sort_findings(findings: List[dict]) -> List[dict]:
+    """Most severe first, then by code, keeping the original order otherwise."""
+    return sorted(findings, key=lambda f: (-SEVERITY_RANK.get(str(f.get("severity")), 0), f.get("code", "")))
+
+
+def summarize(findings: List[dict]) -> Dict[str, int]:
+    """Counts of findings by severity (every severity present, possibly 0)."""
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        counts[f.get("severity", "info")] = counts.get(f.get("severity", "info"), 0) + 1
+    return counts
+
+
 __all__ = ["Rule", "Analysis", "live_check", "mapping", "section", "server_kind", "under", "asked_for_system_site",
-           "canonical_name", "LIVE", "OFFLINE", "BOTH", "SCOPES", "OFFLINE_CHECKS"]
+           "canonical_name", "sort_findings", "summarize", "LIVE", "OFFLINE", "BOTH", "SCOPES", "OFFLINE_CHECKS"]

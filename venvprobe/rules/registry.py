@@ -11,7 +11,7 @@ standard library only, Python 3.8 syntax.
 from __future__ import annotations
 
 from venvprobe.rules import analysis, home, interpreter, interpreters, mod_wsgi, packages, sys_path
-from venvprobe.rules.base import Rule
+from venvprobe.rules.base import Rule, sort_findings, summarize  # re-exported: the sink's companions
 from venvprobe.vocab import SEVERITIES, SEVERITY_RANK
 
 TYPE_CHECKING = False
@@ -146,19 +146,6 @@ def make_finding(code: str, message: str, evidence: Iterable[str] = (), server: 
                  severity: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> dict:
     """One finding record outside any check (tests, examples): :meth:`Findings.add` without an emitter."""
     return Findings(server).add(code, message, evidence, severity=severity, data=data)
-
-
-def sort_findings(findings: List[dict]) -> List[dict]:
-    """Most severe first, then by code, keeping the original order otherwise."""
-    return sorted(findings, key=lambda f: (-SEVERITY_RANK.get(str(f.get("severity")), 0), f.get("code", "")))
-
-
-def summarize(findings: List[dict]) -> Dict[str, int]:
-    """Counts of findings by severity (every severity present, possibly 0)."""
-    counts = {"error": 0, "warning": 0, "info": 0}
-    for f in findings:
-        counts[f.get("severity", "info")] = counts.get(f.get("severity", "info"), 0) + 1
-    return counts
 
 
 __all__ = ["RULES", "LIVE_CHECKS", "MAX_EVIDENCE", "Findings", "UndeclaredFinding", "make_finding", "rule",
