@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, List, Optional
 
 from venvprobe.commands import UsageError, text_width, write_output
 from venvprobe.commands._options import add_fetch_options, fetch_targets, options_from_args
-from venvprobe.compare import PASS, FAIL, TargetOutcome, compare_workers, exit_code
+from venvprobe.compare import compare_workers
 from venvprobe.render.checks import FORMATS as COMPARE_FORMATS
 from venvprobe.render.checks import render
+from venvprobe.results import FAIL, PASS, TargetOutcome, exit_code
 from venvprobe.fleet import FetchOptions, Target, TargetResult, parse_targets
 from venvprobe.workers import worker_differences
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence
 
-from venvprobe.compare import FAIL, PASS, SKIP, TargetOutcome, exit_code, failure_summary
+from venvprobe.results import FAIL, PASS, SKIP, TargetOutcome, exit_code, failure_summary
 from venvprobe.render.junit import render_junit
 from venvprobe.render.table import Table
 from venvprobe.render.tap import render_tap

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Sequence
 
-from venvprobe.compare import FAIL, SKIP, CheckResult, TargetOutcome
+from venvprobe.results import FAIL, SKIP, CheckResult, TargetOutcome
 
 
 def _clip(text: str, width: int = 70) -> str:

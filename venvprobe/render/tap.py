@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, List, Sequence
 
-from venvprobe.compare import PASS, SKIP, TargetOutcome
+from venvprobe.results import PASS, SKIP, TargetOutcome
 
 
 def _yaml_str(text: Any) -> str:

@@ -191,7 +191,7 @@ def _identity(v: S) -> S:
 
 
 def _compare(v: S) -> S:
-    from venvprobe.compare import EXIT_COULD_NOT_CHECK, EXIT_MET, EXIT_NOT_MET, FAIL, PASS, SKIP
+    from venvprobe.results import EXIT_COULD_NOT_CHECK, EXIT_MET, EXIT_NOT_MET, FAIL, PASS, SKIP
 
     check = _obj({"check": STR, "section": STR, "expected": STR, "actual": STR, "status": {"enum": [PASS, FAIL, SKIP]},
                   "line": NINT, "detail": STR, "workers": _arr(STR)},
