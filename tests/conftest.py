@@ -85,7 +85,7 @@ def _server_factory(
 ) -> Iterator[Callable[..., Any]]:
     started: List[servers.BaseServer] = []
 
-    def make(*args: Any, start: bool = True, timeout: float = 20.0, **kwargs: Any) -> Any:
+    def make(*args: Any, start: bool = True, timeout: float = 60.0, **kwargs: Any) -> Any:
         kwargs.setdefault("root", shared_tmp / f"{cls.name}{len(started)}")
         server = cls(*args, **kwargs)
         started.append(server)  # before start(): a failed start still gets stop()

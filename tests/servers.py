@@ -27,13 +27,13 @@ its own.  Public API::
     UwsgiServer(options=None, *, ini_text="", port=None, root=None, ...)
     GunicornServer(venv, "module:app", *, workers=1, extra_args=(),
                    chdir=None, port=None, root=None)   # + .wait_for_workers()
-      common: .start(timeout=20) .stop(timeout=10) context manager, .url,
+      common: .start(timeout=60) .stop(timeout=10) context manager, .url,
       .pid, .port, .get(path) .get_json(path), .error_log(), .console_log(),
       .logs(), .wait_for_log(regex), .session_processes(),
       .startup_seconds, .stop_seconds, .force_killed
     ServerStartError
-    http_get(url, headers=None, timeout=10) -> (status, headers, body)
-    http_get_json(url, headers=None, timeout=10) -> (status, obj)
+    http_get(url, headers=None, timeout=30) -> (status, headers, body)
+    http_get_json(url, headers=None, timeout=30) -> (status, obj)
     require(*binaries_or_modules) -> None   # skip, or fail when CI=true
     require_apache(), require_uwsgi(), in_ci()
     process_alive(pid) -> bool, descendants(pid) -> [pid]
@@ -162,6 +162,12 @@ def in_ci() -> bool:
 # --------------------------------------------------------------------------
 
 
+# Default deadlines: generous, because each ends as soon as its condition holds and is only
+# reached when something is broken; on 2 busy cores a mod_wsgi daemon's first request (a new
+# interpreter, imports, a report) can take many seconds.
+HTTP_TIMEOUT = 30.0
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that was free a moment ago.
 
@@ -184,7 +190,7 @@ def port_is_open(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bo
 
 
 def http_get(
-    url: str, headers: Optional[Mapping[str, str]] = None, timeout: float = 10.0
+    url: str, headers: Optional[Mapping[str, str]] = None, timeout: float = HTTP_TIMEOUT
 ) -> Tuple[int, Dict[str, str], bytes]:
     """GET ``url``; return ``(status, headers, body)``.
 
@@ -216,7 +222,7 @@ def http_get(
 
 
 def http_get_json(
-    url: str, headers: Optional[Mapping[str, str]] = None, timeout: float = 10.0
+    url: str, headers: Optional[Mapping[str, str]] = None, timeout: float = HTTP_TIMEOUT
 ) -> Tuple[int, Any]:
     """GET ``url`` and decode a JSON body; raise with the body if it isn't JSON."""
     status, _, body = http_get(url, headers=headers, timeout=timeout)
@@ -926,15 +932,15 @@ class BaseServer:
         return "\n".join(parts)
 
     def get(self, path: str = "/", headers: Optional[Mapping[str, str]] = None,
-            timeout: float = 10.0) -> Tuple[int, Dict[str, str], bytes]:
+            timeout: float = HTTP_TIMEOUT) -> Tuple[int, Dict[str, str], bytes]:
         """``http_get`` against this server."""
         return http_get(self.url + path, headers=headers, timeout=timeout)
 
     def get_json(self, path: str = "/", headers: Optional[Mapping[str, str]] = None,
-                 timeout: float = 10.0) -> Tuple[int, Any]:
+                 timeout: float = HTTP_TIMEOUT) -> Tuple[int, Any]:
         return http_get_json(self.url + path, headers=headers, timeout=timeout)
 
-    def wait_for_log(self, pattern: str, timeout: float = 10.0, flags: int = 0) -> "re.Match[str]":
+    def wait_for_log(self, pattern: str, timeout: float = 60.0, flags: int = 0) -> "re.Match[str]":
         """Poll ``error_log()`` until regex ``pattern`` matches; raise with
         the log on timeout.  For configs expected to fail at Python level."""
         rx = re.compile(pattern, flags)
@@ -947,7 +953,7 @@ class BaseServer:
                 raise AssertionError(f"{pattern!r} not in {self.name} log after {timeout}s:\n{self.logs()}")
             time.sleep(0.1)
 
-    def start(self: _S, timeout: float = 20.0) -> _S:
+    def start(self: _S, timeout: float = 60.0) -> _S:
         """Start and wait until *our* process listens on the port (checked
         against /proc, so a port squatter is not mistaken for readiness),
         plus a bounded ``_settle`` (uWSGI/gunicorn: workers forked).
@@ -1514,7 +1520,7 @@ class GunicornServer(BaseServer):
         # they exist, so "started" means every worker can be asked.
         self.wait_for_workers(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
 
-    def wait_for_workers(self, count: Optional[int] = None, timeout: float = 10.0) -> List[int]:
+    def wait_for_workers(self, count: Optional[int] = None, timeout: float = 30.0) -> List[int]:
         """Wait until ``count`` (default: ``workers``) worker processes run;
         return their pids.  The port opens before the arbiter forks them."""
         want = self.workers if count is None else count
