@@ -48,9 +48,11 @@ REPO = os.path.dirname(HERE)
 
 try:  # the editable install the CLI uses; fall back to this checkout
     import venvprobe.report as vp_report
+    from venvprobe import ship
 except ImportError:  # pragma: no cover - only when venvprobe is not installed
     sys.path.insert(0, REPO)
     import venvprobe.report as vp_report
+    from venvprobe import ship
 
 # Targets (issue 14).
 TARGET_SMALL = (100, 2.5)  # whole report <= 2.5x `X -c pass` at 100 distributions
@@ -69,7 +71,6 @@ IMPORTLIB_METADATA_LIST = (
     "    md['Name'], md['Version']\n"
 )
 
-SECTIONS = ("interpreter", "identity", "sys_path", "distributions_cache", "shadowed", "modules", "process", "environment")
 
 
 def log(msg: str) -> None:
@@ -242,10 +243,9 @@ BEFORE: List[str] = []  # --before CMD: an older venvprobe timed in the same rou
 
 
 def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -> List[Cmd]:
-    source = vp_report.collector_source()
-    stem = vp_report._cache_stem(source)
-    payload_cached = b"\n" + stem.encode() + b"\n" + source
-    payload_nocache = b"\n\n" + source
+    # What collect_foreign sends X: the collector package (no analysis), from X's bytecode cache or compiled.
+    payload_cached = ship.payload(analyse=False)
+    payload_nocache = ship.payload(analyse=False, cache=False)
     cmds = [
         Cmd("baseline", "X -c pass  (baseline)", [python, "-c", "pass"]),
         Cmd("site", "X -m site", [python, "-m", "site"]),
@@ -282,8 +282,8 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
         cmds.append(Cmd("before_version", "  before: venvprobe --version", [before, "--version"]))
         cmds.append(Cmd("before_help", "  before: venvprobe --help", [before, "--help"]))
     cmds += [
-        Cmd("collector", "collector alone: X -c <bootstrap>", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_cached),
-        Cmd("collector_nocache", "  same, no bytecode cache (compiles)", [python, "-c", vp_report._BOOTSTRAP], stdin=payload_nocache),
+        Cmd("collector", "collector alone: X -c <bootstrap>", [python, "-c", ship.BOOTSTRAP], stdin=payload_cached),
+        Cmd("collector_nocache", "  same, no bytecode cache (compiles)", [python, "-c", ship.BOOTSTRAP], stdin=payload_nocache),
         Cmd("collect_foreign", "collect_foreign(X) in-process", func=lambda: vp_report.collect_foreign(python)),
     ]
     return cmds
@@ -342,31 +342,41 @@ _SECTION_SCRIPT = _CLOCK + r"""
 import sys, os, marshal
 t_all = C()
 out = {}
+# sys.argv[1]: venvprobe.ship.standalone_collector(), whose _SOURCES and
+# private loader are used here the way X uses them.
 with open(sys.argv[1], 'rb') as f:
-    src = f.read()
-t = C(); code = compile(src, '<venvprobe collector>', 'exec'); out['compile collector source'] = since(t)
-blob = marshal.dumps(code)
-t = C(); code = marshal.loads(blob); out['marshal.loads cached code'] = since(t)
-g = {'__name__': '__venvprobe_collect__'}
-t = C(); exec(code, g); out['exec collector module'] = since(t)
-c = g['Collector']({'foreign': True, 'use_psutil': False})
+    bundle = f.read()
+g = {'__name__': '__venvprobe_bundle__'}
+exec(compile(bundle.split(b"\n_FILE = ")[0], '<bundle>', 'exec'), g)  # _SOURCES and _LOADER, no module run
+t = C()
+table = dict((n, (compile(src, '<venvprobe> <%s>' % n, 'exec'), pkg)) for n, (src, pkg) in g['_SOURCES'].items())
+out['compile collector sources'] = since(t)
+blob = marshal.dumps(table)
+t = C(); table = marshal.loads(blob); out['marshal.loads cached code'] = since(t)
+lg = {}
+exec(g['_LOADER'], lg)
+get = lg['private_modules'](table, '<venvprobe>')
+t = C(); col = get('venvprobe.collect.collector'); out['exec collector modules'] = since(t)
+Context = get('venvprobe.collect.context').Context
+ctx = Context({'foreign': True, 'use_psutil': False})
 report = {}
-t = C(); g['_iso_now'](); out['header (_iso_now)'] = since(t)
-for name in %(sections)r:
+t = C(); get('venvprobe.collect.common')._iso_now(); out['header (_iso_now)'] = since(t)
+for name, func in col.SECTIONS:
     t = C()
     try:
-        report[name] = getattr(c, name)()
+        report[name] = func(ctx)
     except Exception as exc:
         report[name] = {'error': repr(exc)}
     out['section ' + name] = since(t)
-t = C(); data = g['dumps'](report).encode('utf-8', 'surrogatepass'); out['dumps + encode'] = since(t)
+t = C(); data = col.dumps(report).encode('utf-8', 'surrogatepass'); out['dumps + encode'] = since(t)
 out['_bytes'] = len(data)
 with open(os.devnull, 'wb') as f:
     t = C(); f.write(data); out['write stdout'] = since(t)
 out['total in-process'] = since(t_all)
 # finer, on a cold collector; each step guarded: collector internals change
 site = max((p for p in sys.path if p and os.path.isdir(p)), key=lambda p: len(os.listdir(p)))
-c2 = g['Collector']({'foreign': True, 'use_psutil': False})
+c2 = Context({'foreign': True, 'use_psutil': False})
+listing_mod, metadata, dists_mod = get('venvprobe.collect.listing'), get('venvprobe.collect.metadata'), get('venvprobe.collect.distributions')
 def step(label, func):
     t = C()
     try:
@@ -374,23 +384,18 @@ def step(label, func):
         out[label] = since(t)
     except Exception as exc:
         out['_failed ' + label] = repr(exc)
-listing = g['_list_entry'](site)
+listing = listing_mod._list_entry(site)
 out['_site_entries'] = len(listing.names)
 metas = [os.path.join(site, n) for n in listing.names if n.endswith('.dist-info') and n in listing.dirs]
 out['_dist_infos'] = len(metas)
-step('detail: _list_entry(site-packages)', lambda: g['_list_entry'](site))
-step('detail: read METADATA name/version, all dists', lambda: [g['_read_name_version'](m + '/METADATA') for m in metas])
-step('detail: read INSTALLER, all dists', lambda: [g['_first_line'](m + '/INSTALLER') for m in metas])
-def record_all():
-    try:
-        return [c2._record(m, site, listing) for m in metas]
-    except TypeError:  # newer collectors: _record(metadir)
-        return [c2._record(m) for m in metas]
-step('detail: _record (read + parse RECORD), all dists', record_all)
-if hasattr(c2, '_dist_info_cached'):
-    c3 = g['Collector']({'foreign': True, 'use_psutil': False})
-    step('detail: _dist_info_cached (METADATA+INSTALLER+RECORD) once per dist', lambda: [c3._dist_info_cached(m) for m in metas])
-step('detail: _canonical(name), all dists', lambda: [g['_canonical'](d.get('name') or '') for d in report.get('distributions_cache') or []])
+step('detail: _list_entry(site-packages)', lambda: listing_mod._list_entry(site))
+step('detail: read METADATA name/version, all dists', lambda: [metadata._read_name_version(m + '/METADATA') for m in metas])
+step('detail: read INSTALLER, all dists', lambda: [metadata._first_line(m + '/INSTALLER') for m in metas])
+step('detail: _record (read + parse RECORD), all dists', lambda: [dists_mod._record(c2, m) for m in metas])
+c3 = Context({'foreign': True, 'use_psutil': False})
+step('detail: _dist_info_cached (METADATA+INSTALLER+RECORD) once per dist', lambda: [dists_mod._dist_info_cached(c3, m) for m in metas])
+canonical = get('venvprobe.collect.common')._canonical
+step('detail: _canonical(name), all dists', lambda: [canonical(d.get('name') or '') for d in report.get('distributions') or []])
 # what-ifs, measured on this very report
 def c_encoder():  # the C encoder json uses, without importing json (and re, enum...)
     import _json
@@ -400,10 +405,10 @@ step('what-if: import _json + its C encoder (no re import)', c_encoder)
 t = C(); import json; out['what-if: import json (+re, enum...) in X'] = since(t)
 step('what-if: json.dumps(report) (C encoder) + encode', lambda: json.dumps(report).encode('utf-8', 'surrogatepass'))
 slim = dict(report)
-slim['distributions_cache'] = [{k: v for k, v in d.items() if k not in ('location', 'metadata_path')}
-                               for d in report.get('distributions_cache') or []]
-out['_bytes without per-dist location/metadata_path'] = len(g['dumps'](slim))
-step('what-if: dumps of that slimmer report', lambda: g['dumps'](slim).encode('utf-8', 'surrogatepass'))
+slim['distributions'] = [{k: v for k, v in d.items() if k not in ('location', 'metadata_path')}
+                         for d in report.get('distributions') or []]
+out['_bytes without per-dist location/metadata_path'] = len(col.dumps(slim))
+step('what-if: dumps of that slimmer report', lambda: col.dumps(slim).encode('utf-8', 'surrogatepass'))
 print(repr(out))
 """
 
@@ -411,9 +416,9 @@ _CPROFILE_SCRIPT = r"""
 import sys, os, cProfile, pstats
 with open(sys.argv[1], 'rb') as f:
     src = f.read()
-g = {'__name__': '__venvprobe_collect__'}
+g = {'__name__': '__venvprobe_bundle__'}
 code = compile(src, '<venvprobe collector>', 'exec')
-exec(code, g)
+exec(code, g)  # venvprobe.ship.standalone_collector(): its modules compile as first used
 devnull = open(os.devnull, 'w')
 real = sys.stdout
 sys.stdout = devnull
@@ -425,7 +430,7 @@ sys.stdout = real
 st = pstats.Stats(prof)
 rows = []
 for (fn, line, func), (cc, nc, tt, ct, callers) in st.stats.items():
-    rows.append((os.path.basename(fn) if fn != '<venvprobe collector>' else 'collector', line, func, nc, tt, ct))
+    rows.append((fn.rpartition('<')[2].rstrip('>') if fn.startswith('<venvprobe') else os.path.basename(fn), line, func, nc, tt, ct))
 print(repr({'total': st.total_tt, 'rows': rows}))
 """
 
@@ -452,8 +457,8 @@ t = C(); import venvprobe._cli as cli; out['import venvprobe._cli'] = since(t)
 try:  # the fast path (report --python X -f json without argparse/json/subprocess)
     t = C(); import venvprobe._quick as q; out['import venvprobe._quick'] = since(t)
     wrap(q, 'find_interpreter', 'fast: find_interpreter')
-    wrap(q, '_sources', 'fast: read _collect/catalog/analyze sources')
-    wrap(q, 'cache_stem', 'fast: cache_stem (zlib.crc32, mkdir, stat)')
+    import venvprobe.ship as sh
+    wrap(sh, 'payload', 'fast: ship.payload (read sources, zlib.crc32, cache dir)')
     wrap(q, 'run_target', 'fast: run X (collector + analysis + JSON inside X)')
 except ImportError:
     pass
@@ -463,9 +468,8 @@ def build_parser(*a, **k):
     import venvprobe.commands.report as cr
     t = C(); import venvprobe.report as rep; out['import venvprobe.report (+subprocess, pathlib)'] = since(t)
     import json, subprocess
-    wrap(rep, 'collector_source', 'read collector source')
-    wrap(rep, '_cache_stem', '_cache_stem (hashlib, sha256, mkdir)')
-    wrap(subprocess, 'run', 'subprocess.run X -c <bootstrap> (the collector in X)')
+    wrap(rep.ship, 'payload', 'ship.payload (read sources, zlib.crc32, cache dir)')
+    wrap(rep, 'run_shipped', 'run X -c <bootstrap> (the collector in X)')
     wrap(json, 'loads', 'json.loads of the report')
     wrap(rep, 'analyze', 'analyze (findings)')
     wrap(cr, 'render', 'render json (json.dumps indent=2)')
@@ -605,9 +609,7 @@ def importtime_profile(cli_py: str, python: str, runs: int, env) -> dict:
 
 def collector_importtime(python: str, env) -> dict:
     """Modules the collector imports inside X beyond bare start-up."""
-    source = vp_report.collector_source()
-    stem = vp_report._cache_stem(source)
-    proc = subprocess.run([python, "-X", "importtime", "-c", vp_report._BOOTSTRAP], input=b"\n" + stem.encode() + b"\n" + source,
+    proc = subprocess.run([python, "-X", "importtime", "-c", ship.BOOTSTRAP], input=ship.payload(analyse=False),
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     bare = subprocess.run([python, "-X", "importtime", "-c", "pass"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     bare_names = {r["name"] for r in parse_importtime(bare.stderr.decode())}
@@ -630,8 +632,8 @@ def profile(python: str, size: int, cli_exe: Optional[str], workdir: str, runs: 
     log("profiling the %d-distribution venv (%d fresh processes per measurement)..." % (size, runs))
     src_path = os.path.join(workdir, "collector_source.py")
     with open(src_path, "wb") as handle:
-        handle.write(vp_report.collector_source())
-    sections = [eval(_run_py(python, _SECTION_SCRIPT % {"sections": SECTIONS}, [src_path], env).stdout.decode())
+        handle.write(ship.standalone_collector().encode("utf-8"))
+    sections = [eval(_run_py(python, _SECTION_SCRIPT, [src_path], env).stdout.decode())
                 for _ in range(runs)]
     prof = eval(_run_py(python, _CPROFILE_SCRIPT, [src_path], env).stdout.decode())
     rows = prof["rows"]
@@ -975,7 +977,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "base_python": base_python, "base_version": base_version,
             "venvprobe_cmd": vp_cmd, "venvprobe_direct": vp_direct,
             "venvprobe_version": getattr(sys.modules.get("venvprobe"), "__version__", "?"),
-            "collector_sha256": hashlib.sha256(vp_report.collector_source()).hexdigest()[:16],
+            "collector_sha256": hashlib.sha256(b"".join(
+                open(ship.source_path(n)[0], "rb").read() for n in ship.modules())).hexdigest()[:16],
             "git_head": _git("rev-parse", "--short", "HEAD"), "git_dirty": bool(_git("status", "--porcelain", "--", "venvprobe")),
             "host": platform.node(), "cpus": os.cpu_count(), "loadavg_start": "%.2f %.2f %.2f" % os.getloadavg(),
             "repeat": args.repeat, "warmup": args.warmup, "sizes": sizes, "distributions": counts,

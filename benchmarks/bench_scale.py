@@ -165,9 +165,9 @@ def main(argv=None) -> int:
     try:
         cli = build_cli_venv(args.base_python, os.path.join(workdir, "cli-venv"))
         sys.path.insert(0, os.path.dirname(HERE))
-        from venvprobe import _quick
+        from venvprobe import ship
 
-        payload = _quick.payload()
+        payload = ship.payload()
         venvs = {}
         for s in scales:
             n = {k: max(1, int(v * s)) for k, v in FULL.items()}
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
             plan += [(s, "baseline", [py, "-c", "pass"], None),
                      (s, "importlib_metadata", [py, "-c", IMPORTLIB_METADATA_LIST], None),
                      (s, "cli", [cli, "report", "--python", py, "-f", "json"], None),
-                     (s, "x_side", [py, "-c", _quick.BOOTSTRAP], payload)]
+                     (s, "x_side", [py, "-c", ship.BOOTSTRAP], payload)]
         samples = {(s, k): [] for s, k, _, _ in plan}
         rng = random.Random(7)
         for rnd in range(args.rounds + 1):  # round 0: warm-up (bytecode caches, page cache)

@@ -30,10 +30,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 
-from report_helpers import REPO, clean_env, pyenv_python
+from report_helpers import REPO, clean_env, collector_bundle, pyenv_python
 
 CODE = Path(os.environ.get("VENVPROBE_CORPUS_CODE") or REPO)
-COLLECT_SRC = CODE / "venvprobe" / "_collect.py"
+COLLECT_SRC = collector_bundle(CODE)
 
 # Runs the scenario's setup, then the collector, in the process under test.
 REPORT_DRIVER = """\

@@ -9,6 +9,7 @@ the interpreter under test exactly as ``venvprobe report --python`` runs it.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import csv
 import glob
@@ -16,8 +17,10 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -26,7 +29,35 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-COLLECT_SRC = REPO / "venvprobe" / "_collect.py"
+_BUNDLES: Dict[Path, Path] = {}
+
+
+def collector_bundle(code: Path = REPO) -> Path:
+    """The collector of checkout *code* as one self-contained file (venvprobe.ship.standalone_collector).
+
+    Exec it into a dict and call ``collect(options)`` and ``dumps(report)``:
+    it runs from memory and adds nothing to the target's sys.path or
+    sys.modules, as ``report --python`` does.  Written once per session into
+    a private, world-readable directory (Apache runs it as www-data).
+    """
+    code = Path(code).resolve()
+    if code not in _BUNDLES:
+        # -I -S: the checkout's own modules, not an installed venvprobe.
+        text = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+             "from venvprobe.ship import standalone_collector; sys.stdout.write(standalone_collector())", str(code)],
+            check=True, capture_output=True, text=True).stdout
+        directory = Path(tempfile.mkdtemp(prefix="venvprobe-collector-"))
+        directory.chmod(0o755)
+        atexit.register(shutil.rmtree, str(directory), True)
+        path = directory / "collector.py"
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o644)
+        _BUNDLES[code] = path
+    return _BUNDLES[code]
+
+
+COLLECT_SRC = collector_bundle()
 DEBIAN_PYTHON = "/usr/bin/python3"
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

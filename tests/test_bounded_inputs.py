@@ -172,7 +172,7 @@ def _fake_python(tmp_path, body: str):
 @pytest.mark.parametrize("fast", [True, False])  # report --python: the fast path; snapshot --python: collect_foreign
 @pytest.mark.parametrize("kind", ["deep", "wrong-type", "endless"])
 def test_hostile_target_interpreter_output(tmp_path, fast, kind):
-    head = "printf '0\\n'; " if fast else ""
+    head = "printf '0\\n'; "  # both read venvprobe.ship's answer: the --fail-on line, then the report
     header = '{"schema": {"name": "venvprobe.report", "version": 1}, '
     body = {
         "deep": head + f"printf '{header}\"interpreter\": '; head -c 200000 /dev/zero | tr '\\\\0' '['",

@@ -242,11 +242,14 @@ def test_fast_report_analyses_inside_old_and_new_targets(minor: str, tmp_path: P
 
 
 _FAKE_PYTHON = r'''#!{python}
-# A stand-in for a target interpreter: answers the fast loader and the full
-# path's bootstrap with the same canned report, and notes which it got.
+# A stand-in for a target interpreter: answers the fast path (which asks X to
+# analyse) and the full path (which analyses itself) with the same canned
+# report, and notes which it got.  The payload is venvprobe.ship's: the loader
+# (as long as the bootstrap reads), then key, cache stem, analyse flag, ...
 import sys
-sys.stdin.buffer.read()
-fast = sys.argv[2].startswith("import sys;exec(")
+data = sys.stdin.buffer.read()
+loader = int(sys.argv[2].rsplit("read(", 1)[1].rstrip(")"))
+fast = data[loader:].split(b"\n")[2] == b"1"
 with open({log!r}, "a") as log:
     log.write("fast\n" if fast else "full\n")
 with open({fast_out!r} if fast else {full_out!r}, "rb") as data:
@@ -257,14 +260,14 @@ with open({fast_out!r} if fast else {full_out!r}, "rb") as data:
 @pytest.mark.parametrize("columns", [None, "100"])
 def test_fast_text_markdown_html_are_the_full_paths_bytes(venv: Path, tmp_path: Path, columns) -> None:
     """Same report in, same bytes out: the fast path renders as `report` does (width, newline, format)."""
-    from venvprobe._collect import dumps
+    from venvprobe.collect.jsonout import dumps
     from venvprobe.analyze import analyze
     from venvprobe.report import collect_foreign
 
     raw = collect_foreign(str(venv))
     raw.pop("findings")
     analysed = dict(raw, findings=analyze(json.loads(json.dumps(raw))))
-    (tmp_path / "full.out").write_bytes(dumps(raw).encode())
+    (tmp_path / "full.out").write_bytes(b"0\n" + dumps(raw).encode())
     (tmp_path / "fast.out").write_bytes(b"0\n" + dumps(analysed).encode())
     fake = tmp_path / "python"
     fake.write_text(_FAKE_PYTHON.format(python=sys.executable, log=str(tmp_path / "log"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from venvprobe._collect import collect
+from venvprobe.collect.collector import collect
 
 
 def _dist_info(site, name, version):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from report_helpers import collect_in, entries
-from venvprobe import _collect
+from venvprobe.collect import collector, common
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_pth_bytes_and_lines_are_capped_and_said(capped_report: dict) -> None:
     pth = [p for p in capped_report["sys_path"]["pth_files"] if os.path.basename(p["file"]).startswith("big")]
     assert len(pth) == 12
     listed = sum(len(p["lines"]) for p in pth)
-    assert 0 < listed <= _collect.MAX_PTH_LINES  # other .pth files of this venv count too
+    assert 0 < listed <= common.MAX_PTH_LINES  # other .pth files of this venv count too
     assert sum(p.get("skipped_lines", 0) for p in pth) > 0
     assert any("not read" in (p.get("error") or "") for p in pth)
     skipped = {s["what"] for s in capped_report["collector"]["skipped"]}
@@ -66,7 +66,7 @@ def test_record_on_a_device_adds_nothing(capped_report: dict) -> None:
 
 def test_record_names_are_capped(capped_report: dict) -> None:
     many = next(d for d in capped_report["distributions"] if d.get("name") == "many")
-    assert len(many.get("missing_files") or []) <= _collect.MAX_RECORD_TOPS
+    assert len(many.get("missing_files") or []) <= common.MAX_RECORD_TOPS
     assert "record_names" in {s["what"] for s in capped_report["collector"]["skipped"]}
 
 
@@ -81,9 +81,9 @@ def test_nul_byte_loses_one_entry_not_a_section(capped_report: dict) -> None:
 def test_report_size_backstop(monkeypatch) -> None:
     report = {"schema": {}, "generated_at": "x", "collector": {}, "findings": [],
               "sys_path": {"entries": ["x" * 1000] * 100}, "modules": {"top_level": ["y" * 10] * 10}}
-    monkeypatch.setattr(_collect, "MAX_REPORT_BYTES", 5000)
-    out = _collect._shrink(report, len(_collect.dumps(report)))
+    monkeypatch.setattr(collector, "MAX_REPORT_BYTES", 5000)
+    out = collector._shrink(report, len(collector.dumps(report)))
     assert "error" in out["sys_path"] and "over the report" in out["sys_path"]["error"]
     assert out["modules"] == {"top_level": ["y" * 10] * 10}
     assert out["collector"]["skipped"][0]["what"] == "sys_path"
-    assert len(_collect.dumps(out)) <= 5000
+    assert len(collector.dumps(out)) <= 5000

@@ -16,6 +16,7 @@ from typing import Iterator
 import pytest
 
 from report_helpers import (
+    COLLECT_SRC,
     clean_env, codes, collect_in, entries, findings, need_debian_python, need_python,
 )
 from venvprobe.render import render
@@ -166,7 +167,7 @@ def test_unreadable_entries_as_unprivileged_user(world_tmp: Path) -> None:
     python = need_debian_python()
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) is missing")
-    if not os.access(str(Path(__file__).resolve().parents[1] / "venvprobe" / "_collect.py"), os.R_OK):
+    if not os.access(str(COLLECT_SRC), os.R_OK):
         pytest.skip("checkout not readable")
     locked = world_tmp / "locked"
     locked.mkdir()

@@ -3,7 +3,7 @@
 the real executable, the libpython and mod_wsgi objects mapped in, the venv
 reached through python-home, process/application groups, sub-interpreters
 with a C extension, several scripts in one interpreter, and embedded mode
-without any home.  The WSGI script runs this checkout's _collect.py
+without any home.  The WSGI script runs this checkout's collector (one file, report_helpers.COLLECT_SRC)
 directly: nothing of venvprobe is installed in the venv."""
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ import base64
 import hashlib
 from pathlib import Path
 
-from venvprobe import _collect
+from venvprobe.collect import collector, distributions, metadata
+from venvprobe.collect.context import Context
 
 
 def _hash(data: bytes) -> str:
@@ -15,8 +16,8 @@ def _hash(data: bytes) -> str:
 
 def test_known_installer_hashes_are_those_contents() -> None:
     for content in (b"pip\n", b"pip", b"uv\n", b"uv", b"conda\n", b"poetry\n", b"pdm\n"):
-        assert _collect._KNOWN_INSTALLERS[_hash(content)] == content.decode().strip()
-    assert len(_collect._KNOWN_INSTALLERS) == 7
+        assert metadata._KNOWN_INSTALLERS[_hash(content)] == content.decode().strip()
+    assert len(metadata._KNOWN_INSTALLERS) == 7
 
 
 def _dist(site: Path, name: str, installer: bytes, record_lines: list, list_installer: bool = True) -> str:
@@ -33,15 +34,15 @@ def _dist(site: Path, name: str, installer: bytes, record_lines: list, list_inst
 
 
 def test_installer_from_record_or_from_the_file(tmp_path: Path) -> None:
-    c = _collect.Collector({"foreign": True})
+    c = Context({"foreign": True})
     known = _dist(tmp_path, "known", b"pip\n", [])
     other = _dist(tmp_path, "other", b"my-tool 2.0\n", [])
     unlisted = _dist(tmp_path, "unlisted", b"uv\n", [], list_installer=False)
-    assert c._dist_info_cached(known)["installer"] == "pip"
-    assert c._dist_info_cached(other)["installer"] == "my-tool 2.0"
-    assert c._dist_info_cached(unlisted)["installer"] == "uv"
+    assert distributions._dist_info_cached(c, known)["installer"] == "pip"
+    assert distributions._dist_info_cached(c, other)["installer"] == "my-tool 2.0"
+    assert distributions._dist_info_cached(c, unlisted)["installer"] == "uv"
     # The header ends at the first empty line; the description is not parsed.
-    assert c._dist_info_cached(known)["name"] == "known" and c._dist_info_cached(known)["version"] == "1.0"
+    assert distributions._dist_info_cached(c, known)["name"] == "known" and distributions._dist_info_cached(c, known)["version"] == "1.0"
 
 
 def test_record_top_level_names(tmp_path: Path) -> None:
@@ -59,13 +60,13 @@ def test_record_top_level_names(tmp_path: Path) -> None:
         "data/readme.txt,,",
         "",
     ])
-    c = _collect.Collector({"foreign": True})
-    modules, tops, count, direct = c._record(meta)
+    c = Context({"foreign": True})
+    modules, tops, count, direct = distributions._record(c, meta)
     assert modules == ["data", "pkg", "pkg_quoted", "single", "single_ext"]
     assert tops == ["data", "extra.pth", "pkg", "pkg_quoted", "single.py", "single_ext.cpython-311-x86_64-linux-gnu.so"]
     assert count == 13 and direct is False
-    assert c._record(meta, (Path(meta) / "RECORD").read_text()) == (modules, tops, count, direct)
-    assert c._record(str(tmp_path / "missing.dist-info")) == ([], [], 0, False)
+    assert distributions._record(c, meta, (Path(meta) / "RECORD").read_text()) == (modules, tops, count, direct)
+    assert distributions._record(c, str(tmp_path / "missing.dist-info")) == ([], [], 0, False)
 
 
 def test_identity_is_cached_but_follows_modules_and_pid(monkeypatch) -> None:
@@ -74,11 +75,11 @@ def test_identity_is_cached_but_follows_modules_and_pid(monkeypatch) -> None:
     import sys
     import types
 
-    first = _collect.Collector({}).identity()
-    assert _collect.Collector({}).identity() == first
+    first = collector.Collector({}).identity()
+    assert collector.Collector({}).identity() == first
     monkeypatch.setitem(sys.modules, "_mod_wsgi_cachetest", types.ModuleType("_mod_wsgi_cachetest"))
-    assert "_mod_wsgi_cachetest" in _collect.Collector({}).identity()["wsgi_script_modules"]
+    assert "_mod_wsgi_cachetest" in collector.Collector({}).identity()["wsgi_script_modules"]
     monkeypatch.delitem(sys.modules, "_mod_wsgi_cachetest")
-    assert "_mod_wsgi_cachetest" not in _collect.Collector({}).identity()["wsgi_script_modules"]
+    assert "_mod_wsgi_cachetest" not in collector.Collector({}).identity()["wsgi_script_modules"]
     monkeypatch.setattr(os, "getpid", lambda: 4242)
-    assert _collect.Collector({}).identity()["pid"] == 4242
+    assert collector.Collector({}).identity()["pid"] == 4242

@@ -216,11 +216,14 @@ def test_venv_run_by_another_installation_of_same_version(tmp_path: Path, py311:
     debian_real = os.path.realpath(DEBIAN_PYTHON)
     py = make_venv(tmp_path / "venv", py311)
     from venvprobe.analyze import analyze
-    from venvprobe.report import _BOOTSTRAP, collector_source
+    from venvprobe import ship
 
-    res = subprocess.run([str(py), "-c", _BOOTSTRAP], executable=debian_real, input=b"\n\n" + collector_source(),
+    res = subprocess.run([str(py), "-c", ship.BOOTSTRAP], executable=debian_real,
+                         input=ship.payload(analyse=False, cache=False),
                          capture_output=True, env=clean_env(), cwd=tmp_path, check=True)
-    report = json.loads(res.stdout)
+    head, _, body = res.stdout.partition(b"\n")
+    assert head == b"0"
+    report = json.loads(body)
     it = report["interpreter"]
     assert it["real_executable"] == debian_real
     assert it["base_prefix"] == os.path.dirname(os.path.dirname(py311))

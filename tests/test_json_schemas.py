@@ -32,7 +32,7 @@ def test_shipped_file_is_generated_from_the_code(name):
 
 
 def test_schemas_follow_the_vocabulary():
-    from venvprobe._collect import SCHEMA_NAME, SCHEMA_VERSION
+    from venvprobe.collect.common import SCHEMA_NAME, SCHEMA_VERSION
     from venvprobe.rules.registry import SEVERITIES
 
     report = schemas.build("report")

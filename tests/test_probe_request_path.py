@@ -229,7 +229,7 @@ def test_identity_answers_are_copies():
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
 def test_identity_page_is_rendered_page_for_every_format(fmt):
-    from venvprobe._collect import dumps
+    from venvprobe.collect.jsonout import dumps
     from venvprobe.render import render
 
     probe = Probe()
@@ -258,7 +258,7 @@ def test_identity_content_holding_the_placeholder_is_rendered_each_time(monkeypa
 
 
 def test_timestamp_has_the_collectors_shape(monkeypatch):
-    from venvprobe._collect import _iso_now as collector_iso_now
+    from venvprobe.collect.common import _iso_now as collector_iso_now
 
     for moment in (0.0, 1.0, 1.9995, 1700000000.123456, 1700000000.999, 1700000001.0005, 4102444799.999):
         monkeypatch.setattr(time, "time", lambda moment=moment: moment)

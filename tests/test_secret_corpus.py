@@ -33,7 +33,7 @@ import pytest
 import probe_helpers as ph
 import servers
 from report_helpers import venvprobe_cli
-from venvprobe._collect import _Masker
+from venvprobe.collect.masking import Masker as _Masker
 
 pytestmark = pytest.mark.servers
 

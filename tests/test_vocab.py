@@ -1,14 +1,13 @@
 """venvprobe.vocab is the one list of the report's words, and every copy of it agrees.
 
-The collector and _quick.py cannot import it (the collector's source runs
-inside a foreign interpreter without it, _quick.py before anything is
-imported), so their copies are checked here: the collector's by reading every origin and
-server kind its source can emit.
+The collector and _quick.py cannot import it (the collector runs inside a
+foreign interpreter as an island of its own, _quick.py before anything is
+imported), so their copies are checked here: the collector's origins and
+server kinds are the rows of its origin rules and server detectors tables.
 """
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -23,68 +22,34 @@ PACKAGE = Path(venvprobe.__file__).resolve().parent
 DOCS = PACKAGE.parent / "docs"
 
 
-def _collector_sources():
-    """The collector's modules: _collect.py today, or a collect/ package."""
-    files = [PACKAGE / "_collect.py"] if (PACKAGE / "_collect.py").exists() else []
-    files += sorted((PACKAGE / "collect").glob("*.py")) if (PACKAGE / "collect").is_dir() else []
-    assert files, "no collector source found"
-    return [(f, ast.parse(f.read_text(encoding="utf-8"))) for f in files]
+def test_the_origin_rules_are_exactly_the_vocabulary_origins():
+    from venvprobe.collect.sys_path import ORIGIN_RULES
+
+    kinds = [kind for kind, _ in ORIGIN_RULES]
+    assert set(kinds) == set(vocab.ORIGIN_KINDS)
+    # Same precedence, except "invalid", decided first (nothing else can be computed for a non-str entry).
+    assert list(dict.fromkeys(kinds[1:])) + kinds[:1] == list(vocab.ORIGIN_KINDS)
 
 
-def _strings(node):
-    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+def test_the_server_detectors_are_exactly_the_vocabulary_server_kinds():
+    from venvprobe.collect.identity import SERVER_DETECTORS
 
-
-def _values(node):
-    """The strings an expression made of constants and ``a if c else b`` can take."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return {node.value}
-    if isinstance(node, ast.IfExp):
-        return _values(node.body) | _values(node.orelse)
-    pytest.fail(f"cannot read the strings of {ast.dump(node)[:200]}")  # a new way of writing a kind: teach this test
-
-
-def _kinds_assigned_to(holder: str):
-    """Every "kind" of a dict literal the collector assigns to *holder* (a name, or ``x["holder"]``).
-
-    A kind held in a variable (``kind = "editable" if ... else "pth"``) counts
-    with every string assigned to that variable in the same function.
-    """
-    kinds = set()
-    for _, tree in _collector_sources():
-        for func in [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
-            assigned = {}
-            for node in ast.walk(func):
-                if isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            assigned.setdefault(target.id, []).append(node.value)
-            for node in ast.walk(func):
-                if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Dict):
-                    continue
-                if not any((isinstance(t, ast.Name) and t.id == holder)
-                           or (isinstance(t, ast.Subscript) and holder in _strings(t.slice)) for t in node.targets):
-                    continue
-                for key, value in zip(node.value.keys, node.value.values):
-                    if not (isinstance(key, ast.Constant) and key.value == "kind"):
-                        continue
-                    if isinstance(value, ast.Constant):
-                        kinds.add(value.value)
-                    elif isinstance(value, ast.Name):
-                        for source in assigned.get(value.id, []):
-                            kinds |= _values(source)
-                    else:  # pragma: no cover - a new way of writing a kind: teach this test
-                        pytest.fail(f"cannot read the kind of {ast.dump(node)[:200]}")
-    return kinds
-
-
-def test_the_collector_emits_exactly_the_vocabulary_origins():
-    assert _kinds_assigned_to("origin") == set(vocab.ORIGIN_KINDS)
-
-
-def test_the_collector_emits_exactly_the_vocabulary_server_kinds():
-    assert _kinds_assigned_to("server") == set(vocab.SERVER_KINDS)
+    assert [kind for kind, _ in SERVER_DETECTORS] == [k for k in vocab.SERVER_KINDS if k != "other"] + ["other"]
     assert set(vocab.WSGI_SERVERS) <= set(vocab.SERVER_KINDS)
+
+
+def test_no_origin_or_server_kind_is_written_outside_its_table():
+    """The two tables are the only place the collector names an origin or a server kind."""
+    import inspect
+
+    from venvprobe.collect import identity, sys_path
+
+    for module, table in ((sys_path, sys_path.ORIGIN_RULES), (identity, identity.SERVER_DETECTORS)):
+        text = inspect.getsource(module)
+        for kind, func in table:
+            assert inspect.getmodule(func) is module
+            # A kind spelled anywhere but in its table row would be a second way of emitting it.
+            assert text.count(f'"kind": "{kind}"') == 0, kind
 
 
 def test_a_real_report_uses_only_vocabulary_words():
@@ -147,9 +112,10 @@ def test_expectations_doc_lists_the_vocabulary_origins():
 
 
 def test_copies_that_cannot_import_the_vocabulary_are_equal():
-    from venvprobe import _collect, _quick
+    from venvprobe import _quick
+    from venvprobe.collect import common
 
-    assert (_collect.SCHEMA_NAME, _collect.SCHEMA_VERSION) == (vocab.SCHEMA_NAME, vocab.SCHEMA_VERSION)
+    assert (common.SCHEMA_NAME, common.SCHEMA_VERSION) == (vocab.SCHEMA_NAME, vocab.SCHEMA_VERSION)
     assert vocab.SEVERITY_RANK == _quick.SEVERITY_RANK
     assert _quick.FAIL_ON == vocab.FAIL_ON
 

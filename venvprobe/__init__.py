@@ -2,7 +2,7 @@
 
 The pipeline is visible in the module names:
 
-- :mod:`venvprobe._collect` collects facts (standard library only; also runs
+- :mod:`venvprobe.collect` collects facts (standard library only; also runs
   inside foreign interpreters),
 - :mod:`venvprobe.analyze` turns a report into findings (a pure function),
 - :mod:`venvprobe.render` prints a report as text, Markdown, JSON or HTML,

@@ -17,6 +17,7 @@ import os
 import sys
 
 from venvprobe import VenvprobeError  # the package is loaded already: no extra module on the fast path
+from venvprobe import ship  # what X runs: imports nothing a bare interpreter lacks
 
 # The top-level --help, laid out as argparse lays it out (tests compare the two
 # for many widths and every supported Python).  Order and texts come from
@@ -163,26 +164,6 @@ def find_interpreter(python):
     return exe
 
 
-def cache_stem(source, kind="collector"):
-    """Path prefix for cached bytecode of *source*, or "" when no private cache dir is usable."""
-    import zlib
-
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = os.path.join(base, "venvprobe")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        st = os.stat(directory)
-        # Cached code is executed: only trust a directory nobody else can write.
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return ""
-    except OSError:
-        return ""
-    # Names a cache entry after the exact source (and its size); the directory is
-    # private, so this only has to tell versions apart, not resist forgery.
-    digest = "%08x%x" % (zlib.crc32(source) & 0xFFFFFFFF, len(source))
-    return os.path.join(directory, "%s-%s-" % (kind, digest))
-
-
 def exit_error(exe, returncode, stderr):
     """The one-line CollectError for a target that exited with *returncode*."""
     # The last line of a traceback names the cause.
@@ -272,112 +253,18 @@ def run_target(exe, args, payload, timeout):
     return code, b"".join(chunks[out_r]), b"".join(chunks[err_r])
 
 
-def _source_modules():
-    """The collector, then the modules the live analysis needs in the target, in the order to run them."""
-    from venvprobe.rules import SHIPPED  # that __init__ imports nothing: cheap on the fast path
-
-    return ("venvprobe._collect",) + SHIPPED
-
-
-def _source_paths():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = []
-    for name in _source_modules():
-        path = os.path.join(root, *name.split("."))
-        out.append(os.path.join(path, "__init__.py") if os.path.isdir(path) else path + ".py")
-    return out
-
-
-def _sources():
-    out = []
-    for path in _source_paths():
-        with open(path, "rb") as handle:
-            out.append(handle.read())
-    return out
-
-
-def payload(fail_on="never", key=""):
-    """What X gets on stdin after the one-line bootstrap: the loader and its header lines."""
-    import zlib
-
-    bundle = b"".join(_sources())
-    digest = "%08x%x" % (zlib.crc32(bundle) & 0xFFFFFFFF, len(bundle))
-    return LOADER.encode() + b"\n".join([
-        key.encode(), cache_stem(bundle, "report").encode(), fail_on.encode(), digest.encode(),
-        "\0".join(_source_modules()).encode(), b"\0".join(os.fsencode(p) for p in _source_paths())])
-
-
-# Runs inside X, sent on stdin after a one-line `-c` that reads it (a short
-# command line: the report shows X's argv, and masking scans it).  Then on
-# stdin: redaction key, cache stem, --fail-on, the digest of the sources, the
-# names of the modules to run (the collector, then venvprobe.rules.SHIPPED) and
-# their paths (both NUL-separated): X reads
-# and compiles them only when its cached code objects are missing, so a warm
-# run moves a few hundred bytes through the pipe, not 200 KB.  Prints one
-# header line (the exit code for --fail-on) and the analysed report as the
-# JSON `render(report, "json")` gives (the collector's own dumps).
-LOADER = """\
-import sys
-if sys.version_info < (3, 7):
-    sys.stdout.write('venvprobe-fallback\\n')
-    sys.exit(0)
-import os, marshal
-k, c, f, d, m, n = sys.stdin.buffer.read().split(b'\\n', 5)
-names = m.decode().split('\\0')
-p = c.decode() + sys.implementation.cache_tag + '.bin' if c else ''
-code = None
-if p:
-    try:
-        with open(p, 'rb') as h:
-            code = marshal.loads(h.read())
-    except Exception:
-        code = None
-s = None
-if code is None:
-    s = []
-    for name in n.split(b'\\0'):
-        with open(name, 'rb') as h:
-            s.append(h.read())
-    code = tuple(compile(src, '<venvprobe %s>' % w, 'exec') for src, w in zip(s, ['collector'] + names[1:]))
-g = {'__name__': '__venvprobe_collect__'}
-exec(code[0], g)
-report = g['_foreign_report'](k.decode() or None)
-# The analysis runs after collecting, so these modules are not in the report.
-mods = {}
-for name, obj in zip(names[1:], code[1:]):
-    mods[name] = type(sys)(name)
-    sys.modules[name] = mods[name]
-    exec(obj, mods[name].__dict__)
-report['findings'] = mods['venvprobe.analyze'].analyze(report)
-f = f.decode()
-ranks = mods['venvprobe.vocab'].SEVERITY_RANK
-rank = ranks.get(f)
-fails = rank is not None and any(ranks.get(x.get('severity'), 0) >= rank for x in report['findings'])
-out = sys.stdout.buffer
-out.write(b'%d\\n' % (1 if fails else 0))
-out.write(g['dumps'](report).encode('utf-8', 'surrogatepass'))
-out.flush()
-# Cached after the report (zlib is not to show among the target's modules), and
-# only what the caller hashed: a file replaced meanwhile is compiled, not cached.
-if s is not None and p:
-    import zlib
-    b = b''.join(s)
-    if ('%08x%x' % (zlib.crc32(b) & 0xFFFFFFFF, len(b))).encode() == d:
-        try:
-            t = '%s.%d.tmp' % (p, os.getpid())
-            with open(t, 'wb') as h:
-                h.write(marshal.dumps(code))
-            os.replace(t, p)
-        except Exception:
-            pass
-"""
-BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % len(LOADER.encode())
-
-
 def report_json(python, timeout=60.0, fail_on="never"):
     """(exit code for --fail-on, JSON text of the analysed report of *python*), or None to use the full path."""
     exe = find_interpreter(python)
-    code, out, err = run_target(exe, ["-c", BOOTSTRAP], payload(fail_on), timeout)
+    out = run_shipped(exe, ship.payload(analyse=True, fail_on=fail_on), timeout)
+    if out is None:
+        return None
+    return out[0], out[1].decode("utf-8", "surrogatepass")
+
+
+def run_shipped(exe, payload, timeout):
+    """Run the shipped collector in *exe*: (exit code for --fail-on, report JSON bytes), or None for the full path."""
+    code, out, err = run_target(exe, ["-c", ship.BOOTSTRAP], payload, timeout)
     if code != 0:
         raise exit_error(exe, code, err)
     if out.startswith(b"venvprobe-fallback\n"):
@@ -385,7 +272,7 @@ def report_json(python, timeout=60.0, fail_on="never"):
     head, sep, body = out.partition(b"\n")
     if not sep or head not in (b"0", b"1") or not body.startswith(b"{"):
         raise CollectError("%s printed something that is not a report (%r)" % (exe, out[:60]))
-    return int(head), body.decode("utf-8", "surrogatepass")
+    return int(head), body
 
 
 def _report_args(argv):

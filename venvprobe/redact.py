@@ -3,7 +3,7 @@
 Secrets become a short keyed hash (HMAC-SHA256), never ``****`` and never a
 kept suffix: two reports redacted with the same key still show whether a
 value differs, and nothing of the value leaks.  Recognising a secret (by the
-name it is stored under and by its shape) is the collector's ``_Masker``:
+name it is stored under and by its shape) is the collector's ``Masker`` (:mod:`venvprobe.collect.masking`):
 one implementation for the collector, the probe and every CLI output.
 """
 
@@ -18,7 +18,8 @@ import secrets
 from pathlib import Path
 from typing import Any, Optional, Set
 
-from venvprobe._collect import _SECRET_WORDS, _Masker
+from venvprobe.collect.masking import Masker as _Masker
+from venvprobe.collect.secret_words import _SECRET_WORDS
 from venvprobe.vocab import section as _section
 
 KEY_ENV = "VENVPROBE_REDACT_KEY"

@@ -6,12 +6,12 @@ kinds and server kinds the collector emits, severities, the views ``report
 way to read "a section, unless it could not be collected".
 
 Every module that lists one of these imports it from here.  Two cannot: the
-collector (``_collect.py``), whose source runs alone inside an interpreter that
-may not have venvprobe installed, and ``_quick.py`` (start-up cost).  They keep
+collector (``collect/``, a standard-library island that runs inside
+interpreters without venvprobe) and ``_quick.py`` (start-up cost).  They keep
 their own literal copies, and ``tests/test_vocab.py`` proves each copy equals
-this module -- for the origins, by reading every kind the collector's source
-can emit.  The live analysis (:mod:`venvprobe.rules`, :mod:`venvprobe.analyze`)
-does import it: ``report --python X`` ships this module into X with them
+this module -- for the origins and server kinds, the rows of the collector's
+``sys_path.ORIGIN_RULES`` and ``identity.SERVER_DETECTORS`` tables.  The live
+analysis (:mod:`venvprobe.rules`, :mod:`venvprobe.analyze`) does import it: ``report --python X`` ships this module into X with them
 (``venvprobe.rules.SHIPPED``).
 
 Standard library only, Python 3.8 syntax, no imports at all: the probe imports

@@ -32,7 +32,7 @@ def add_parser(sub: "argparse._SubParsersAction") -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from venvprobe import _collect, extcheck
+    from venvprobe import extcheck, ship
     from venvprobe.offline.output import OfflineTable, kv_table, make_result, render
     from venvprobe.rules.registry import Findings
 
@@ -41,7 +41,12 @@ def run(args: argparse.Namespace) -> int:
         exe = os.path.join(exe, "bin", "python")
     if not os.access(exe, os.X_OK) or os.path.isdir(exe):
         raise UsageError(f"no interpreter at {args.python!r}")
-    source = b"".join(open(str(m.__file__), "rb").read() + b"\n\n" for m in (_collect, extcheck))
+    # The collector's extension walker, run privately from memory, then the check that uses it.
+    walker = ship.bundle(("venvprobe.collect.extensions",), (
+        "_walk_extensions = _get('venvprobe.collect.extensions')._walk_extensions\n"
+        "_extension_init_kind = _get('venvprobe.collect.extensions')._extension_init_kind\n\n"))
+    with open(str(extcheck.__file__), "rb") as handle:
+        source = walker.encode("utf-8") + handle.read()
     try:
         proc = subprocess.run([exe, "-s", "-c", _BOOTSTRAP], input=source, capture_output=True,
                               timeout=args.timeout, cwd="/")

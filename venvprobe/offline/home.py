@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from venvprobe._collect import parse_pyvenv_cfg
+from venvprobe.collect.interpreter import parse_pyvenv_cfg
 from venvprobe.offline.access import AccessResult, User, check_access, confirm_as_user
 from venvprobe.offline.embed import Embedder
 from venvprobe.offline.predict import Prediction, predict

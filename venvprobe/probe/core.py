@@ -30,7 +30,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing pulls in re, collections, functools...: never at run time
     from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
-    from venvprobe._collect import Collector
+    from venvprobe.collect.collector import Collector
 
 # Sub-resources and the report sections they show.
 SECTION_PATHS = {name: (name,) for name in VIEWS}
@@ -160,7 +160,7 @@ class Probe:
 
     def _build(self, redact_key: Optional[str]) -> dict:
         from venvprobe import __version__
-        from venvprobe._collect import collect
+        from venvprobe.collect.collector import collect
         from venvprobe.analyze import analyze
 
         # The probe never imports psutil (nor anything else outside the
@@ -179,7 +179,7 @@ class Probe:
         Lets the analysis tell the probe's one-line script (``from venvprobe.wsgi
         import application``) from the app's scripts in the same interpreter.
         """
-        from venvprobe._collect import WSGI_SCRIPT_PREFIXES
+        from venvprobe.collect.common import WSGI_SCRIPT_PREFIXES
 
         own = []
         for name, module in list(sys.modules.items()):
@@ -193,7 +193,8 @@ class Probe:
 
     def identity(self) -> dict:
         """Cheap, always-live view: which process and interpreter answered."""
-        from venvprobe._collect import SCHEMA_VERSION, Collector
+        from venvprobe.collect.collector import Collector
+        from venvprobe.collect.common import SCHEMA_VERSION
 
         key = self.config.redact_key or _process_key()
         # One collector for every /identity request: its masker remembers the
@@ -295,7 +296,7 @@ class Probe:
     @staticmethod
     def _identity_render(data: dict, fmt: str) -> str:
         if fmt == "json":
-            from venvprobe._collect import dumps
+            from venvprobe.collect.jsonout import dumps
 
             return dumps(data)
         from venvprobe.render import render

@@ -45,7 +45,7 @@ def answer(report: dict, query: Mapping[str, List[str]], fmt: str) -> Tuple[str,
         # Named, so the CLI can tell a saved /health from a report (it is not one).
         data = {"schema": {"name": HEALTH_SCHEMA_NAME, "version": 1}, "status": "fail" if bad else "pass", "fail_on": fail_on, "generated_at": report.get("generated_at"),
                 "findings": [{"code": f.get("code"), "severity": f.get("severity")} for f in bad]}
-        from venvprobe._collect import dumps  # the probe's own JSON writer (json imports re)
+        from venvprobe.collect.jsonout import dumps  # the probe's own JSON writer (json imports re)
 
         return status, (dumps(data) + "\n").encode("utf-8", "surrogatepass"), "application/json"
     if not bad:

@@ -85,7 +85,7 @@ def fingerprint(report: dict) -> str:
 
 def _canonical(data: Any) -> str:
     """``json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))`` without ``import json`` (re)."""
-    from venvprobe._collect import dumps
+    from venvprobe.collect.jsonout import dumps
 
     def ordered(value: Any) -> Any:
         if isinstance(value, dict):

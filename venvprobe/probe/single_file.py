@@ -7,10 +7,11 @@ same code as the installed probe (collector, analysis, text/JSON/HTML/Markdown,
 ``/identity``, ``/metrics``, access rules, secret masking), and there is no
 second copy of it in the repository.
 
-Inside the file each module's source is kept as a string and run in a module
-object of its own that never enters ``sys.modules``; its ``import venvprobe...``
-statements are answered from the file (a private ``__import__`` in the
-modules' builtins).  So the file changes nothing in the app's ``sys.path`` or
+Inside the file each module's source is kept as a string and run by
+:func:`venvprobe._memimport.private_modules` (the loader ``report --python``
+uses too) in a module object of its own that never enters ``sys.modules``;
+its ``import venvprobe...`` statements are answered from the file (a private
+``__import__`` in the modules' builtins).  So the file changes nothing in the app's ``sys.path`` or
 ``sys.modules`` beyond its own module (and the standard-library modules the
 probe imports, listed in :data:`venvprobe.probe.guard.PROBE_STDLIB`), and an
 installed venvprobe of any version in the same interpreter is left alone.
@@ -18,14 +19,12 @@ installed venvprobe of any version in the same interpreter is left alone.
 
 from __future__ import annotations
 
-import ast
-import os
-
 import venvprobe
+from venvprobe import ship
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Tuple
+    from typing import Dict, Tuple
 
 #: Where the probe's request path starts.  Everything they import from
 #: venvprobe, at any depth and also inside functions, goes into the file.
@@ -35,64 +34,14 @@ ROOTS = ("venvprobe.probe.core", "venvprobe.probe.guard")
 #: the probe never executes, with the reason.  The test of the generated file
 #: allows these and nothing else.
 NOT_ON_PROBE_PATH = {
-    "psutil": "venvprobe._collect imports it only when asked to (use_psutil); the probe never asks",
+    "psutil": "venvprobe.collect.process imports it only when asked to (use_psutil); the probe never asks",
     "tabulate": "venvprobe.render lays out the CLI's text tables with it; the probe renders with stdlib_only=True",
 }
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(venvprobe.__file__))
-
-
-def _source_path(name: str) -> Tuple[str, bool]:
-    """(file, is_package) of venvprobe module *name* in this installation."""
-    rel = name.split(".")[1:]
-    base = os.path.join(_PACKAGE_DIR, *rel)
-    if os.path.isfile(os.path.join(base, "__init__.py")):
-        return os.path.join(base, "__init__.py"), True
-    if os.path.isfile(base + ".py"):
-        return base + ".py", False
-    raise FileNotFoundError(f"venvprobe module {name} has no source file under {_PACKAGE_DIR}")
-
-
-def _venvprobe_imports(tree: ast.AST, name: str, is_package: bool) -> List[str]:
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names if alias.name.split(".")[0] == "venvprobe"]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                raise ValueError(f"{name}: relative import in a module of the probe script; use absolute imports")
-            module = node.module or ""
-            if module.split(".")[0] != "venvprobe":
-                continue
-            found.append(module)
-            # `from venvprobe.probe import core`: a submodule, not an attribute
-            for alias in node.names:
-                candidate = module + "." + alias.name
-                try:
-                    _source_path(candidate)
-                except FileNotFoundError:
-                    continue
-                found.append(candidate)
-    return found
 
 
 def collect_sources(roots=ROOTS) -> Dict[str, Tuple[str, bool]]:
     """{module name: (source, is_package)} for *roots*, their venvprobe imports and the packages around them."""
-    sources: Dict[str, Tuple[str, bool]] = {}
-    todo = list(roots)
-    while todo:
-        name = todo.pop()
-        if name in sources:
-            continue
-        path, is_package = _source_path(name)
-        with open(path, encoding="utf-8") as handle:
-            source = handle.read()
-        sources[name] = (source, is_package)
-        tree = ast.parse(source, path)
-        todo += _venvprobe_imports(tree, name, is_package)
-        parts = name.split(".")
-        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # parent packages
-    return dict(sorted(sources.items()))
+    return ship.module_closure(roots)
 
 
 _HEAD = '''\
@@ -122,71 +71,9 @@ Then, on the server itself:
 GET and HEAD only.
 """
 
-import _thread
-import builtins as _builtins
-import sys as _sys
-
-_SOURCES = {{
 '''
 
-_TAIL = '''\
-}}
-
-
-_FILE = globals().get("__file__") or "<venvprobe probe-script>"
-
-
-def _load():
-    modules = {{}}
-    real_import = _builtins.__import__
-    # The import system's module locks do not cover these private modules: without
-    # this lock, a threaded server's concurrent first requests saw half-run modules
-    # ("cannot import name 'SCHEMA_VERSION' from 'venvprobe._collect'").  Re-entrant,
-    # as one module's code imports the next in the same thread.
-    lock = _thread.RLock()
-
-    def get(name):
-        with lock:
-            return load(name)
-
-    def load(name):
-        module = modules.get(name)
-        if module is None:
-            source, is_package = _SOURCES[name]
-            module = type(_sys)(name)
-            module.__file__ = _FILE
-            module.__package__ = name if is_package else name.rpartition(".")[0]
-            if is_package:
-                module.__path__ = []
-            module.__builtins__ = private_builtins
-            modules[name] = module  # before running it, as the import system does
-            parent, _, child = name.rpartition(".")
-            try:
-                exec(compile(source, "%s <%s>" % (_FILE, name), "exec"), module.__dict__)
-            except BaseException:
-                del modules[name]
-                raise
-            if parent:
-                setattr(get(parent), child, module)
-        return module
-
-    def private_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if level == 0 and (name == "venvprobe" or name.startswith("venvprobe.")):
-            module = get(name)
-            if not fromlist:
-                return get(name.partition(".")[0])
-            for item in fromlist:
-                if not hasattr(module, item) and name + "." + item in _SOURCES:
-                    get(name + "." + item)
-            return module
-        return real_import(name, globals, locals, fromlist, level)
-
-    private_builtins = dict(_builtins.__dict__)
-    private_builtins["__import__"] = private_import
-    return get
-
-
-_get = _load()
+_TAIL = '''
 try:
     application = _get("venvprobe.probe.core").ProbeApp(mount="wsgi-script")
 except Exception as _exc:  # a shadowed or broken standard-library module: say which
@@ -197,9 +84,5 @@ except Exception as _exc:  # a shadowed or broken standard-library module: say w
 
 def build_script() -> str:
     """The text of the single-file probe, from this installation's modules."""
-    sources = collect_sources()
-    parts = [_HEAD.format(version=venvprobe.__version__, modules=", ".join(sources))]
-    for name, (source, is_package) in sources.items():
-        parts.append(f"    {name!r}: ({source!r}, {is_package!r}),\n")
-    parts.append(_TAIL.format())
-    return "".join(parts)
+    head = _HEAD.format(version=venvprobe.__version__, modules=", ".join(collect_sources()))
+    return ship.bundle(ROOTS, _TAIL, head)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def report(report: dict, sections: Optional[Sequence[str]] = None) -> str:
     """The report itself, or the chosen sections of it (marked as partial)."""
-    from venvprobe._collect import dumps
+    from venvprobe.collect.jsonout import dumps
 
     if sections:
         keys = {"path": "sys_path"}

@@ -4,7 +4,7 @@ This module is the one source of truth: the ``*.schema.json`` files next to
 it are generated from :func:`build` (``python -m venvprobe.schemas --write``, see ``__main__.py``)
 and shipped in the package; ``tests/test_json_schemas.py`` fails when a file
 and the code disagree.  The names, versions and enumerations come from the
-modules that produce the documents (``_collect``, ``rules``, ``compare``,
+modules that produce the documents (``collect``, ``rules``, ``compare``,
 ``diff``), so a new severity or server kind changes the schema with them.
 
 Documents:

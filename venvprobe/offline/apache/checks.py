@@ -231,7 +231,7 @@ def _version_tuple(xy: Optional[str]) -> Tuple[int, ...]:
 
 def _analyse_interpreters(cfg: ApacheConfig, embedder: Any, sink: Findings, homes: Dict[Tuple[str, str], Any]) -> None:
     """mod_wsgi 6: GIL modes, free-threading, extensions an own-GIL interpreter refuses, embedded mode."""
-    from venvprobe._collect import _extension_init_kind, _walk_extensions
+    from venvprobe.collect.extensions import _extension_init_kind, _walk_extensions
     from venvprobe.offline.access import UnknownUser, check_access, lookup_user
     from venvprobe.offline.home import site_packages_dirs
 

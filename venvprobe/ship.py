@@ -1,0 +1,258 @@
+"""What ``report --python X`` sends to interpreter X, and the few lines that run it there.
+
+X gets, on stdin after a one-line ``-c`` (:data:`BOOTSTRAP`, short: the
+report shows X's argv, and masking scans it): :data:`LOADER`, then header
+lines -- redaction key, bytecode cache stem, whether to analyse, ``--fail-on``,
+the digest of the sources, and ``name=P|M=path`` of each module of
+:func:`modules` (NUL-separated; P for a package).  X reads and compiles those files only when
+its cached code objects are missing, so a warm run moves a few hundred bytes
+through the pipe; the cache is written after the report, and only for the
+sources the caller hashed.  Nothing is written into X's environment, nothing
+secret shows in ``ps``, and the modules run from memory through
+:func:`venvprobe._memimport.private_modules`: X's ``sys.path`` and
+``sys.modules`` are left as they were, so the report does not see venvprobe.
+
+X prints one header line (the exit code for ``--fail-on``) and the report as
+the collector's own JSON writer gives it (analysed in X when asked: the
+CLI's fast path then only forwards bytes).
+
+Imports nothing beyond what a bare interpreter has loaded (``zlib`` is C):
+the CLI's fast path (:mod:`venvprobe._quick`) uses this module.
+"""
+
+import os
+
+#: The collector package, as X runs it.  tests/test_collect_package.py checks
+#: that this is exactly what the collector's entry point imports, so a module
+#: added to the collector is added here too.
+COLLECTOR_MODULES = (
+    "venvprobe",
+    "venvprobe.collect",
+    "venvprobe.collect.collector",
+    "venvprobe.collect.common",
+    "venvprobe.collect.context",
+    "venvprobe.collect.distributions",
+    "venvprobe.collect.editables",
+    "venvprobe.collect.environment",
+    "venvprobe.collect.extensions",
+    "venvprobe.collect.identity",
+    "venvprobe.collect.interpreter",
+    "venvprobe.collect.jsonout",
+    "venvprobe.collect.listing",
+    "venvprobe.collect.masking",
+    "venvprobe.collect.metadata",
+    "venvprobe.collect.modules",
+    "venvprobe.collect.process",
+    "venvprobe.collect.pth",
+    "venvprobe.collect.secret_words",
+    "venvprobe.collect.shadowing",
+    "venvprobe.collect.sys_path",
+)
+#: The collector's entry point, and the analysis's (run in X by the fast path).
+ROOTS = ("venvprobe.collect.collector", "venvprobe.analyze")
+
+
+def modules():
+    """Every module X runs: the loader first, the collector, then the live analysis (``venvprobe.rules.SHIPPED``)."""
+    from venvprobe.rules import SHIPPED  # that __init__ imports nothing: cheap on the fast path
+
+    return ("venvprobe._memimport",) + COLLECTOR_MODULES + tuple(m for m in SHIPPED if m not in COLLECTOR_MODULES)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def source_path(name):
+    """(file, is_package) of venvprobe module *name* in this installation; FileNotFoundError if none."""
+    base = os.path.join(_PACKAGE_DIR, *name.split(".")[1:])
+    if os.path.isfile(os.path.join(base, "__init__.py")):
+        return os.path.join(base, "__init__.py"), True
+    if os.path.isfile(base + ".py"):
+        return base + ".py", False
+    raise FileNotFoundError("venvprobe module %s has no source file under %s" % (name, _PACKAGE_DIR))
+
+
+def digest(sources):
+    """Names a set of sources (and their sizes); the cache directory is private, so this only tells versions apart."""
+    import zlib
+
+    data = b"".join(sources)
+    return "%08x%x" % (zlib.crc32(data) & 0xFFFFFFFF, len(data))
+
+
+def cache_stem(sources, kind="report"):
+    """Path prefix for cached bytecode of *sources*, or "" when no private cache dir is usable."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = os.path.join(base, "venvprobe")
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.stat(directory)
+        # Cached code is executed: only trust a directory nobody else can write.
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return ""
+    except OSError:
+        return ""
+    return os.path.join(directory, "%s-%s-" % (kind, digest(sources)))
+
+
+def payload(key="", analyse=True, fail_on="never", cache=True):
+    """What X gets on stdin after :data:`BOOTSTRAP`."""
+    names = modules()
+    paths = [source_path(name)[0] for name in names]
+    sources = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            sources.append(handle.read())
+    items = [("%s=%s" % (name, "P" if path.endswith("__init__.py") else "M")).encode() + b"=" + os.fsencode(path)
+             for name, path in zip(names, paths)]
+    return LOADER.encode() + b"\n".join([
+        (key or "").encode(), cache_stem(sources).encode() if cache else b"", b"1" if analyse else b"0",
+        fail_on.encode(), digest(sources).encode(), b"\0".join(items)])
+
+
+# Runs inside X (any Python 3; the collector needs 3.6+, the analysis 3.7+: an older X falls back).
+LOADER = """\
+import sys
+if sys.version_info < (3, 6):
+    sys.stderr.write('venvprobe: the collector needs Python 3.6 or newer, this is %s\\n' % sys.version.split()[0])
+    sys.exit(3)
+import os, marshal
+k, c, a, f, d, n = sys.stdin.buffer.read().split(b'\\n', 5)
+if a == b'1' and sys.version_info < (3, 7):
+    sys.stdout.write('venvprobe-fallback\\n')
+    sys.exit(0)
+m = [i.split(b'=', 2) for i in n.split(b'\\0')]
+p = c.decode() + sys.implementation.cache_tag + '.bin' if c else ''
+code = None
+if p:
+    try:
+        with open(p, 'rb') as h:
+            code = marshal.loads(h.read())
+    except Exception:
+        code = None
+s = None
+if code is None or len(code) != len(m):
+    # Compiled as each module is first used: an old X that is not asked to
+    # analyse never compiles the analysis.
+    code = None
+    s = []
+    for i in m:
+        with open(i[2], 'rb') as h:
+            s.append(h.read())
+cc = {} if code is None else None
+g = {'__name__': '__venvprobe_ship__'}
+if code is None:
+    cc[m[0][0].decode()] = compile(s[0], '<venvprobe> <%s>' % m[0][0].decode(), 'exec')
+exec(code[0] if code else cc[m[0][0].decode()], g)
+get = g['private_modules'](dict((i[0].decode(), (code[j] if code else s[j], i[1] == b'P'))
+                                for j, i in enumerate(m) if j), '<venvprobe>', cc)
+collector = get('venvprobe.collect.collector')
+report = collector._foreign_report(k.decode() or None)
+fails = False
+if a == b'1':
+    # After collecting: what the analysis imports is not to show in the report.
+    report['findings'] = get('venvprobe.analyze').analyze(report)
+    rank = get('venvprobe.vocab').SEVERITY_RANK
+    r = rank.get(f.decode())
+    fails = r is not None and any(rank.get(x.get('severity'), 0) >= r for x in report['findings'])
+out = sys.stdout.buffer
+out.write(b'%d\\n' % (1 if fails else 0))
+out.write(collector.encode_report(report))
+out.flush()
+# Cached after the report (zlib is not to show among the target's modules), and
+# only what the caller hashed: a file replaced meanwhile is compiled, not cached.
+if s is not None and p:
+    import zlib
+    b = b''.join(s)
+    if ('%08x%x' % (zlib.crc32(b) & 0xFFFFFFFF, len(b))).encode() == d:
+        try:
+            code = tuple(cc.get(i[0].decode()) or compile(src, '<venvprobe> <%s>' % i[0].decode(), 'exec')
+                         for src, i in zip(s, m))
+            t = '%s.%d.tmp' % (p, os.getpid())
+            with open(t, 'wb') as h:
+                h.write(marshal.dumps(code))
+            os.replace(t, p)
+        except Exception:
+            pass
+"""
+BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % len(LOADER.encode())
+
+
+# --------------------------------------------------------------------------
+# venvprobe code as one self-contained file (the single-file probe, tests)
+
+
+def module_closure(roots, walk_parents=True):
+    """{module name: (source, is_package)} for *roots*, every venvprobe module they import and their packages.
+
+    Follows ``import venvprobe...`` statements at any depth, also inside
+    functions; relative imports are refused (the private loader cannot serve
+    them).  With *walk_parents* false, a package that is only there as the
+    parent of a module is included but its own imports are not followed
+    (``venvprobe/__init__.py`` imports the report builder inside a function
+    the collector never calls).
+    """
+    import ast
+
+    sources = {}
+    todo = [(name, True) for name in roots]
+    while todo:
+        name, walk = todo.pop()
+        if name in sources and (not walk or sources[name][2]):
+            continue
+        path, is_package = source_path(name)
+        with open(path, encoding="utf-8") as handle:
+            source = handle.read()
+        sources[name] = (source, is_package, walk)
+        parts = name.split(".")
+        todo += [(".".join(parts[:i]), walk_parents) for i in range(1, len(parts))]  # parent packages
+        if not walk:
+            continue
+        for node in ast.walk(ast.parse(source, path)):
+            if isinstance(node, ast.Import):
+                todo += [(alias.name, True) for alias in node.names if alias.name.split(".")[0] == "venvprobe"]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    raise ValueError("%s: relative import in a shipped module; use absolute imports" % name)
+                module = node.module or ""
+                if module.split(".")[0] != "venvprobe":
+                    continue
+                todo.append((module, True))
+                for alias in node.names:  # `from venvprobe.collect import sys_path`: a submodule
+                    try:
+                        source_path(module + "." + alias.name)
+                    except FileNotFoundError:
+                        continue
+                    todo.append((module + "." + alias.name, True))
+    return {name: (source, is_package) for name, (source, is_package, _) in sorted(sources.items())}
+
+
+def bundle(roots, tail, head=""):
+    """The text of one self-contained Python file running *roots* privately.
+
+    It holds the sources of *roots* and what they import, and
+    :func:`venvprobe._memimport.private_modules`; *tail* runs after, with
+    ``_get(name)`` returning a module.
+    """
+    sources = module_closure(roots)
+    with open(source_path("venvprobe._memimport")[0], encoding="utf-8") as handle:
+        loader = handle.read()
+    parts = [head, "_SOURCES = {\n"]
+    for name, (source, is_package) in sources.items():
+        parts.append("    %r: (%r, %r),\n" % (name, source, is_package))
+    parts.append("}\n\n")
+    parts.append("_LOADER = %r\n" % loader)
+    parts.append("_FILE = globals().get('__file__') or '<venvprobe>'\n")
+    parts.append("_g = {'__name__': '__venvprobe_loader__'}\n")
+    parts.append("exec(compile(_LOADER, _FILE + ' <venvprobe._memimport>', 'exec'), _g)\n")
+    parts.append("_get = _g['private_modules'](_SOURCES, _FILE)\n")
+    parts.append("del _g\n\n")
+    parts.append(tail)
+    return "".join(parts)
+
+
+def standalone_collector():
+    """The collector as one file: exec it and call ``collect(options)``, ``dumps(report)``, ``_main_foreign(key)``."""
+    return bundle(("venvprobe.collect.collector",), (
+        "_collector = _get('venvprobe.collect.collector')\n"
+        "collect, dumps, _main_foreign = _collector.collect, _collector.dumps, _collector._main_foreign\n"))
