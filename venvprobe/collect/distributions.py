@@ -110,9 +110,8 @@ def _dist(ctx, index, entry, metadir, fmt, listing):
                 if key in parsed:
                     dist[key] = parsed[key]
             present = listing.name_set()
-            missing = sorted(name for name in parsed["record_tops"] if name not in present)
-            if missing:
-                dist["missing_files"] = missing
+            if not present.issuperset(parsed["record_tops"]):  # one C call for the usual answer: nothing missing
+                dist["missing_files"] = sorted(name for name in parsed["record_tops"] if name not in present)
         else:
             dist["installer"] = None
             dist["editable"] = False
@@ -146,11 +145,12 @@ def _dist_info_cached(ctx, metadir):
             return cached[1]
     name, version = _read_name_version(metadir + "/METADATA")
     record_text = _read_record(metadir)
-    installer = _installer_from_record(record_text, metadir)
+    metaname = os.path.basename(metadir)
+    installer = _installer_from_record(record_text, metadir, metaname)
     parsed = {"name": name, "version": version,
               "installer": installer if installer is not None else _first_line(metadir + "/INSTALLER"),
               "editable": False}
-    top, tops, record_files, mentions_direct = _record(ctx, metadir, record_text)
+    top, tops, record_files, mentions_direct = _record(ctx, metadir, record_text, metaname)
     # pip and uv list direct_url.json in RECORD: skip a stat per
     # distribution unless RECORD names it (or there is no RECORD).
     if mentions_direct or record_files == 0:
@@ -173,7 +173,7 @@ def _dist_info_cached(ctx, metadir):
         _DIST_INFO_CACHE[metadir] = (stamp, parsed)
     return parsed
 
-def _record(ctx, metadir, text=None):
+def _record(ctx, metadir, text=None, metaname=None):
     """Top-level names from RECORD: (module names, every top-level entry, line count, names direct_url.json).
 
     Only top-level names are later checked against the directory listing
@@ -184,7 +184,8 @@ def _record(ctx, metadir, text=None):
         text = _read_record(metadir)
     if text is None:
         return [], [], 0, False
-    metaname = os.path.basename(metadir)
+    if metaname is None:
+        metaname = os.path.basename(metadir)
     tops = {}
     if "\0" in text:
         # Not a RECORD (a device, a binary file): its "names" would fill the report.

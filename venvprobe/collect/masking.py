@@ -13,6 +13,7 @@ from venvprobe.collect.secret_words import (
     _PLAIN_URL_USERS,
     _UWSGI_PAIR_OPTIONS,
     _WEBHOOK_HOSTS,
+    _SECRET_NAME_MEMO,
     _WORD_SPLIT,
     _looks_secret_name,
     _quoted,
@@ -20,6 +21,10 @@ from venvprobe.collect.secret_words import (
     _shell_words,
     _split_keep_space,
 )
+
+
+# _WORD_SPLIT for ASCII bytes: every byte that cannot be part of a token becomes a space.
+_WORD_SPLIT_BYTES = bytes(32 if b in _WORD_SPLIT else b for b in range(256))
 
 
 class Masker(object):
@@ -73,11 +78,19 @@ class Masker(object):
         low = out.lower()
         if "authorization" in low or "bearer " in low or "basic " in low or "token " in low:
             out = self._auth(out)
-        for word in out.translate(_WORD_SPLIT).split():
-            if len(word) >= 16:
-                core = word.strip(".-_+")
-                if _secret_word(core) and core in out:
-                    out = out.replace(core, self.mark(core))
+        # The candidate words: runs of word characters, 16 or more long.  An
+        # ASCII string (paths, names: nearly all) is split as bytes: str.translate
+        # looks each character up in a dict, the most expensive step here.  After
+        # either table the only whitespace left is " ", so both splits agree.
+        if out.isascii():
+            words = [w.decode("ascii") for w in out.encode("ascii").translate(_WORD_SPLIT_BYTES).split()
+                     if len(w) >= 16]
+        else:
+            words = [w for w in out.translate(_WORD_SPLIT).split() if len(w) >= 16]
+        for word in words:
+            core = word.strip(".-_+")
+            if _secret_word(core) and core in out:
+                out = out.replace(core, self.mark(core))
         if len(memo) > 100000:
             memo.clear()
         memo[text] = out
@@ -377,9 +390,27 @@ class Masker(object):
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
+            # Every key and value of the report passes here (a dozen per
+            # distribution): the common cases -- a plain str key, a str, number,
+            # bool or None value -- skip the calls that give their answer.
             out = {}
+            memo = self._memo
             for k, v in value.items():
-                if isinstance(v, str) and isinstance(k, str) and _looks_secret_name(k) and k != "PYTHONPATH" \
+                cls = v.__class__
+                if cls is str and k.__class__ is str:
+                    secret = _SECRET_NAME_MEMO.get(k)
+                    if secret is None:
+                        secret = _looks_secret_name(k)
+                    if secret and k != "PYTHONPATH" and v and not v.startswith(_MARK_PREFIX):
+                        out[k] = self.mark(v)
+                    elif len(v) < 12:
+                        out[k] = v  # what text() gives
+                    else:
+                        done = memo.get(v)
+                        out[k] = done if done is not None else self.text(v)
+                elif cls is int or cls is bool or v is None or cls is float:
+                    out[k] = v  # what scrub() gives
+                elif isinstance(v, str) and isinstance(k, str) and _looks_secret_name(k) and k != "PYTHONPATH" \
                         and v and not v.startswith(_MARK_PREFIX):
                     out[k] = self.mark(v)
                 else:

@@ -55,11 +55,14 @@ _KNOWN_INSTALLERS = {
 }
 
 
-def _installer_from_record(text, metadir):
-    """INSTALLER's first line when RECORD gives its hash and the hash is a known one, else None."""
+def _installer_from_record(text, metadir, metaname=None):
+    """INSTALLER's first line when RECORD gives its hash and the hash is a known one, else None.
+
+    *metaname*: ``os.path.basename(metadir)`` when the caller has it.
+    """
     if not text:
         return None
-    marker = "%s/INSTALLER,sha256=" % os.path.basename(metadir)
+    marker = "%s/INSTALLER,sha256=" % (metaname if metaname is not None else os.path.basename(metadir))
     pos = text.find(marker)
     if pos < 0:
         return None
