@@ -240,6 +240,30 @@ def build_cli_venv(base_python: str, root: str) -> str:
 
 
 BEFORE: List[str] = []  # --before CMD: an older venvprobe timed in the same rounds
+BEFORE_CHECKOUT: List[str] = []  # --before-checkout DIR: an older checkout's collector timed in the same rounds
+
+# Prints (bootstrap, payload) of the checkout at sys.argv[1], as its CLI sends
+# them for the collector alone: venvprobe.ship since issue 13, before that
+# venvprobe.report's _BOOTSTRAP with _collect.py's source.
+_BEFORE_PAYLOAD = r"""
+import base64, json, sys
+sys.path.insert(0, sys.argv[1])
+try:
+    from venvprobe import ship
+    boot, data = ship.BOOTSTRAP, ship.payload(analyse=False)
+except ImportError:
+    from venvprobe import report as r
+    src = r.collector_source()
+    boot, data = r._BOOTSTRAP, b"\n" + r._cache_stem(src).encode() + b"\n" + src
+print(json.dumps([boot, base64.b64encode(data).decode()]))
+"""
+
+
+def before_collector(root: str) -> Tuple[str, bytes]:
+    """(bootstrap, warm payload) of the collector of the checkout at *root*."""
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", _BEFORE_PAYLOAD, root], check=True, capture_output=True)
+    boot, data = json.loads(out.stdout)
+    return boot, base64.b64decode(data)
 
 
 def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -> List[Cmd]:
@@ -281,6 +305,10 @@ def commands_for(python: str, vp_cmd: Optional[str], vp_direct: Optional[str]) -
         cmds.append(Cmd("before_text", "  before: venvprobe report --python X (text)", [before, "report", "--python", python]))
         cmds.append(Cmd("before_version", "  before: venvprobe --version", [before, "--version"]))
         cmds.append(Cmd("before_help", "  before: venvprobe --help", [before, "--help"]))
+    for root in BEFORE_CHECKOUT[:1]:
+        boot, data = before_collector(root)
+        cmds.append(Cmd("before_collector", "before: collector alone (%s)" % os.path.basename(root.rstrip("/")),
+                        [python, "-c", boot], stdin=data))
     cmds += [
         Cmd("collector", "collector alone: X -c <bootstrap>", [python, "-c", ship.BOOTSTRAP], stdin=payload_cached),
         Cmd("collector_nocache", "  same, no bytecode cache (compiles)", [python, "-c", ship.BOOTSTRAP], stdin=payload_nocache),
@@ -813,6 +841,7 @@ def print_table(meta, results, labels, counts, analysis, prof) -> None:
         ("pip_inspect", "vs_baseline", "pip inspect / X -c pass", "-"),
         ("cli_text", "vs_baseline", "  venvprobe report (text) / X -c pass", "-"),
         ("before_cli", "vs_baseline", "before: venvprobe report / X -c pass", "-"),
+        ("before_collector", "vs_baseline", "before: collector alone / X -c pass", "-"),
         ("before_text", "vs_baseline", "before: venvprobe report (text) / X -c pass", "-"),
         ("before_version", "vs_baseline", "before: venvprobe --version / X -c pass", "-"),
         ("cli", "vs_pip_inspect", "venvprobe report / pip inspect", "<= %.1fx (pip >= 10x slower)" % TARGET_VS_PIP),
@@ -929,6 +958,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--venvprobe", help="venvprobe command to time (default: a venv built in the work dir with this "
                                         "checkout installed as a wheel; `path` = the `venvprobe` on PATH)")
     ap.add_argument("--before", metavar="CMD", help="an older `venvprobe` command to time in the same rounds (before/after)")
+    ap.add_argument("--before-checkout", metavar="DIR", help="an older checkout whose collector alone is timed in the "
+                                                           "same rounds (before/after of the collector)")
     ap.add_argument("--no-profile", action="store_true", help="skip the where-the-time-goes section")
     ap.add_argument("--profile-runs", type=int, default=7, help="fresh processes per profile measurement (default 7)")
     ap.add_argument("--seed", type=int, default=12345, help="seed for the interleaving order")
@@ -990,6 +1021,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.before:
             BEFORE[:] = [args.before]
             meta["before"] = args.before
+        if args.before_checkout:
+            BEFORE_CHECKOUT[:] = [os.path.abspath(args.before_checkout)]
+            meta["before_checkout"] = BEFORE_CHECKOUT[0]
         results, labels = run_benchmark(venvs, vp_cmd, vp_direct, args.repeat, args.warmup, env, args.seed)
         meta["loadavg_end"] = "%.2f %.2f %.2f" % os.getloadavg()
         analysis = analyse(results, counts)
