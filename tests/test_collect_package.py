@@ -160,3 +160,48 @@ def test_the_standalone_collector_file_runs_on_its_own(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
     assert report["schema"]["name"] == "venvprobe.report" and report["collector"]["in_process"] is True
+
+
+def test_shared_facts_are_computed_once_and_a_failing_one_sinks_only_its_sections(monkeypatch) -> None:
+    """The Context replaces the order sys_path() used to impose: each fact once, whoever asks first."""
+    from venvprobe.collect import collector, distributions, pth, shadowing
+
+    calls = {"pth": 0, "distributions": 0, "providers": 0}
+
+    def counted(name, func):
+        def wrapper(ctx):
+            calls[name] += 1
+            return func(ctx)
+        return wrapper
+
+    monkeypatch.setattr(pth, "scan", counted("pth", pth.scan))
+    monkeypatch.setattr(distributions, "collect", counted("distributions", distributions.collect))
+    monkeypatch.setattr(shadowing, "providers", counted("providers", shadowing.providers))
+    report = collector.collect({"use_psutil": False})
+    assert calls == {"pth": 1, "distributions": 1, "providers": 1}
+    assert all("error" not in report[s] or len(report[s]) > 1 for s in ("sys_path", "distributions", "shadowed"))
+
+    # Without sys_path, the sections that need its facts still get them.
+    report = collector.collect({"use_psutil": False, "skip": ["sys_path"]})
+    assert "sys_path" not in report and isinstance(report["distributions"], list)
+
+    def broken(ctx):
+        raise OSError("pth scan broke")
+
+    monkeypatch.setattr(pth, "scan", broken)
+    report = collector.collect({"use_psutil": False})
+    assert report["sys_path"] == {"error": "OSError: pth scan broke"}
+    # distributions and providers go on without the .pth facts.
+    assert isinstance(report["distributions"], list) and report["distributions"]
+    assert set(report["shadowed"]) == {"modules", "distributions"}
+
+    def no_dists(ctx):
+        raise ValueError("metadata broke")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(distributions, "collect", no_dists)
+    report = collector.collect({"use_psutil": False})
+    assert report["distributions"] == {"error": "ValueError: metadata broke"}
+    assert report["shadowed"] == {"error": "ValueError: metadata broke"}  # it compares distributions
+    assert isinstance(report["sys_path"]["entries"], list)  # its editable .pth lookup tolerates it
+    assert isinstance(report["modules"]["top_level"], list)
