@@ -14,29 +14,24 @@ Checks, without starting any server:
   embedding installation's interpreter the same way, as that user
   (:mod:`venvprobe.offline.predict`).
 
-Findings go through one sink as ``check-home``; the scan for packages that
-break in sub-interpreters is :mod:`venvprobe.offline.subinterp`.
+Findings go through one sink as ``check-home``; what the path is, is
+:mod:`venvprobe.offline.homepath`; the scan for packages that break in
+sub-interpreters is :mod:`venvprobe.offline.subinterp`.
 """
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from venvprobe.collect.interpreter import parse_pyvenv_cfg
 from venvprobe.offline.access import AccessResult, User, check_access, confirm_as_user
 from venvprobe.offline.embed import Embedder
+from venvprobe.offline.homepath import classify, find_venv_root, kind_finding, major_minor, site_packages_dirs, venv_version
 from venvprobe.offline.predict import Prediction, predict
 from venvprobe.offline.subinterp import SUBINTERPRETER_UNSAFE, subinterpreter_unsafe
 from venvprobe.rules.registry import Findings
-
-_LIBDIR = re.compile(r"^(?P<root>.*?)/(?:lib|lib64)/python(?P<xy>\d+\.\d+)(?:/(?:site|dist)-packages)?/?$")
-
-
-_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
 
 
 @dataclass
@@ -116,81 +111,9 @@ class HomeCheck:
         }
 
 
-def find_venv_root(path: str, levels: int = 4) -> Optional[str]:
-    """The nearest directory at or above *path* holding pyvenv.cfg (at most *levels* up)."""
-    current = os.path.abspath(path)
-    for _ in range(levels + 1):
-        if os.path.isfile(os.path.join(current, "pyvenv.cfg")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    return None
-
-
-def site_packages_dirs(root: str, xy: Optional[str] = None) -> List[str]:
-    """The venv's site-packages directories (for X.Y, or every lib/python*/ one)."""
-    pattern = f"python{xy}" if xy else "python*"
-    found: List[str] = []
-    for lib in ("lib", "lib64"):
-        for d in sorted(glob.glob(os.path.join(root, lib, pattern, "site-packages"))):
-            if os.path.realpath(d) not in {os.path.realpath(x) for x in found}:
-                found.append(d)
-    return found
-
-
-def _xy(version: Optional[str]) -> Optional[str]:
-    if not version:
-        return None
-    parts = str(version).split(".")
-    return ".".join(parts[:2]) if len(parts) >= 2 and parts[0].isdigit() else None
-
-
 def _labels(server: str) -> Tuple[str, str]:
     """(setting name, server name) for messages."""
     return ("home", "uWSGI") if server == "uwsgi" else ("python-home", "mod_wsgi")
-
-
-def classify(path: str) -> Tuple[str, Optional[str], Optional[str]]:
-    """(kind, venv root, suggested value) for a configured home *path*.
-
-    kinds: venv, installation, interpreter-in-venv, interpreter, inside-venv,
-    not-a-directory, missing, not-a-venv.
-    """
-    path = os.path.abspath(path)
-    if not os.path.lexists(path):
-        return "missing", None, None
-    if os.path.isfile(path):
-        name = os.path.basename(path)
-        bin_dir = os.path.dirname(path)
-        if _PYTHON_NAME.match(name) and os.path.basename(bin_dir) in ("bin", "Scripts"):
-            root = find_venv_root(os.path.dirname(bin_dir), levels=0)
-            if root:
-                return "interpreter-in-venv", root, root
-            return "interpreter", None, os.path.dirname(bin_dir)
-        return "not-a-directory", find_venv_root(os.path.dirname(path)), find_venv_root(os.path.dirname(path))
-    if not os.path.isdir(path):
-        return "missing", None, None
-    if os.path.isfile(os.path.join(path, "pyvenv.cfg")):
-        return "venv", path, None
-    root = find_venv_root(path)
-    if root:
-        return "inside-venv", root, root
-    m = _LIBDIR.match(path)
-    if m and os.path.isfile(os.path.join(path, "os.py")):
-        return "inside-installation", None, m.group("root") or "/"
-    if glob.glob(os.path.join(path, "lib", "python*", "os.py")):
-        return "installation", None, None
-    return "not-a-venv", None, None
-
-
-def _version_info(root: str) -> Optional[str]:
-    for d in site_packages_dirs(root):
-        m = re.search(r"python(\d+\.\d+)", d)
-        if m:
-            return m.group(1)
-    return None
 
 
 def _confirm(check: "HomeCheck", user: User) -> None:
@@ -226,30 +149,6 @@ def _access(check: "HomeCheck", label: str, path: str, user: User, want: str) ->
     return res
 
 
-def _kind_finding(kind: str, setting: str, given: str, root: Optional[str],
-                  suggested: Optional[str]) -> Optional[Tuple[str, str, List[str]]]:
-    """(code, message, evidence) of what a path of *kind* (see :func:`classify`) means as a home; None for a venv root."""
-    use_root = f"use {setting}={root}"
-    is_root = [f"{root}/pyvenv.cfg exists: {root} is the venv root"]
-    return {
-        "missing": ("python-home-missing", f"{setting}={given} does not exist", [f"{given}: no such file or directory"]),
-        "interpreter-in-venv": ("python-home-not-venv-root", f"{setting}={given} is the venv's interpreter; {use_root}",
-                                is_root),
-        "interpreter": ("python-home-not-venv-root", f"{setting}={given} is an interpreter, not a directory; "
-                        f"use the venv root (or {suggested} for that installation itself)", [f"{given} is a file"]),
-        "inside-venv": ("python-home-not-venv-root", f"{setting}={given} is inside the venv {root}; {use_root}", is_root),
-        "inside-installation": ("python-home-not-venv-root", f"{setting}={given} is the standard library directory of "
-                                f"an installation; the home would be {suggested}", [f"{given}/os.py exists"]),
-        "not-a-directory": ("python-home-missing", f"{setting}={given} is a file, not a directory"
-                            + (f"; {use_root}" if root else ""), [f"{given} is not a directory"]),
-        "installation": ("no-venv", f"{setting}={given} is a Python installation, not a venv: the app shares its packages",
-                         [f"{given}/pyvenv.cfg: missing", "lib/python*/os.py found"]),
-        "not-a-venv": ("python-home-not-a-venv", f"{setting}={given} has no pyvenv.cfg and no lib/pythonX.Y/os.py: "
-                       "Python cannot find its standard library there",
-                       [f"{given}/pyvenv.cfg: missing", f"{given}/lib/python*/os.py: missing"]),
-    }.get(kind)
-
-
 def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: str = "mod_wsgi",
                do_predict: bool = True, confirm: bool = True, context: str = "",
                extra_env: Optional[Dict[str, str]] = None) -> HomeCheck:
@@ -266,7 +165,7 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
     check.findings = sink.items
 
     # -- what the path is --------------------------------------------------------
-    wrong = _kind_finding(kind, setting, given, root, suggested)
+    wrong = kind_finding(kind, setting, given, root, suggested)
     if wrong:
         sink.add(*wrong)
 
@@ -281,7 +180,7 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
             if home and cfg.get("home_exists") is False:
                 sink.add("venv-base-missing", f"the Python that made {venv} ({home}) no longer exists",
                          [f"{cfg.get('path')}: home = {home}"])
-            made_xy = _xy(version) or _version_info(venv)
+            made_xy = major_minor(version) or venv_version(venv)
             if embedder and xy_embed and made_xy and made_xy != xy_embed:
                 sink.add("venv-python-mismatch",
                          f"{venv} was made by Python {version or made_xy} ({home}) but {server_name} embeds Python "
@@ -301,7 +200,7 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
         if venv:
             cfg_path = os.path.join(venv, "pyvenv.cfg")
             cfg_res = _access(check, "pyvenv.cfg", cfg_path, user, "r") if reach.ok else None
-            xy = _xy((check.pyvenv or {}).get("version")) or xy_embed
+            xy = major_minor((check.pyvenv or {}).get("version")) or xy_embed
             sps = site_packages_dirs(venv, xy) or site_packages_dirs(venv)
             for i, sp in enumerate(sps[:2]):
                 if reach.ok:
@@ -380,7 +279,7 @@ def check_home(path: str, *, embedder: Optional[Embedder], user: User, server: s
 
 def made_xy_for(cfg: dict) -> Optional[str]:
     """X.Y of the Python that made the venv described by parsed pyvenv.cfg *cfg*."""
-    return _xy(cfg.get("version")) if cfg else None
+    return major_minor(cfg.get("version")) if cfg else None
 
 
 def _judge_prediction(check: HomeCheck, sink: Findings, setting: str, server_name: str) -> None:
