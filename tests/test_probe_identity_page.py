@@ -58,3 +58,29 @@ def test_identity_data_is_the_scrubbed_identity(monkeypatch) -> None:
     assert "_mod_wsgi_maskedtest" in probe.identity()["identity"]["wsgi_script_modules"]
     monkeypatch.setattr(os, "getppid", lambda: 777)
     assert probe.identity()["identity"]["ppid"] == 777
+
+
+def test_identity_survives_an_import_racing_its_modules_scan(monkeypatch) -> None:
+    """Another thread importing between ``reversed(sys.modules)`` and ``next()`` made /identity a 500
+    (48 concurrent first requests under threads, seen in a full run): the identity is collected afresh."""
+    import sys
+
+    from venvprobe.collect import identity as identity_mod
+
+    class RacingModules(dict):
+        def __reversed__(self):
+            raise RuntimeError("dictionary changed size during iteration")
+
+    class RacingSys:
+        modules = RacingModules(sys.modules)
+
+        def __getattr__(self, name):
+            return getattr(sys, name)
+
+    probe = Probe()
+    before = probe.identity()
+    monkeypatch.setattr(identity_mod, "sys", RacingSys())
+    after = probe.identity()
+    assert after["interpreter"] == before["interpreter"]
+    assert after["identity"]["pid"] == before["identity"]["pid"]
+    assert after["identity"]["server"] == before["identity"]["server"]

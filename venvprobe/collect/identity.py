@@ -24,7 +24,12 @@ def collect(ctx):
     # imported or removed (ppid aside), so it is kept per (pid, modules
     # loaded, last module, masking key) and copied out.
     modules = sys.modules
-    last = next(reversed(modules), None) if sys.version_info >= (3, 8) else None
+    try:
+        last = next(reversed(modules), None) if sys.version_info >= (3, 8) else None
+    except RuntimeError:
+        # Another thread imported between reversed() and next() (48 concurrent first
+        # requests did, and got a 500): a key that matches nothing means "collect afresh".
+        last = object()
     key = (os.getpid(), len(modules), last, ctx.masker._key, ctx.foreign)
     cached = _IDENTITY_CACHE.get("entry")
     if cached is None or cached[0] != key:
