@@ -13,7 +13,32 @@ import random
 import string
 
 from venvprobe.collect.masking import Masker
-from venvprobe.collect.secret_words import _MARK_PREFIX, _WORD_SPLIT, _looks_secret_name, _secret_word
+from venvprobe.collect.secret_words import (
+    _AWS_KEY_PREFIXES,
+    _MARK_PREFIX,
+    _TOKEN_PREFIX_TUPLE,
+    _TOKEN_PREFIXES,
+    _WORD_SPLIT,
+    _looks_random,
+    _looks_secret_name,
+    _secret_word,
+)
+
+
+def reference_secret_word(word):
+    """_secret_word as it was (every long word tested against every token prefix)."""
+    n = len(word)
+    if n < 16 or word.startswith(_MARK_PREFIX):
+        return False
+    if word.startswith(_TOKEN_PREFIX_TUPLE):
+        for prefix, minimum in _TOKEN_PREFIXES:
+            if n >= minimum and word.startswith(prefix):
+                return True
+    if n == 20 and word[:4] in _AWS_KEY_PREFIXES and word.isalnum() and word.upper() == word:
+        return True
+    if word.startswith("eyJ") and word.count(".") == 2 and n >= 30:
+        return True
+    return n >= 20 and word.lower() != word and _looks_random(word)
 
 
 class ReferenceMasker(Masker):
@@ -37,7 +62,7 @@ class ReferenceMasker(Masker):
         for word in out.translate(_WORD_SPLIT).split():
             if len(word) >= 16:
                 core = word.strip(".-_+")
-                if _secret_word(core) and core in out:
+                if reference_secret_word(core) and core in out:
                     out = out.replace(core, self.mark(core))
         if len(memo) > 100000:
             memo.clear()
@@ -171,3 +196,26 @@ def test_scrub_agrees_on_short_values_at_every_length():
         for size in range(0, len(base) + 1):
             value = {"value": base[:size], "list": [base[:size]], OddStr("odd"): base[:size]}
             assert Masker("key").scrub(value) == ReferenceMasker("key").scrub(value), base[:size]
+
+
+def test_secret_word_agrees_for_every_first_character():
+    rng = random.Random(15)
+    firsts = [chr(c) for c in range(32, 127)] + ["é", "π", "漢", "\u2003"]
+    for first in firsts:
+        for prefix in ("",) + _TOKEN_PREFIX_TUPLE:
+            for size in (15, 16, 20, 30, 41):
+                word = (first + prefix + "".join(rng.choice(B62) for _ in range(size)))[:max(size, 1)]
+                assert _secret_word(word) == reference_secret_word(word), word
+                word = prefix + "".join(rng.choice(B62 + "_-.") for _ in range(size))
+                assert _secret_word(word) == reference_secret_word(word), word
+
+
+def test_text_agrees_on_authorization_forms():
+    fast, plain = Masker("key"), ReferenceMasker("key")
+    secret = "A1b2C3d4E5f6G7h8"
+    for head in ("authorization", "AUTHORIZATION", "AuThOrIzAtIoN", "Authorization", "x-authorization",
+                 "autHorization", "authorisation", "bearer", "Bearer", "BASIC", "token", "Token"):
+        for sep in ("", " ", ":", ": ", "=", " = ", "\t", "'", '"', "\n"):
+            for tail in (secret, "short", secret + " rest", "abc,def;" + secret, "é" + secret):
+                text = "pre-" + head + sep + tail
+                assert fast.text(text) == plain.text(text), repr(text)

@@ -75,9 +75,14 @@ class Masker(object):
             out = self._pem(out)
         if "://" in out:
             out = self.url(out)
-        low = out.lower()
-        if "authorization" in low or "bearer " in low or "basic " in low or "token " in low:
-            out = self._auth(out)
+        # "bearer ", "basic " and "token " hold a space and "authorization" a z: an
+        # ASCII string with neither (most paths and names) cannot match, and is
+        # not lowered and searched four times.  (Lowering an ASCII string only
+        # changes A-Z; other strings take the full test.)
+        if not out.isascii() or " " in out or "z" in out or "Z" in out:
+            low = out.lower()
+            if "authorization" in low or "bearer " in low or "basic " in low or "token " in low:
+                out = self._auth(out)
         # The candidate words: runs of word characters, 16 or more long.  An
         # ASCII string (paths, names: nearly all) is split as bytes: str.translate
         # looks each character up in a dict, the most expensive step here.  After
