@@ -382,3 +382,19 @@ def make_editable_project(root: Path, name: str, version: str, package: str, sty
         "files": {f"{package}/__init__.py": "WHERE = 'wheel'\n"},
     }))
     return root
+
+
+def assert_generated(shipped: str, wanted: str, what: str, command: str) -> None:
+    """Fail unless the file *what* equals what *command* would write, showing only the changed lines.
+
+    A generated file that drifted is fixed by running *command*, not by reading pytest's diff of two
+    multi-kilobyte strings, so the message says that first and keeps the diff short.
+    """
+    if shipped == wanted:
+        return
+    import difflib
+
+    diff = list(difflib.unified_diff(shipped.splitlines(), wanted.splitlines(), "shipped", "generated",
+                                     n=1, lineterm=""))
+    shown = [line[:160] for line in diff[2:40]] + ([f"... {len(diff) - 40} more diff lines"] if len(diff) > 40 else [])
+    pytest.fail(f"{what} is out of date: run `{command}` and commit the result\n" + "\n".join(shown), pytrace=False)

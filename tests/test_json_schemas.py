@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import schema_helpers
-from report_helpers import need_debian_python
+from report_helpers import assert_generated, need_debian_python
 from test_compare_helpers import cli, save, venv_report
 from test_probe_unit import call, hello
 from venvprobe import schemas
@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("name", schemas.NAMES)
 def test_shipped_file_is_generated_from_the_code(name):
     shipped = Path(schemas.path(name)).read_text(encoding="utf-8")
-    assert shipped == schemas.text(name), f"run: python -m venvprobe.schemas --write ({name} drifted)"
+    assert_generated(shipped, schemas.text(name), "venvprobe/schemas/" + Path(schemas.path(name)).name,
+                     "python -m venvprobe.schemas --write")
     schema = json.loads(shipped)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

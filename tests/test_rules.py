@@ -10,7 +10,7 @@ import sys
 import pytest
 from markdown_it import MarkdownIt
 
-from report_helpers import REPO, need_python
+from report_helpers import REPO, assert_generated, need_python
 from sample_reports import sample_report
 from venvprobe import rules, vocab
 from venvprobe.analyze import analyze
@@ -23,7 +23,7 @@ DATA = REPO / "tests" / "data" / "offline"
 
 def test_findings_doc_is_generated_from_the_registry():
     text = doc.DOC.read_text(encoding="utf-8")
-    assert doc.render(text) == text, "docs/findings.md is out of date: run python -m venvprobe.rules.doc --write"
+    assert_generated(text, doc.render(text), "docs/findings.md", "python -m venvprobe.rules.doc --write")
 
 
 def _documented_rows() -> dict:
@@ -59,17 +59,53 @@ def test_every_declared_code_is_documented_with_its_severity_and_checks():
 
 def test_every_rule_names_its_checks_and_fixes_for_known_servers():
     for code, r in RULES.items():
-        assert r.code == code and r.title and r.fix, code
+        assert r.code == code and r.title and r.fix, f"{code}: a rule needs a code, a title and a general fix"
         assert r.severity in vocab.SEVERITIES
         assert r.scope in SCOPES
         assert r.checks or r.offline, f"{code} names no check that emits it"
-        assert all(callable(c) for c in r.checks), code
-        assert set(r.fixes) <= set(vocab.SERVER_KINDS), code
-        assert all(text for text in r.fixes.values()), code
+        assert all(callable(c) for c in r.checks), f"{code}: checks=(...) holds the live check functions themselves"
+        assert set(r.fixes) <= set(vocab.SERVER_KINDS), \
+            f"{code}: fixes= names server kinds vocab.SERVER_KINDS does not know: {sorted(set(r.fixes) - set(vocab.SERVER_KINDS))}"
+        assert all(text for text in r.fixes.values()), f"{code}: an empty fix in fixes="
     # Every live check emits at least one declared code; every offline check name is used by some rule.
     for check in registry.LIVE_CHECKS:
         assert any(check in r.checks for r in RULES.values())
-    assert {name for r in RULES.values() for name in r.offline} == set(OFFLINE_CHECKS)
+    unused = set(OFFLINE_CHECKS) - {name for r in RULES.values() for name in r.offline}
+    assert not unused, f"OFFLINE_CHECKS of venvprobe/rules/base.py names checks no rule declares: {sorted(unused)}"
+
+
+def _added_codes(module) -> dict:
+    """{function name: {codes}} for every ``x.add("code", ...)`` with a literal code in *module*'s functions."""
+    import ast
+    import inspect
+
+    out: dict = {}
+    for node in ast.parse(inspect.getsource(module)).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[node.name] = {call.args[0].value for call in ast.walk(node)
+                              if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                              and call.func.attr == "add" and call.args and isinstance(call.args[0], ast.Constant)
+                              and isinstance(call.args[0].value, str)}
+    return out
+
+
+def test_every_code_a_live_check_adds_is_declared_for_that_check():
+    # analyze() turns the sink's refusal into an analysis-error finding (a report is never lost to one
+    # check), so a typo in a code or a check missing from checks=(...) would only show as a missing
+    # finding: this reads what each rule module's functions add and says which declaration is wrong.
+    checked = 0
+    for module in registry._MODULES:
+        for name, codes in _added_codes(module).items():
+            func = getattr(module, name, None)
+            for code in sorted(codes):
+                checked += 1
+                where = f"{module.__name__}.{name}"
+                assert code in RULES, (f"{where} adds {code!r}, which no rule declares: declare Rule({code!r}, ...) "
+                                       "in RULES of that module (or fix the spelling)")
+                if func in registry.LIVE_CHECKS:
+                    assert func in RULES[code].checks, (f"{where} adds {code!r}, but Rule({code!r}) does not "
+                                                        f"name it: add {name} to that rule's checks=(...)")
+    assert checked > 30
 
 
 def test_the_rule_modules_are_the_registry():
@@ -132,8 +168,12 @@ def test_explain_log_fixtures_emit_only_codes_declared_for_it():
 def test_rule_declarations_reject_unknown_severities_and_checks():
     with pytest.raises(ValueError):
         Rule("x", "fatal", "t", "f", offline=("check-home",))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown offline check 'check-nginx'"):
         Rule("x", "info", "t", "f", offline=("check-nginx",))
+    with pytest.raises(ValueError, match="names no check"):
+        Rule("x", "info", "t", "f")
+    with pytest.raises(ValueError, match=r"unknown server kinds \['mod-wsgi'\]"):
+        Rule("x", "info", "t", "f", fixes={"mod-wsgi": "..."}, offline=("check-home",))
 
 
 # Runs in a bare interpreter where venvprobe is not importable: the shipped modules are executed from

@@ -34,8 +34,12 @@ def test_the_origin_rules_are_exactly_the_vocabulary_origins():
 def test_the_server_detectors_are_exactly_the_vocabulary_server_kinds():
     from venvprobe.collect.identity import SERVER_DETECTORS
 
-    assert [kind for kind, _ in SERVER_DETECTORS] == [k for k in vocab.SERVER_KINDS if k != "other"] + ["other"]
-    assert set(vocab.WSGI_SERVERS) <= set(vocab.SERVER_KINDS)
+    rows = [kind for kind, _ in SERVER_DETECTORS]
+    assert rows == [k for k in vocab.SERVER_KINDS if k != "other"] + ["other"], (
+        f"the rows of SERVER_DETECTORS in venvprobe/collect/identity.py ({rows}) must be vocab.SERVER_KINDS in "
+        f"the same order with 'other' last: rows missing {sorted(set(vocab.SERVER_KINDS) - set(rows))}, "
+        f"kinds missing from vocab.SERVER_KINDS {sorted(set(rows) - set(vocab.SERVER_KINDS))}")
+    assert set(vocab.WSGI_SERVERS) <= set(vocab.SERVER_KINDS), "vocab.WSGI_SERVERS names a kind not in SERVER_KINDS"
 
 
 def test_no_origin_or_server_kind_is_written_outside_its_table():
@@ -168,4 +172,6 @@ def _row_code(doc: Path, first_cell: str):
 
 def test_docs_list_every_server_kind():
     for doc in (DOCS / "expectations.md", DOCS / "report-schema.md"):
-        assert set(vocab.SERVER_KINDS) <= _row_code(doc, "`server`"), doc.name
+        missing = [k for k in vocab.SERVER_KINDS if k not in _row_code(doc, "`server`")]
+        assert not missing, (f"docs/{doc.name}: the `server` row of its table does not name {missing} "
+                             "(vocab.SERVER_KINDS): add each as `kind` to that row")

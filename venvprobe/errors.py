@@ -18,10 +18,12 @@ The subclasses live beside the code that raises them:
 ``CollectError``            :mod:`venvprobe._quick` (re-exported by
                             :mod:`venvprobe.report`): the target interpreter
                             produced no report
-``FetchError``              :mod:`venvprobe.fleet`: a target could not be had
+``FetchError``              :mod:`venvprobe.fleet.options` (re-exported by
+                            :mod:`venvprobe.fleet`): a target could not be had
 ``ExpectationsError``       :mod:`venvprobe.expectations`: ``file:line: ...``
 ``ShapeError``              :mod:`venvprobe.report_shape` (also a ValueError)
-``ConfigError``             :mod:`venvprobe.offline.apache_config`
+``ConfigError``             :mod:`venvprobe.offline.apache.reader` (re-exported
+                            by :mod:`venvprobe.offline.apache_config`)
 ``IniError``                :mod:`venvprobe.offline.uwsgi_config`
 ``EmbedError``              :mod:`venvprobe.offline.embed`
 ``ElfError``                :mod:`venvprobe.offline.elf`

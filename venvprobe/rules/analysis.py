@@ -1,4 +1,10 @@
-"""The analysis itself: a check that could not run on a report."""
+"""The analysis itself: a check that could not run on a report (``analysis-error``).
+
+:func:`record_failure` is the runner's own "check" (:mod:`venvprobe.analyze` calls it when a live
+check raises on malformed data), so the one code the runner emits is declared like any other.  It never
+hides a failure: the message names the check and the exception.  Runs inside the inspected
+interpreter too (see :mod:`venvprobe.rules`): standard library only, Python 3.8 syntax, no I/O.
+"""
 
 from __future__ import annotations
 

@@ -5,8 +5,16 @@ title, a general fix and a fix per server kind, and where it is diagnosed --
 the live checks (functions of a report, run by :mod:`venvprobe.analyze`) and
 the offline checks (``check-apache``, ``check-uwsgi``, ``check-home``,
 ``explain-log``, ``check-extensions``) that may emit it.  A rule module
-(``venvprobe/rules/<topic>.py``) declares its rules in ``RULES`` and, for
-live rules, the check functions beside them in ``CHECKS``.
+(``venvprobe/rules/<topic>.py``) declares its rules in ``RULES``, each naming
+its live checks in ``checks=(...)``; the check functions (marked with
+:func:`live_check`) are written beside them.  A declaration that names no
+check, a fix for a server kind ``vocab.SERVER_KINDS`` does not know, an unknown
+severity or offline check is refused when the module is imported, with a
+message that says what to fix.
+
+This module never decides what is wrong with a report (the rule modules do)
+and never makes a finding record (:class:`venvprobe.rules.registry.Findings`
+does).
 
 Everything here also runs inside the inspected interpreter (``report
 --python X`` ships these sources there, see :data:`venvprobe.rules.SHIPPED`):
@@ -18,7 +26,7 @@ from __future__ import annotations
 
 import posixpath
 
-from venvprobe.vocab import SEVERITIES, SEVERITY_RANK, WSGI_SERVERS
+from venvprobe.vocab import SERVER_KINDS, SEVERITIES, SEVERITY_RANK, WSGI_SERVERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing imports re & co.: not at run time (see the docstring)
@@ -55,10 +63,18 @@ class Rule:
                  fixes: Optional[Mapping[str, str]] = None, checks: Tuple[LiveCheck, ...] = (),
                  offline: Tuple[str, ...] = ()) -> None:
         if severity not in SEVERITIES:
-            raise ValueError(f"bad severity {severity!r} for {code}")
+            raise ValueError(f"rule {code}: bad severity {severity!r} (one of {', '.join(SEVERITIES)})")
         unknown = [name for name in offline if name not in OFFLINE_CHECKS]
         if unknown:
-            raise ValueError(f"unknown offline check {unknown[0]!r} for {code}")
+            raise ValueError(f"rule {code}: unknown offline check {unknown[0]!r} (one of {', '.join(OFFLINE_CHECKS)}; "
+                             "a new one is one more name in OFFLINE_CHECKS of venvprobe/rules/base.py)")
+        if not checks and not offline:
+            raise ValueError(f"rule {code} names no check that emits it: give it checks=(<its live check>,) "
+                             "and/or offline=(<offline check names>,)")
+        strangers = sorted(set(fixes or {}) - set(SERVER_KINDS))
+        if strangers:
+            raise ValueError(f"rule {code}: fixes= names unknown server kinds {strangers} (known: "
+                             f"{', '.join(SERVER_KINDS)}; a new kind is added in venvprobe/vocab.py, see CONTRIBUTING.md)")
         self.code = code
         self.severity = severity
         self.title = title

@@ -2,7 +2,8 @@
 
 The checks live in :mod:`venvprobe.offline.home` (``check-home``, also run by ``check-apache``,
 ``check-uwsgi`` and ``explain-log`` on the homes they find) and :mod:`venvprobe.offline.error_log`,
-which have the parsed data; they emit these codes through the findings sink.
+which have the parsed data; they emit these codes through the findings sink.  Declarations only: no check is written here (a
+check needs the parsed data), and nothing here may import :mod:`venvprobe.offline`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Live checks of the ``interpreter`` section, and the offline rules that share their codes
 (``check-home``, ``check-apache``, ``check-uwsgi`` and ``explain-log`` find the same causes in
-configurations and logs).
+configurations and logs).  The live checks are pure functions of the report: they never read the
+machine they run on, and also run inside the inspected interpreter (see :mod:`venvprobe.rules`:
+standard library only, Python 3.8 syntax, no I/O).
 """
 
 from __future__ import annotations

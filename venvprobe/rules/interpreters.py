@@ -1,6 +1,10 @@
 """The running process and its interpreters: modules loaded from stale files, C extensions in
 sub-interpreters, several apps sharing an interpreter, the probe alone in its own, extensions an
 own-GIL or free-threaded interpreter refuses.
+
+The rules (``RULES``) and their live checks, which are pure functions of the report: they never read
+the machine they run on (so a saved report gives the same findings) and also run inside the inspected
+interpreter (see :mod:`venvprobe.rules`: standard library only, Python 3.8 syntax, no I/O).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The checks live in :mod:`venvprobe.offline.apache_config` (``check-apache``) and
 :mod:`venvprobe.offline.error_log` (``explain-log``), which have the parsed configuration and log;
-they emit these codes through the findings sink.
+they emit these codes through the findings sink.  Declarations only: no check is written here (a
+check needs the parsed data), and nothing here may import :mod:`venvprobe.offline`.
 """
 
 from __future__ import annotations

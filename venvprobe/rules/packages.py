@@ -1,5 +1,9 @@
 """Distributions and modules: shadowed copies, duplicate metadata, stale installs, the standard library
 shadowed, namespace packages split or poisoned.
+
+The rules (``RULES``) and their live checks, which are pure functions of the report: they never read
+the machine they run on (so a saved report gives the same findings) and also run inside the inspected
+interpreter (see :mod:`venvprobe.rules`: standard library only, Python 3.8 syntax, no I/O).
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ analysis and for every offline check alike, so the same cause always carries
 the same code, title and fix for the server it was found in.
 
 Also runs inside the inspected interpreter (see :mod:`venvprobe.rules`):
-standard library only, Python 3.8 syntax.
+standard library only, Python 3.8 syntax.  It imports the rule modules and
+nothing of :mod:`venvprobe.offline` or the CLI: offline checks come to the sink,
+never the other way round.
 """
 
 from __future__ import annotations
@@ -108,10 +110,15 @@ class Findings:
         counted.  *severity* overrides the rule's default where the evidence
         makes a case more or less serious.
         """
-        r = RULES[code]
+        r = RULES.get(code)
+        if r is None:
+            raise KeyError(f"unknown finding code {code!r}: no rule declares it (a Rule in RULES of a module of "
+                           "venvprobe/rules/; CONTRIBUTING.md, 'Adding a finding')")
         if self.emitter is not None and not r.emitted_by(self.emitter):
             name = getattr(self.emitter, "__name__", self.emitter)
-            raise UndeclaredFinding(f"{name} emits {code}, but the rule {code} does not name it among its checks")
+            where = "checks=(...)" if callable(self.emitter) else "offline=(...)"
+            raise UndeclaredFinding(f"{name} emits {code}, but the rule {code} does not name it among its checks: "
+                                    f"add it to {where} of Rule({code!r}, ...) in venvprobe/rules/")
         if severity is not None and severity not in SEVERITIES:
             raise ValueError(f"bad severity {severity!r} for {code}")
         if subject is not None and (code, subject) in self.by_subject:

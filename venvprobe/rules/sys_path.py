@@ -1,5 +1,9 @@
 """sys.path and site-packages: missing or unreadable entries, the order of venv and base site-packages,
 .pth files, the install scheme, another Python's site-packages.
+
+The rules (``RULES``) and their live checks, which are pure functions of the report: they never read
+the machine they run on (so a saved report gives the same findings) and also run inside the inspected
+interpreter (see :mod:`venvprobe.rules`: standard library only, Python 3.8 syntax, no I/O).
 """
 
 from __future__ import annotations
