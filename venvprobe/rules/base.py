@@ -194,7 +194,7 @@ def asked_for_system_site(interp: Dict[str, Any]) -> bool:
 
 def canonical_name(name: Optional[str]) -> str:
     """A distribution name as PEP 503 compares it (lower case, - for _ and .)."""
-    return "".join("-" if c in "_." else c for c in (name or "").lower())
+    return (name or "").lower().replace("_", "-").replace(".", "-")
 
 
 def sort_findings(findings: List[dict]) -> List[dict]:

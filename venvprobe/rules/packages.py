@@ -35,10 +35,16 @@ def _check_distributions(a: Analysis) -> None:
 def _check_duplicate_metadata(a: Analysis) -> None:
     """Two metadata directories of one distribution in one directory (an install over another, --target)."""
     groups: Dict[tuple, List[dict]] = {}
+    # The distributions of one sys.path entry share one location string: normalised once per entry.
+    normed: Dict[str, str] = {}
     for d in a.section("distributions") or []:
         if d.get("format") in ("egg-link",) or not d.get("name"):
             continue
-        groups.setdefault((posixpath.normpath(str(d.get("location") or "")), canonical_name(d.get("name"))), []).append(d)
+        raw = str(d.get("location") or "")
+        location = normed.get(raw)
+        if location is None:
+            location = normed[raw] = posixpath.normpath(raw)
+        groups.setdefault((location, canonical_name(d.get("name"))), []).append(d)
     for (location, _), copies in sorted(groups.items()):
         if len(copies) < 2:
             continue
