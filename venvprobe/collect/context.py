@@ -11,7 +11,8 @@ it with the same error instead of being recomputed):
 - ``entries()``: the distinct directories of sys.path, in order;
 - ``pth()``: every .pth file parsed (never executed), see :mod:`.pth`;
 - ``distributions()``: the distributions section, see :mod:`.distributions`;
-- ``providers()``: who provides each top-level name, see :mod:`.shadowing`.
+- ``providers()``: who provides each top-level name, see :mod:`.shadowing`;
+- ``server()``: which server this process runs under, see :mod:`.identity`.
 
 The dependencies between them go one way: pth < distributions < sys_path's
 editable .pth files; listings < providers < shadowed and modules.
@@ -126,6 +127,11 @@ class Context(object):
         from venvprobe.collect import shadowing
 
         return self._computed("providers", shadowing.providers)
+
+    def server(self):
+        from venvprobe.collect import identity
+
+        return self._computed("server", identity.server_of)
 
 
 def _distinct_entries(ctx):

@@ -148,6 +148,12 @@ SERVER_DETECTORS = (
 )
 
 
+#: Servers that put their working directory first on sys.path, and the forms that entry takes:
+#: '' or '.', or ``<cwd>`` for the directory itself (gunicorn's --chdir).  The sys_path section
+#: names such an entry ``server_cwd`` for these kinds only.
+CWD_FIRST = {"uwsgi": ("", "."), "gunicorn": ("", ".", "<cwd>")}
+
+
 def server_of(ctx):
     return first_row(SERVER_DETECTORS, ctx)
 
@@ -155,7 +161,7 @@ def server_of(ctx):
 def _identity_live(ctx):
     ident = {"pid": os.getpid(), "ppid": os.getppid()}
     ident.update(_interpreter_id())
-    ident["server"] = server_of(ctx)
+    ident["server"] = server_of(ctx)  # not ctx.server(): the probe keeps one context for /identity, across forks too
     # The interpreter's own identity also covers what is loaded in it:
     # third-party C extensions (sub-interpreter trouble) and the WSGI
     # scripts mod_wsgi loaded here (several apps sharing it).

@@ -11,6 +11,7 @@ import os
 import sys
 
 from venvprobe.collect.common import _cwd, _is_utf8, _read_bytes, _realpath, _text, first_row
+from venvprobe.collect.identity import CWD_FIRST
 from venvprobe.collect.interpreter import parse_pyvenv_cfg
 
 
@@ -34,8 +35,8 @@ class _Scan(object):
         self.editable_pths = None  # read from the distributions only when a non-setuptools .pth needs it
         self.zipname = "python%d%d.zip" % sys.version_info[:2]
         script_reals, self.script_how = _script_dirs()
-        self.server = _server_name()
-        self.server_cwd_real = _realpath(cwd) if self.server in ("gunicorn",) else None
+        self.server = _cwd_first_server(ctx)
+        self.server_cwd_real = _realpath(cwd) if "<cwd>" in CWD_FIRST.get(self.server, ()) else None
         self.used_pp = set()
         self.used_pth = set()
         self.norms = []
@@ -84,10 +85,10 @@ def _invalid(e, s):
 
 
 def _server_cwd(e, s):
-    if e.raw in ("", ".") and s.server in ("gunicorn", "uwsgi"):
+    if e.raw in CWD_FIRST.get(s.server, ()):
         return {"detail": "current directory, put first by %s" % s.server}
     if s.server_cwd_real is not None and e.real == s.server_cwd_real and e.index == 0:
-        return {"detail": "working directory gunicorn put first (--chdir, default: where it was started)"}
+        return {"detail": "working directory %s put first (--chdir, default: where it was started)" % s.server}
     return None
 
 
@@ -284,15 +285,13 @@ def _site_sets():
     return norm(venv_sites), norm(base_sites), os.path.normpath(user) if user else None
 
 
-def _server_name():
-    """The server this process runs under, from what it imported (no HTTP request needed)."""
-    if "mod_wsgi" in sys.modules:
-        return "mod_wsgi"
-    if "uwsgi" in sys.modules:
-        return "uwsgi"
-    if "gunicorn" in sys.modules:
-        return "gunicorn"
-    return None
+def _cwd_first_server(ctx):
+    """The server kind (identity's detectors) when it is one that puts its directory first, else None."""
+    try:
+        kind = ctx.server()["kind"]
+    except Exception:  # the identity section reports its own error
+        return None
+    return kind if kind in CWD_FIRST else None
 
 
 def _script_dirs():
@@ -369,7 +368,7 @@ def _script_index(path, norms, script_reals, pythonpath, stdlib_marks, server):
         for index in leading:
             if norms[index] is not None and path[index] and _realpath(norms[index]) in script_reals:
                 return index
-    if server not in ("gunicorn", "uwsgi"):
+    if server not in CWD_FIRST:
         for index in leading:
             if path[index] == "":  # -c, interactive: the current directory
                 return index
