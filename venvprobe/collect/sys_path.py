@@ -5,6 +5,10 @@ the first rule that recognises an entry names its origin (``vocab.ORIGINS``
 lists the same kinds; tests/test_vocab.py compares them).  Each rule is
 ``rule(entry, scan) -> details or None`` and may only read the facts in
 :class:`_Entry` and :class:`_Scan`, computed before any rule runs.
+
+About 400 lines on purpose: the rules and the facts they read are one
+specification (as in CPython's site.py); split, a reader of one rule would
+need the other file open to know what ``scan`` holds.
 """
 
 import os
