@@ -2,6 +2,13 @@
 
 The collector masks while collecting; the probe and the CLI (``scrub``) mask
 everything they print with the same class.  Standard library only, no ``re``.
+
+About 400 lines on purpose: one class, whose methods call each other (``text``
+uses ``_pem``, ``url`` and ``_auth``; ``argv`` and ``cmdline`` use ``assignment``);
+split, a reader of one rule would need the others open.  ``text`` and ``scrub``
+run for every string of every report (a fifth of the collector's cost per
+distribution, issue 14), hence their fast paths; tests/test_masking_fast.py keeps
+the plain algorithm they must agree with.
 """
 
 import os
