@@ -128,17 +128,11 @@ def _realpath(path):
         return path
 
 def _canonical(name):
-    out = []
-    prev_sep = False
-    for ch in name.lower():
-        if ch in "-_.":
-            if not prev_sep:
-                out.append("-")
-            prev_sep = True
-        else:
-            out.append(ch)
-            prev_sep = False
-    return "".join(out)
+    """*name* lower-cased, each run of ``-``, ``_``, ``.`` as one ``-`` (PEP 503; twice per distribution)."""
+    out = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out
 
 
 def _loaded_file(name):
