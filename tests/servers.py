@@ -11,6 +11,7 @@ through the fixtures in ``tests/conftest.py``; everything here also works on
 its own.  Public API::
 
     free_port() -> int
+    free_ports(count) -> [int]   # distinct, for one server given several ports
     port_is_open(port, host="127.0.0.1", timeout=0.2) -> bool
     shared_base() -> Path
     shared_dir(name) -> Path
@@ -86,6 +87,7 @@ __all__ = [
     "THIRD_PARTY_REQUIREMENTS",
     "ServerStartError",
     "free_port",
+    "free_ports",
     "port_is_open",
     "shared_base",
     "shared_dir",
@@ -178,6 +180,21 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_ports(count: int) -> List[int]:
+    """``count`` distinct ports that were free a moment ago (for a server given several ports at once).
+
+    Each probe socket stays bound until all are chosen: calling free_port() in a row may hand out
+    the same port twice, since each one is released before the next is picked.
+    """
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            s = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            s.bind(("127.0.0.1", 0))
+            ports.append(int(s.getsockname()[1]))
+        return ports
 
 
 def port_is_open(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:

@@ -52,21 +52,32 @@ class Prometheus:
         # JSON is YAML: no YAML writer needed.
         (root / "prometheus.yml").write_text(json.dumps(config, indent=1))
         self.log = open(root / "prometheus.log", "wb")
-        self.proc = subprocess.Popen(
-            ["prometheus", f"--config.file={root / 'prometheus.yml'}", f"--storage.tsdb.path={root / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=1h"],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, cwd=root)
-        deadline = time.monotonic() + 30
+        for attempt in range(3):
+            self.proc = subprocess.Popen(
+                ["prometheus", f"--config.file={root / 'prometheus.yml'}", f"--storage.tsdb.path={root / 'data'}",
+                 f"--web.listen-address=127.0.0.1:{self.port}", "--storage.tsdb.retention.time=1h"],
+                stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, cwd=root)
+            if self._ready(deadline=time.monotonic() + 60):
+                return
+            # Someone took the port between free_port() and Prometheus binding it: a new port.
+            if attempt < 2 and "address already in use" in self.logs().lower():
+                self.port = servers.free_port()
+                continue
+            raise RuntimeError("prometheus exited:\n" + self.logs())
+
+    def _ready(self, deadline: float) -> bool:
+        """True once Prometheus answers /-/ready; False if it exited; raises at the deadline."""
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("prometheus exited:\n" + self.logs())
+                return False
             try:
                 if self.api("/-/ready", raw=True):
-                    return
+                    return True
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("prometheus not ready in 30 s:\n" + self.logs())
+        self.stop()  # not left running behind the failure
+        raise RuntimeError("prometheus not ready in 60 s:\n" + self.logs())
 
     def logs(self) -> str:
         return (self.root / "prometheus.log").read_text(errors="replace")[-6000:]
@@ -207,7 +218,7 @@ def test_uwsgi_map_socket_gives_each_worker_a_target(uwsgi_factory, shared_tmp):
     """docs/prometheus.md: one extra http-socket per worker, pinned with map-socket."""
     servers.require_uwsgi()
     venv = ph.make_probe_venv(shared_tmp / "uvenv")
-    app_port, w1, w2 = servers.free_port(), servers.free_port(), servers.free_port()
+    app_port, w1, w2 = servers.free_ports(3)
     uw = uwsgi_factory({
         "home": str(venv.root), "module": "venvprobe.wsgi:application", "processes": 2,
         "http-socket": [f"127.0.0.1:{app_port}", f"127.0.0.1:{w1}", f"127.0.0.1:{w2}"],
