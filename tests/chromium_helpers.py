@@ -48,9 +48,13 @@ class Chromium:
             os.dup2(a, 3)
             os.dup2(b, 4)
 
+        # Its chatter (dbus errors and the like, some KB per page) goes to a file: a pipe nobody reads
+        # while the pages are driven would fill up and stall Chromium mid-test.
+        self._stderr_path = os.path.join(self.profile, "chromium-stderr.log")
+        self._stderr = open(self._stderr_path, "wb")
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
             # close_fds would close 3 and 4 after preexec_fn wired them; the
             # only inheritable descriptors are those two (Python's are not).
             close_fds=False, preexec_fn=wire,
@@ -84,8 +88,7 @@ class Chromium:
         while b"\0" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:
-                err = self.proc.stderr.read1(4000) if self.proc.poll() is not None and self.proc.stderr else b""
-                raise TimeoutError(f"no answer from Chromium (exit {self.proc.poll()}): {err[-2000:]!r}")
+                raise TimeoutError(f"no answer from Chromium (exit {self.proc.poll()}): {self.stderr_tail()!r}")
             ready, _, _ = select.select([self._from_child], [], [], min(left, 1.0))
             if ready:
                 chunk = os.read(self._from_child, 1 << 20)
@@ -94,6 +97,13 @@ class Chromium:
                 self._buf += chunk
         raw, _, self._buf = self._buf.partition(b"\0")
         return json.loads(raw)
+
+    def stderr_tail(self, limit: int = 2000) -> bytes:
+        try:
+            with open(self._stderr_path, "rb") as fh:
+                return fh.read()[-limit:]
+        except OSError:
+            return b""
 
     def wait_event(self, method: str, session: str) -> Dict[str, Any]:
         for i, ev in enumerate(self.events):
@@ -130,8 +140,7 @@ class Chromium:
                 os.close(fd)
             except OSError:
                 pass
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self._stderr.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
