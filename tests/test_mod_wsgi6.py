@@ -301,7 +301,7 @@ WSGIScriptAlias / {shared_tmp}/app.wsgi process-group=app application-group=%{{G
     Require all granted
 </Directory>
 """, mod_wsgi=build.so)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60  # reached only if the crash loop stopped
     while apache.error_log().count("terminated by signal 11") < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     apache.stop()

@@ -73,7 +73,7 @@ def test_home_that_kills_startup(case, apache_factory, venv_factory, shared_tmp)
     server = apache_factory(f"WSGIDaemonProcess g python-home={home} processes=1 threads=2\n"
                             "WSGIScriptAlias / {tmp}/app.wsgi process-group=g application-group=%{GLOBAL}\n"
                             + DIRECTORY, substitutions={"tmp": shared_tmp})
-    server.wait_for_log(FATAL, timeout=15)
+    server.wait_for_log(FATAL)
     server.stop()
     log = server.error_log()
     assert "No module named 'encodings'" in log
@@ -163,7 +163,7 @@ def test_python_home_inside_virtualhost(apache_factory, venv_factory, shared_tmp
     ok, output = server.configtest()
     assert not ok and "cannot occur within <VirtualHost> section" in output
     with pytest.raises(servers.ServerStartError):
-        server.start(timeout=10)
+        server.start()
     console = shared_tmp / "httpd-start.log"
     console.write_text(server.console_log())
     save_fixture("vhost-python-home.log", server.console_log(), shared_tmp)
@@ -185,7 +185,7 @@ def test_pythonhome_in_apache_environment(apache_factory, venv_factory, shared_t
     server = apache_factory(f"WSGIDaemonProcess g python-home={venv.root} processes=1 threads=2\n"
                             "WSGIScriptAlias / {tmp}/app.wsgi process-group=g\n" + DIRECTORY,
                             substitutions={"tmp": shared_tmp}, env={"PYTHONHOME": "/opt/nowhere"})
-    server.wait_for_log(FATAL, timeout=15)
+    server.wait_for_log(FATAL)
     server.stop()
     save_fixture("pythonhome-env.log", server.error_log(), shared_tmp)
     rc, explained = run_json("explain-log", str(server.error_log_path))

@@ -90,8 +90,8 @@ def test_real_uwsgi_with_bin_python_home(uwsgi_factory, venv_factory, shared_tmp
     app = write_app(shared_tmp)
     server = uwsgi_factory({"home": f"{venv.root}/bin/python", "wsgi-file": str(app)}, start=False)
     try:
-        server.start(timeout=10)
-        server.wait_for_log("Fatal Python error", timeout=10)
+        server.start()
+        server.wait_for_log("Fatal Python error")
     except servers.ServerStartError:
         pass  # uWSGI may exit before binding: the log is what matters
     server.stop()

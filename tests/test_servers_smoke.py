@@ -204,7 +204,7 @@ def test_apache_configtest_and_start_error(apache_factory):
     ok, output = bad.configtest()
     assert not ok and "WSGIBogusDirective" in output
     with pytest.raises(servers.ServerStartError, match="WSGIBogusDirective"):
-        bad.start(timeout=10)
+        bad.start()
     good = apache_factory("", start=False)
     assert good.configtest() == (True, "Syntax OK\n")
 
@@ -322,10 +322,10 @@ def test_port_taken_by_someone_else(apache_factory):
         taken = squatter.getsockname()[1]
         fixed = apache_factory("", port=taken, start=False)
         with pytest.raises(servers.ServerStartError, match="Address already in use"):
-            fixed.start(timeout=10)
+            fixed.start()
         # An auto-chosen port that got stolen is retried on a fresh port.
         auto = apache_factory("", start=False)
         auto.port = taken
-        auto.start(timeout=10)
+        auto.start()
         assert auto.port != taken
         assert auto.get("/nothing-here")[0] == 404
