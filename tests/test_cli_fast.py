@@ -163,6 +163,22 @@ def test_fast_report_is_the_full_report(venv: Path, tmp_path: Path) -> None:
     assert len(list((tmp_path / "cache" / "venvprobe").glob("report-*-cpython-311.bin"))) == 1
 
 
+def test_no_cache_is_made_where_home_does_not_exist(venv: Path, tmp_path: Path) -> None:
+    """As root, os.makedirs(~/.cache/venvprobe) created a missing HOME (every test run made
+    /nonexistent-venvprobe-home): a tool must not create someone's home to keep a cache."""
+    for env in (clean_env(home=str(tmp_path / "no-home")),
+                clean_env({"XDG_CACHE_HOME": str(tmp_path / "no-xdg" / "cache")}, home=str(tmp_path / "no-home"))):
+        res = venvprobe_cli("report", "--python", str(venv), "-f", "json", env=env)
+        assert res.returncode in (0, 1) and res.stderr == b"", res.stderr
+        assert json.loads(res.stdout)["interpreter"]["prefix"] == str(venv)
+    assert not (tmp_path / "no-home").exists() and not (tmp_path / "no-xdg").exists()
+    # An existing home gets its ~/.cache/venvprobe as before.
+    (tmp_path / "home").mkdir()
+    res = venvprobe_cli("report", "--python", str(venv), "-f", "json", env=clean_env(home=str(tmp_path / "home")))
+    assert res.returncode in (0, 1), res.stderr
+    assert list((tmp_path / "home" / ".cache" / "venvprobe").glob("report-*.bin"))
+
+
 def _fake_python(path: Path, body: str) -> Path:
     path.write_text("#!/bin/sh\n" + body)
     path.chmod(path.stat().st_mode | stat.S_IXUSR)

@@ -26,6 +26,7 @@ from venvprobe.probe.core import Probe
 @pytest.fixture(autouse=True)
 def own_home(tmp_path, monkeypatch):
     """A HOME of our own (the probe's default token lives under it) and no probe settings in the environment."""
+    (tmp_path / "home").mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for name in ("VENVPROBE_TOKEN", "VENVPROBE_TOKEN_FILE", "VENVPROBE_ALLOW", "VENVPROBE_TTL",
                  "VENVPROBE_REDACT_KEY"):

@@ -8,6 +8,7 @@ guarantees.
 from __future__ import annotations
 
 import io
+import os
 import json
 import sys
 from typing import Dict, List, Optional, Tuple
@@ -295,3 +296,15 @@ def test_importing_the_middleware_does_not_import_flask():
     code = "import sys, venvprobe.middleware; print('flask' in sys.modules, 'psutil' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_default_token_never_creates_a_missing_home(tmp_path, monkeypatch):
+    """HOME=/nonexistent (a daemon user's, or a clean environment's): as root, makedirs made that home.
+    The token goes to the per-user temporary directory instead."""
+    monkeypatch.setenv("HOME", str(tmp_path / "no-home"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    token, path, error = find_default_token(create=True)
+    assert token and error is None
+    assert path == str(tmp_path / "tmp" / f"venvprobe-{os.geteuid()}" / "probe.token")
+    assert not (tmp_path / "no-home").exists()

@@ -84,6 +84,9 @@ def cache_stem(sources, kind="report"):
     """Path prefix for cached bytecode of *sources*, or "" when no private cache dir is usable."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     directory = os.path.join(base, "venvprobe")
+    # HOME=/nonexistent (daemon users, clean environments): no cache, rather than making a home.
+    if not os.path.isdir(os.path.dirname(os.path.normpath(base))):
+        return ""
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         st = os.stat(directory)

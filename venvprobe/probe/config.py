@@ -150,6 +150,9 @@ def create_token_file(path: str) -> Tuple[Optional[str], Optional[str]]:
     """Write a new random token to *path* (0600) unless someone else just did; returns read_token_file()."""
     directory = os.path.dirname(path)
     if os.path.basename(os.path.dirname(directory)) == ".config":
+        home = os.path.dirname(os.path.dirname(directory))
+        if not os.path.isdir(home):  # HOME=/nonexistent (daemon users): never make someone's home
+            return None, "home directory %s does not exist" % home
         try:
             os.makedirs(os.path.dirname(directory), mode=0o700, exist_ok=True)
         except OSError as exc:
