@@ -131,6 +131,7 @@ def exp_file(tmp_path_factory, report):
 
 def test_compare_a_probe_url(server, exp_file, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # no probe made a token for this user
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # (nor in $TMPDIR/venvprobe-<uid>, the other default place)
     rc, out, err = cli("compare", str(exp_file), server.url("/_venvprobe/"))
     assert (rc, err) == (0, ""), out
     assert "3 checks: 2 met, 0 not met, 1 skipped" in out
@@ -143,6 +144,7 @@ def test_loopback_urls_get_the_token_a_probe_made_for_this_user(server, exp_file
     from venvprobe.probe.config import find_default_token
 
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     token, path, error = find_default_token(create=True)
     assert token and path.startswith(str(tmp_path)), error
     assert cli("compare", str(exp_file), server.url("/_venvprobe/"))[0] == 0

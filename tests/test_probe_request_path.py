@@ -28,6 +28,8 @@ def own_home(tmp_path, monkeypatch):
     """A HOME of our own (the probe's default token lives under it) and no probe settings in the environment."""
     (tmp_path / "home").mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # ... or under $TMPDIR/venvprobe-<uid>: the machine's /tmp is shared with every other run.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     for name in ("VENVPROBE_TOKEN", "VENVPROBE_TOKEN_FILE", "VENVPROBE_ALLOW", "VENVPROBE_TTL",
                  "VENVPROBE_REDACT_KEY"):
         monkeypatch.delenv(name, raising=False)

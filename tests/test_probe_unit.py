@@ -27,6 +27,8 @@ def own_home(tmp_path_factory):
     """A HOME of our own: the probe keeps its default token under ~/.config/venvprobe."""
     mp = pytest.MonkeyPatch()
     mp.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    # ... or under $TMPDIR/venvprobe-<uid>: the machine's /tmp is shared with every other run.
+    mp.setenv("TMPDIR", str(tmp_path_factory.mktemp("tmpdir")))
     for name in ("VENVPROBE_TOKEN", "VENVPROBE_TOKEN_FILE", "VENVPROBE_ALLOW"):
         mp.delenv(name, raising=False)
     yield
