@@ -7,6 +7,10 @@ imports Flask into a host app that does not use it.
 
 Reports are cached per interpreter (a Probe lives in one interpreter's
 module state) for ``ttl`` seconds; identity is always live.
+
+About 470 lines on purpose: the request path (access, routing, negotiation,
+the caches that share one lock) is one flow read top to bottom; spread over
+modules, a reader would need every file open to see what one request does.
 """
 
 from __future__ import annotations
