@@ -26,6 +26,15 @@ def _minimum() -> tuple:
     return tuple(int(x) for x in spec[2:].split("."))
 
 
+def _install_wheel(py: str, venv: Path, *options: str) -> subprocess.CompletedProcess:
+    """A venv of *py* with pip (unlike the harness's make_venv), and this repo's wheel installed into it."""
+    wheel = repo_wheel()
+    assert wheel is not None
+    subprocess.run([py, "-m", "venv", str(venv)], check=True, timeout=300)
+    return subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", *options, str(wheel)],
+                          capture_output=True, text=True, timeout=600)
+
+
 def test_the_minimum_is_stated_once_and_the_readme_says_it() -> None:
     major, minor = _minimum()
     readme = (REPO_ROOT / "README.md").read_text()
@@ -37,12 +46,8 @@ def test_the_minimum_is_stated_once_and_the_readme_says_it() -> None:
 def test_installs_and_runs_on_the_minimum_python(tmp_path: Path) -> None:
     major, minor = _minimum()
     py = need_python(f"{major}.{minor}")
-    wheel = repo_wheel()
-    assert wheel is not None
     venv = tmp_path / "venv"
-    subprocess.run([py, "-m", "venv", str(venv)], check=True, timeout=300)  # with pip: this test installs
-    res = subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "-q", str(wheel)],
-                         capture_output=True, text=True, timeout=600)
+    res = _install_wheel(py, venv)
     assert res.returncode == 0, res.stdout + res.stderr
     out = subprocess.run([str(venv / "bin/venvprobe"), "report", "-f", "json"], capture_output=True, text=True,
                          timeout=120)
@@ -60,13 +65,7 @@ def test_installs_and_runs_on_the_minimum_python(tmp_path: Path) -> None:
 
 def test_the_python_below_the_minimum_is_refused_at_install(tmp_path: Path) -> None:
     major, minor = _minimum()
-    py = need_python(f"{major}.{minor - 1}")
-    wheel = repo_wheel()
-    assert wheel is not None
-    venv = tmp_path / "venv"
-    subprocess.run([py, "-m", "venv", str(venv)], check=True, timeout=300)  # with pip: this test installs
-    res = subprocess.run([str(venv / "bin/python"), "-m", "pip", "install", "--no-deps", str(wheel)],
-                         capture_output=True, text=True, timeout=300)
+    res = _install_wheel(need_python(f"{major}.{minor - 1}"), tmp_path / "venv", "--no-deps")
     assert res.returncode != 0
     assert f"Requires-Python >={major}.{minor}" in res.stdout + res.stderr or \
         "requires a different Python" in res.stdout + res.stderr
