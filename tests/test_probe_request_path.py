@@ -281,3 +281,29 @@ def test_report_headers_follow_a_rebuilt_report():
     assert rebuilt["X-Venvprobe-Generated"] == probe.report(ttl=3600.0)["generated_at"] != \
         first["X-Venvprobe-Generated"]
     assert rebuilt["X-Venvprobe-Pid"] == str(os.getpid())
+
+
+def test_a_token_rotated_in_place_within_one_mtime_tick_is_not_kept(tmp_path) -> None:
+    """The token cache keys on (mtime, inode, size): a rewrite in place with a token of the same
+    length inside one clock tick kept the old token valid.  Young files are re-read instead."""
+    from venvprobe.probe.config import ProbeConfig
+
+    path = tmp_path / "token"
+    path.write_text("a" * 40 + "\n")
+    config = ProbeConfig(token_file=str(path))
+    assert config._read_token(str(path))[0] == "a" * 40
+    st = os.stat(path)
+    with open(path, "r+") as handle:  # same inode, same size
+        handle.write("b" * 40 + "\n")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # the same tick
+    assert (os.stat(path).st_ino, os.stat(path).st_size, os.stat(path).st_mtime_ns) == \
+        (st.st_ino, st.st_size, st.st_mtime_ns)
+    assert config._read_token(str(path))[0] == "b" * 40
+    # An old file is trusted by its stamp: one stat per request, no read.
+    old = st.st_mtime_ns - 3600 * 10**9
+    os.utime(path, ns=(old, old))
+    assert config._read_token(str(path))[0] == "b" * 40
+    with open(path, "r+") as handle:
+        handle.write("c" * 40 + "\n")
+    os.utime(path, ns=(old, old))
+    assert config._read_token(str(path))[0] == "b" * 40  # the stamp says unchanged, as designed

@@ -24,6 +24,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import stat
+from time import time_ns as _now_ns
+
+_RACY_NS = 2 * 10**9  # a token file younger than this is re-read on every request
 
 # Plain classes, no typing at run time: this is on the probe's request path,
 # where every module imported is one an app's sys.path can shadow
@@ -278,7 +281,11 @@ class ProbeConfig:
         if cached and cached[0] == stamp:
             return cached[1], None
         token, error = read_token_file(path, private=private)
-        if token:
+        # A file changed less than two seconds ago may change again within the same
+        # mtime tick, with the same inode and size (a token rotated in place): trusting
+        # the stamp would keep the old token valid.  Such a file is re-read until it is
+        # older (git's "racy" index entries, the same problem).
+        if token and _now_ns() - st.st_mtime_ns > _RACY_NS:
             self._token_cache[path] = (stamp, token)
         return token, error
 
