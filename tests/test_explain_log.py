@@ -214,3 +214,13 @@ def test_real_cli_process(tmp_path):
     log.write_text(expand_log("lib-python.log", tmp_path))
     proc = subprocess.run(["venvprobe", "explain-log", str(log), "--no-check-homes"], capture_output=True, text=True)
     assert proc.returncode == 1 and "python-home-not-venv-root" in proc.stdout
+
+
+def test_a_rejoined_home_that_disagrees_with_the_prefix_yields_the_prefix(tmp_path):
+    """A real capture (CI, 04:48): the daemon's PYTHONHOME was cut at '/opt/nowhe', an Apache child's dump
+    interleaved character by character, and a stray "1'" closed the value: '/opt/nowhe1'.
+    With PYTHONHOME set, sys.prefix is the home, and it was printed whole."""
+    rc, res = _explain(tmp_path, "pythonhome-env-cut.log")
+    f = finding(res, "pythonhome-from-env")
+    assert "PYTHONHOME=/opt/nowhere " in f["message"] and "nowhe1" not in f["message"]
+    assert f"python-home={tmp_path}/venv" in f["message"]

@@ -62,6 +62,10 @@ def _block_home(block) -> Optional[str]:
         return prefix
     if not home and "PYTHONHOME" not in block.values and prefix and not block.program_name:
         return prefix
+    if home and prefix and prefix != home and "PYTHONHOME" in block.joined:
+        # Its two halves were rejoined across another process's dump, and a tail such as
+        # "1'" can be a third process's character: the prefix, printed whole, is the home.
+        return prefix
     return home
 
 

@@ -36,6 +36,7 @@ class PathConfig:
     pending: Optional[Tuple[str, str]] = None  # a value cut by an interleaved block: (key, head)
     garbled: bool = False  # some lines were interleaved character by character with another process's
     touched: int = 0  # last line this block was active (resumed or extended), for the staleness window
+    joined: List[str] = field(default_factory=list)  # keys whose value was put together from a cut
 
     @property
     def home(self) -> Optional[str]:
@@ -176,6 +177,7 @@ def parse(lines: Sequence[str], first_line: int = 1) -> List[PathConfig]:
                 current.raw.append(raw)
                 if _plausible_tail(tail):
                     current.values.setdefault(key, head + tail)
+                    current.joined.append(key)
                 else:
                     # The cut value's tail was itself mixed with a third process's output
                     # (seen in CI: ":   sys.executable = ...encoding'/usr/bin/python3'"):
