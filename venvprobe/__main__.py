@@ -1,7 +1,5 @@
 """``python -m venvprobe``: the same as the ``venvprobe`` command."""
 
-import sys
+from venvprobe._cli import exit_now, main
 
-from venvprobe._cli import main
-
-sys.exit(main())
+exit_now(main())

@@ -116,6 +116,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
     except BrokenPipeError:
         return 0
     if code is not None:
+        _quick.ANSWERED = True
         return code
     from venvprobe import VenvprobeError
     from venvprobe.commands import EXIT_ERROR, EXIT_OK
@@ -144,5 +145,28 @@ def _main(argv: Optional[List[str]] = None) -> int:
         return EXIT_OK
 
 
+def exit_now(code: int) -> None:
+    """``sys.exit(code)``; after a fast-path answer, without tearing the interpreter down.
+
+    Finalising even a bare interpreter costs about a fifth of its start-up
+    (benchmarks/bench_report.py), and the fast paths hold nothing that needs
+    it: their output is flushed here, and they open no files and start no
+    threads.  The full CLI (Flask, temporary files, atexit hooks) exits the
+    usual way.
+    """
+    from venvprobe import _quick
+
+    if _quick.ANSWERED:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            sys.exit(code)  # the interpreter reports a closed pipe as it always has
+        import os
+
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    exit_now(main())

@@ -19,6 +19,10 @@ import sys
 from venvprobe import VenvprobeError  # the package is loaded already: no extra module on the fast path
 from venvprobe import ship  # what X runs: imports nothing a bare interpreter lacks
 
+#: Set once this module has answered: the process may then end without tearing
+#: the interpreter down (venvprobe._cli.exit_now).
+ANSWERED = False
+
 # The top-level --help, laid out as argparse lays it out (tests compare the two
 # for many widths and every supported Python).  Order and texts come from
 # _cli.COMMANDS, passed in by the caller.
@@ -254,12 +258,9 @@ def run_target(exe, args, payload, timeout):
 
 
 def report_json(python, timeout=60.0, fail_on="never"):
-    """(exit code for --fail-on, JSON text of the analysed report of *python*), or None to use the full path."""
+    """(exit code for --fail-on, JSON bytes of the analysed report of *python*), or None to use the full path."""
     exe = find_interpreter(python)
-    out = run_shipped(exe, ship.payload(analyse=True, fail_on=fail_on), timeout)
-    if out is None:
-        return None
-    return out[0], out[1].decode("utf-8", "surrogatepass")
+    return run_shipped(exe, ship.payload(analyse=True, fail_on=fail_on), timeout)
 
 
 def run_shipped(exe, payload, timeout):
@@ -360,7 +361,15 @@ def run(argv, commands, version):
         return 2
     if result is None:
         return None
-    code, text = result
+    code, body = result
+    raw = getattr(sys.stdout, "buffer", None)
+    if opts["format"] == "json" and raw is not None and body.isascii():
+        # The collector's writer escapes everything beyond ASCII: the bytes are the output.
+        sys.stdout.flush()
+        raw.write(body if body.endswith(b"\n") else body + b"\n")
+        raw.flush()
+        return code
+    text = body.decode("utf-8", "surrogatepass")
     if opts["format"] != "json":
         # X analysed the report; rendering is the CLI's (terminal width, its Python).
         from venvprobe.render import render

@@ -3,11 +3,11 @@
 X gets, on stdin after a one-line ``-c`` (:data:`BOOTSTRAP`, short: the
 report shows X's argv, and masking scans it): :data:`LOADER`, then header
 lines -- redaction key, bytecode cache stem, whether to analyse, ``--fail-on``,
-the digest of the sources, and ``name=P|M=path`` of each module of
+a digest of the sources' sizes and mtimes, and ``name=P|M=path`` of each module of
 :func:`modules` (NUL-separated; P for a package).  X reads and compiles those files only when
 its cached code objects are missing, so a warm run moves a few hundred bytes
 through the pipe; the cache is written after the report, and only for the
-sources the caller hashed.  Nothing is written into X's environment, nothing
+sources the caller stamped.  Nothing is written into X's environment, nothing
 secret shows in ``ps``, and the modules run from memory through
 :func:`venvprobe._memimport.private_modules`: X's ``sys.path`` and
 ``sys.modules`` are left as they were, so the report does not see venvprobe.
@@ -72,16 +72,21 @@ def source_path(name):
     raise FileNotFoundError("venvprobe module %s has no source file under %s" % (name, _PACKAGE_DIR))
 
 
-def digest(sources):
-    """Names a set of sources (and their sizes); the cache directory is private, so this only tells versions apart."""
+def digest(stamps):
+    """Names a set of sources by their stamps (see :func:`stamp`); the cache directory is private, so this only tells versions apart."""
     import zlib
 
-    data = b"".join(sources)
+    data = ";".join(stamps).encode()
     return "%08x%x" % (zlib.crc32(data) & 0xFFFFFFFF, len(data))
 
 
-def cache_stem(sources, kind="report"):
-    """Path prefix for cached bytecode of *sources*, or "" when no private cache dir is usable."""
+def stamp(st):
+    """One source file's size and mtime: what tells an installed or edited file apart, for a stat, not a read."""
+    return "%d.%d" % (st.st_size, st.st_mtime_ns)
+
+
+def cache_stem(stamps, kind="report"):
+    """Path prefix for cached bytecode of the sources with *stamps*, or "" when no private cache dir is usable."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     directory = os.path.join(base, "venvprobe")
     # HOME=/nonexistent (daemon users, clean environments): no cache, rather than making a home.
@@ -95,22 +100,20 @@ def cache_stem(sources, kind="report"):
             return ""
     except OSError:
         return ""
-    return os.path.join(directory, "%s-%s-" % (kind, digest(sources)))
+    return os.path.join(directory, "%s-%s-" % (kind, digest(stamps)))
 
 
 def payload(key="", analyse=True, fail_on="never", cache=True):
     """What X gets on stdin after :data:`BOOTSTRAP`."""
     names = modules()
     paths = [source_path(name)[0] for name in names]
-    sources = []
-    for path in paths:
-        with open(path, "rb") as handle:
-            sources.append(handle.read())
+    # Stats, not reads: X reads the sources itself only when its cached code is missing.
+    stamps = [stamp(os.stat(path)) for path in paths]
     items = [("%s=%s" % (name, "P" if path.endswith("__init__.py") else "M")).encode() + b"=" + os.fsencode(path)
              for name, path in zip(names, paths)]
     return LOADER.encode() + b"\n".join([
-        (key or "").encode(), cache_stem(sources).encode() if cache else b"", b"1" if analyse else b"0",
-        fail_on.encode(), digest(sources).encode(), b"\0".join(items)])
+        (key or "").encode(), cache_stem(stamps).encode() if cache else b"", b"1" if analyse else b"0",
+        fail_on.encode(), digest(stamps).encode(), b"\0".join(items)])
 
 
 # Runs inside X (any Python 3; the collector needs 3.6+, the analysis 3.7+: an older X falls back).
@@ -139,8 +142,11 @@ if code is None or len(code) != len(m):
     # analyse never compiles the analysis.
     code = None
     s = []
+    st = []
     for i in m:
         with open(i[2], 'rb') as h:
+            t = os.fstat(h.fileno())
+            st.append('%d.%d' % (t.st_size, t.st_mtime_ns))
             s.append(h.read())
 cc = {} if code is None else None
 g = {'__name__': '__venvprobe_ship__'}
@@ -163,10 +169,10 @@ out.write(b'%d\\n' % (1 if fails else 0))
 out.write(collector.encode_report(report))
 out.flush()
 # Cached after the report (zlib is not to show among the target's modules), and
-# only what the caller hashed: a file replaced meanwhile is compiled, not cached.
+# only what the caller stamped: a file replaced meanwhile is compiled, not cached.
 if s is not None and p:
     import zlib
-    b = b''.join(s)
+    b = ';'.join(st).encode()
     if ('%08x%x' % (zlib.crc32(b) & 0xFFFFFFFF, len(b))).encode() == d:
         try:
             code = tuple(cc.get(i[0].decode()) or compile(src, '<venvprobe> <%s>' % i[0].decode(), 'exec')
@@ -177,6 +183,11 @@ if s is not None and p:
             os.replace(t, p)
         except Exception:
             pass
+# Tearing down the interpreter (every module, the report's objects) costs
+# milliseconds and does nothing for the caller.
+if sys.stderr is not None:
+    sys.stderr.flush()
+os._exit(0)
 """
 BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % len(LOADER.encode())
 
