@@ -260,12 +260,14 @@ def test_fast_report_analyses_inside_old_and_new_targets(minor: str, tmp_path: P
 _FAKE_PYTHON = r'''#!{python}
 # A stand-in for a target interpreter: answers the fast path (which asks X to
 # analyse) and the full path (which analyses itself) with the same canned
-# report, and notes which it got.  The payload is venvprobe.ship's: the loader
-# (as long as the bootstrap reads), then key, cache stem, analyse flag, ...
+# report, and notes which it got.  The payload is venvprobe.ship's: the stub
+# (as long as the bootstrap reads), the loader's length and cache stem, the
+# loader, then key, cache stem, analyse flag, ...
 import sys
 data = sys.stdin.buffer.read()
-loader = int(sys.argv[2].rsplit("read(", 1)[1].rstrip(")"))
-fast = data[loader:].split(b"\n")[2] == b"1"
+stub = int(sys.argv[2].rsplit("read(", 1)[1].rstrip(")"))
+size, _, rest = data[stub:].split(b"\n", 2)
+fast = rest[int(size):].split(b"\n")[2] == b"1"
 with open({log!r}, "a") as log:
     log.write("fast\n" if fast else "full\n")
 with open({fast_out!r} if fast else {full_out!r}, "rb") as data:

@@ -115,3 +115,30 @@ def test_edited_source_gets_new_cached_code(big_venv: Path, tmp_path: Path) -> N
     report = run()
     assert {d["version"] for d in report["distributions"]} == {"edited-1.0", "edited-2.0"}
     assert len(sorted((cache / "venvprobe").glob("report-*.bin"))) == 2
+
+
+def test_cached_loader_is_used_and_a_damaged_cache_is_rebuilt(big_venv: Path, tmp_path: Path) -> None:
+    import marshal
+
+    cache = tmp_path / "cache" / "venvprobe"
+    env = clean_env({"XDG_CACHE_HOME": str(tmp_path / "cache")}, home=str(tmp_path))
+
+    def run() -> dict:
+        res = _module_cli("report", "--python", str(big_venv), "-f", "json", env=env)
+        assert res.returncode == 0 and res.stderr == b"", res.stderr.decode()
+        return json.loads(res.stdout)
+
+    assert len(run()["distributions"]) == DISTS + 2
+    loaders = sorted(cache.glob("loader-*.bin"))
+    modules = sorted(cache.glob("report-*.bin"))
+    assert len(loaders) == 1 and len(modules) == 1
+    marshal.loads(loaders[0].read_bytes())  # X's own compiled loader, readable
+    stamp = loaders[0].stat().st_mtime_ns
+    run()
+    assert loaders[0].stat().st_mtime_ns == stamp  # used, not rewritten
+    # Damaged entries (a crash mid-write, a full disk): compiled again, report unchanged, cache repaired.
+    for path in loaders + modules:
+        path.write_bytes(b"\x00garbage")
+    assert len(run()["distributions"]) == DISTS + 2
+    marshal.loads(loaders[0].read_bytes())
+    marshal.loads(modules[0].read_bytes())

@@ -1,7 +1,9 @@
 """What ``report --python X`` sends to interpreter X, and the few lines that run it there.
 
 X gets, on stdin after a one-line ``-c`` (:data:`BOOTSTRAP`, short: the
-report shows X's argv, and masking scans it): :data:`LOADER`, then header
+report shows X's argv, and masking scans it): :data:`STUB`, which runs
+:data:`LOADER` from X's cached code of it (compiling LOADER is 1-2 ms of a
+fresh interpreter) or from its text, which follows; then header
 lines -- redaction key, bytecode cache stem, whether to analyse, ``--fail-on``,
 a digest of the sources' sizes and mtimes, and ``name=P|M=path`` of each module of
 :func:`modules` (NUL-separated; P for a package).  X reads and compiles those files only when
@@ -104,16 +106,48 @@ def cache_stem(stamps, kind="report"):
 
 
 def payload(key="", analyse=True, fail_on="never", cache=True):
-    """What X gets on stdin after :data:`BOOTSTRAP`."""
+    """What X gets on stdin after :data:`BOOTSTRAP`: :data:`STUB`, then :data:`LOADER` and its header lines."""
     names = modules()
     paths = [source_path(name)[0] for name in names]
     # Stats, not reads: X reads the sources itself only when its cached code is missing.
     stamps = [stamp(os.stat(path)) for path in paths]
     items = [("%s=%s" % (name, "P" if path.endswith("__init__.py") else "M")).encode() + b"=" + os.fsencode(path)
              for name, path in zip(names, paths)]
-    return LOADER.encode() + b"\n".join([
-        (key or "").encode(), cache_stem(stamps).encode() if cache else b"", b"1" if analyse else b"0",
+    loader = LOADER.encode()
+    return STUB.encode() + b"\n".join([
+        b"%d" % len(loader), _loader_stem().encode() if cache else b"", loader
+        + (key or "").encode(), cache_stem(stamps).encode() if cache else b"", b"1" if analyse else b"0",
         fail_on.encode(), digest(stamps).encode(), b"\0".join(items)])
+
+
+def _loader_stem():
+    """Cache path prefix of the compiled :data:`LOADER` (named by its text), or ""."""
+    import zlib
+
+    return cache_stem(["%08x" % (zlib.crc32(LOADER.encode()) & 0xFFFFFFFF)], kind="loader")
+
+
+# Runs inside X first, compiled on every run, so as short as it can be:
+# compiling LOADER takes 1-2 ms of a fresh interpreter, reading its cached
+# code 0.02 ms.  Then LOADER runs with the rest of stdin in `_stdin`, and
+# with `_keep` (cache path, code) when its code is to be cached.
+STUB = """\
+import sys,marshal
+b=getattr(sys.stdin,'buffer',sys.stdin).read()
+n,p,b=b.split(b'\\n',2)
+n=int(n)
+x=None
+if p:
+    try:
+        with open(p.decode()+sys.implementation.cache_tag+'.bin','rb') as h:
+            x=marshal.loads(h.read())
+    except Exception:
+        x=None
+w=x is None
+if w:
+    x=compile(b[:n],'<venvprobe loader>','exec')
+exec(x,{'__name__':'__venvprobe_ship__','_stdin':b[n:],'_keep':(p,x) if w and p else None})
+"""
 
 
 # Runs inside X (any Python 3; the collector needs 3.6+, the analysis 3.7+: an older X falls back).
@@ -123,7 +157,7 @@ if sys.version_info < (3, 6):
     sys.stderr.write('venvprobe: the collector needs Python 3.6 or newer, this is %s\\n' % sys.version.split()[0])
     sys.exit(3)
 import os, marshal
-k, c, a, f, d, n = sys.stdin.buffer.read().split(b'\\n', 5)
+k, c, a, f, d, n = _stdin.split(b'\\n', 5)
 if a == b'1' and sys.version_info < (3, 7):
     sys.stdout.write('venvprobe-fallback\\n')
     sys.exit(0)
@@ -183,13 +217,22 @@ if s is not None and p:
             os.replace(t, p)
         except Exception:
             pass
+if _keep is not None:
+    try:
+        q = _keep[0].decode() + sys.implementation.cache_tag + '.bin'
+        t = '%s.%d.tmp' % (q, os.getpid())
+        with open(t, 'wb') as h:
+            h.write(marshal.dumps(_keep[1]))
+        os.replace(t, q)
+    except Exception:
+        pass
 # Tearing down the interpreter (every module, the report's objects) costs
 # milliseconds and does nothing for the caller.
 if sys.stderr is not None:
     sys.stderr.flush()
 os._exit(0)
 """
-BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % len(LOADER.encode())
+BOOTSTRAP = "import sys;exec(getattr(sys.stdin,'buffer',sys.stdin).read(%d))" % len(STUB.encode())
 
 
 # --------------------------------------------------------------------------
