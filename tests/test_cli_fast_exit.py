@@ -57,6 +57,12 @@ def test_pipe_and_exit_codes_survive_the_quick_exit(big_venv: Path, tmp_path: Pa
     want = sorted([f"pkg{i:04d}" for i in range(DISTS)] + ["twice", "twice"])
     assert _names(report) == want
     assert any(f["severity"] == "warning" for f in report["findings"])
+    # X was started by the CLI (`X -c`): its main interpreter, said without loading an interpreters module.
+    ident = report["identity"]
+    assert (ident["interpreter_id"], ident["main_interpreter"], ident["interpreter_id_source"]) == (0, True,
+                                                                                                    "fresh process")
+    loaded = {m["module"] for m in report["modules"]["extensions"]} | {m["name"] for m in report["modules"]["top_level"]}
+    assert not loaded & {"_xxsubinterpreters", "_interpreters", "concurrent"}
     # --fail-on: the code X computed reaches the shell through both os._exit calls.
     res = _module_cli("report", "--python", str(big_venv), "-f", "json", "--fail-on", "warning", env=env)
     assert res.returncode == 1, res.stderr.decode()

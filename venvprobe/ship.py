@@ -190,7 +190,7 @@ exec(code[0] if code else cc[m[0][0].decode()], g)
 get = g['private_modules'](dict((i[0].decode(), (code[j] if code else s[j], i[1] == b'P'))
                                 for j, i in enumerate(m) if j), '<venvprobe>', cc)
 collector = get('venvprobe.collect.collector')
-report = collector._foreign_report(k.decode() or None)
+report = collector._foreign_report(k.decode() or None, True)
 fails = False
 if a == b'1':
     # After collecting: what the analysis imports is not to show in the report.

@@ -146,9 +146,15 @@ def _shrink(report, size):
     return report
 
 
-def _foreign_report(redact_key=None):
-    """The report of this (foreign) interpreter, as `venvprobe report --python` collects it."""
+def _foreign_report(redact_key=None, fresh_process=False):
+    """The report of this (foreign) interpreter, as `venvprobe report --python` collects it.
+
+    *fresh_process*: the caller started this interpreter with ``-c`` (venvprobe.ship), so it
+    runs in the main interpreter.
+    """
     options = {"foreign": True, "use_psutil": False}
+    if fresh_process:
+        options["fresh_process"] = True
     # `python -c` put the caller's cwd first on sys.path; no server process
     # has it, and listing whatever directory the user ran venvprobe from
     # would invent shadowing that the target never sees.

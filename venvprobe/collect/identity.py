@@ -30,7 +30,7 @@ def collect(ctx):
         # Another thread imported between reversed() and next() (48 concurrent first
         # requests did, and got a 500): a key that matches nothing means "collect afresh".
         last = object()
-    key = (os.getpid(), len(modules), last, ctx.masker._key, ctx.foreign)
+    key = (os.getpid(), len(modules), last, ctx.masker._key, ctx.foreign, ctx.options.get("fresh_process"))
     cached = _IDENTITY_CACHE.get("entry")
     if cached is None or cached[0] != key:
         cached = (key, _identity_live(ctx), [])
@@ -160,7 +160,7 @@ def server_of(ctx):
 
 def _identity_live(ctx):
     ident = {"pid": os.getpid(), "ppid": os.getppid()}
-    ident.update(_interpreter_id())
+    ident.update(_FRESH_MAIN if ctx.options.get("fresh_process") else _interpreter_id())
     ident["server"] = server_of(ctx)  # not ctx.server(): the probe keeps one context for /identity, across forks too
     # The interpreter's own identity also covers what is loaded in it:
     # third-party C extensions (sub-interpreter trouble) and the WSGI
@@ -194,6 +194,10 @@ def _identity_live(ctx):
 
 
 _INTERPRETER_ID = []  # type: list[dict]
+
+#: `report --python` runs the collector in `X -c ...`, X's main interpreter, whose id is
+#: always 0: importing an interpreters module to ask costs a shared library load.
+_FRESH_MAIN = {"interpreter_id": 0, "main_interpreter": True, "interpreter_id_source": "fresh process"}
 
 
 def _interpreter_id():
