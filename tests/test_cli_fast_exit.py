@@ -148,3 +148,15 @@ def test_cached_loader_is_used_and_a_damaged_cache_is_rebuilt(big_venv: Path, tm
     assert len(run()["distributions"]) == DISTS + 2
     marshal.loads(loaders[0].read_bytes())
     marshal.loads(modules[0].read_bytes())
+
+
+def test_payload_finds_each_module_where_the_import_system_would() -> None:
+    from venvprobe import ship
+
+    names = ship.modules()
+    parents = {name.rpartition(".")[0] for name in names}
+    for name in names:
+        path, is_package, st = ship._located(name, name in parents)
+        assert (path, is_package) == ship.source_path(name), name
+        assert ship.stamp(st) == ship.stamp(os.stat(path))
+    assert any(is_package for _, is_package, _ in (ship._located(n, n in parents) for n in names))

@@ -74,6 +74,20 @@ def source_path(name):
     raise FileNotFoundError("venvprobe module %s has no source file under %s" % (name, _PACKAGE_DIR))
 
 
+def _located(name, parent):
+    """(file, is_package, os.stat_result) of venvprobe module *name*: :func:`source_path`'s answer in one stat.
+
+    *parent*: other modules live in *name*, so it is a package (tried first, as the import system does).
+    """
+    base = os.path.join(_PACKAGE_DIR, *name.split(".")[1:])
+    path = os.path.join(base, "__init__.py") if parent else base + ".py"
+    try:
+        return path, parent, os.stat(path)
+    except FileNotFoundError:
+        path, is_package = source_path(name)
+        return path, is_package, os.stat(path)
+
+
 def digest(stamps):
     """Names a set of sources by their stamps (see :func:`stamp`); the cache directory is private, so this only tells versions apart."""
     import zlib
@@ -108,11 +122,12 @@ def cache_stem(stamps, kind="report"):
 def payload(key="", analyse=True, fail_on="never", cache=True):
     """What X gets on stdin after :data:`BOOTSTRAP`: :data:`STUB`, then :data:`LOADER` and its header lines."""
     names = modules()
-    paths = [source_path(name)[0] for name in names]
-    # Stats, not reads: X reads the sources itself only when its cached code is missing.
-    stamps = [stamp(os.stat(path)) for path in paths]
-    items = [("%s=%s" % (name, "P" if path.endswith("__init__.py") else "M")).encode() + b"=" + os.fsencode(path)
-             for name, path in zip(names, paths)]
+    # One stat per module, not a read: X reads the sources itself only when its cached code is missing.
+    parents = {name.rpartition(".")[0] for name in names}
+    found = [_located(name, name in parents) for name in names]
+    stamps = [stamp(st) for _, _, st in found]
+    items = [("%s=%s" % (name, "P" if is_package else "M")).encode() + b"=" + os.fsencode(path)
+             for name, (path, is_package, _) in zip(names, found)]
     loader = LOADER.encode()
     return STUB.encode() + b"\n".join([
         b"%d" % len(loader), _loader_stem().encode() if cache else b"", loader
