@@ -65,12 +65,12 @@ from venvprobe.middleware import ProbeMiddleware
 _BIG = b"x" * (1 << 20)
 
 
-# The probe's answers carry these besides Content-Type and Content-Length
-# (venvprobe.probe.core: its own X-Venvprobe-* and the security headers).
+# The probe's text answers (the measured /identity and cached report) carry these
+# besides Content-Type and Content-Length (venvprobe.probe.core: its own X-Venvprobe-*
+# and the security headers; Referrer-Policy goes on HTML answers only).
 _PROBE_HEADERS = [("X-Venvprobe-Pid", "12345"), ("X-Venvprobe-Interpreter", "0"),
                   ("X-Venvprobe-Generated", "2026-01-01T00:00:00.000Z"),
                   ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
-                  ("Referrer-Policy", "no-referrer"),
                   ("Content-Security-Policy",
                    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")]
 
@@ -378,6 +378,7 @@ def bench_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: arg
         result["cached_text_bytes"] = size
         result["identity_bytes"] = len(_get("127.0.0.1", server.port, "/_venvprobe/identity")[1])
         sizes = {"cached_text": size, "identity": result["identity_bytes"]}
+        _check_baseline_headers(server.port, size)
         phases = [(name, path if path.startswith("/") else f"/big?{sizes[path]}&h") for name, path in LOAD_PHASES]
         if args.json_phase:
             phases.append(("cached_json", "/_venvprobe/?format=json"))
@@ -439,6 +440,27 @@ def bench_server(kind: str, venv: servers.Venv, app: Path, root: Path, args: arg
     finally:
         server.stop()
     return result
+
+
+def _header_names(port: int, path: str) -> List[str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers=HEADERS)
+        resp = conn.getresponse()
+        resp.read()
+        return sorted(name.lower() for name, _ in resp.getheaders())
+    finally:
+        conn.close()
+
+
+def _check_baseline_headers(port: int, size: int) -> None:
+    """The static baseline (/big?N&h) sends the same header names as the probe's measured answers."""
+    baseline = _header_names(port, f"/big?{size}&h")
+    for path in ("/_venvprobe/", "/_venvprobe/identity"):
+        probe = _header_names(port, path)
+        if probe != baseline:
+            raise RuntimeError(f"the static baseline's headers {baseline} are not the probe's {probe} ({path}): "
+                               "update HELLO_APP's _PROBE_HEADERS")
 
 
 def _server_errors(server: servers.BaseServer) -> int:

@@ -307,3 +307,181 @@ def test_a_token_rotated_in_place_within_one_mtime_tick_is_not_kept(tmp_path) ->
         handle.write("c" * 40 + "\n")
     os.utime(path, ns=(old, old))
     assert config._read_token(str(path))[0] == "b" * 40  # the stamp says unchanged, as designed
+
+
+# -- proxy headers, remembered per set of header names --------------------------------------
+
+
+def test_proxy_headers_remembered_per_name_set_answer_as_the_plain_scan():
+    """The same sets asked again (answered from the memo) and sets that join alike but differ."""
+    rng = random.Random(1414)
+    names = list(security.PROXY_HEADERS) + [p + "THING" for p in security.PROXY_PREFIXES] + [
+        "HTTP_HOST", "HTTP_ACCEPT", "HTTP_AUTHORIZATION", "REMOTE_ADDR", "PATH_INFO", "wsgi.input", "HTTP_VIA2"]
+    environs: List[Dict[object, object]] = []
+    for _ in range(150):
+        environs.append({name: "v" for name in rng.sample(names, rng.randint(0, 14))})
+    # Keys holding the separator: {"a\nHTTP_VIA"} joins like {"a", "HTTP_VIA"}, and only one holds a proxy header.
+    environs += [{"a\nHTTP_VIA": "v"}, {"a": "v", "HTTP_VIA": "v"}, {"HTTP_HOST\nHTTP_X_REAL_IP": "v"},
+                 {"HTTP_HOST": "v", "HTTP_X_REAL_IP": "v"}, {}, {"": "v"}, {"\n": "v"}, {"": "v", "HTTP_VIA": "v"}]
+    for _ in range(3):  # the first round fills the memo, the others read it
+        for env in environs:
+            got = security.proxy_headers(env)
+            assert got == plain_proxy_headers(env), env
+            got.append("changed by the caller")  # a copy: the memo is not touched
+            assert security.proxy_headers(env) == plain_proxy_headers(env), env
+    # The same names as str subclasses and next to a non-str key: the plain scan's answer every time.
+    for env in environs[:40]:
+        odd: Dict[object, object] = {OddStr(name): "v" for name in env}
+        assert security.proxy_headers(odd) == plain_proxy_headers(odd)
+        with_int = dict(env, **{})
+        with_int[7] = "v"
+        assert security.proxy_headers(with_int) == plain_proxy_headers(with_int)
+
+
+def test_proxy_header_memo_stays_bounded():
+    for n in range(security._MAX_PROXY_SEEN * 2 + 5):
+        env = {"HTTP_HOST": "x", "HTTP_X_CUSTOM_%d" % n: "v", "REMOTE_ADDR": "127.0.0.1"}
+        assert security.proxy_headers(env) == []
+    assert len(security._PROXY_SEEN) <= security._MAX_PROXY_SEEN
+    huge = {"HTTP_" + "A" * security._MAX_NAMES_LENGTH: "v", "HTTP_X_FORWARDED_FOR": "1.2.3.4"}
+    assert security.proxy_headers(huge) == ["HTTP_X_FORWARDED_FOR"]
+    assert "\n".join(huge) not in security._PROXY_SEEN  # an overlong set is not remembered
+
+
+def test_a_remembered_name_set_with_a_proxy_header_added_is_refused():
+    token = find_default_token(create=True)[0]
+    probe = Probe()
+    plain = environ(token=token, HTTP_HOST="127.0.0.1", HTTP_ACCEPT="*/*")
+    for _ in range(3):
+        assert probe.respond(dict(plain), "/").status == "200 OK"
+        assert probe.respond(dict(plain, HTTP_X_FORWARDED_FOR="127.0.0.1"), "/").status == "404 Not Found"
+        assert probe.respond(dict(plain, HTTP_VIA=""), "/").status == "404 Not Found"
+
+
+# -- settings read from os.environ in one go ------------------------------------------------
+
+
+def test_resolve_reads_a_replaced_os_environ(monkeypatch):
+    """An app (or a test) that swaps os.environ for another mapping: its settings count."""
+    config = ProbeConfig()
+    monkeypatch.setenv("VENVPROBE_TOKEN", "from-the-real-environ")
+    assert config.resolve(environ()).token == "from-the-real-environ"
+    monkeypatch.setattr(os, "environ", {"VENVPROBE_TOKEN": "from-the-replacement", "VENVPROBE_TTL": "4",
+                                        "VENVPROBE_ALLOW": "10.0.0.0/8"})
+    got = config.resolve(environ())
+    assert (got.token, got.ttl, [str(n) for n in got.networks]) == ("from-the-replacement", 4.0, ["10.0.0.0/8"])
+    assert same(got, plain_resolve(config, environ()))
+    # The WSGI environ still wins over the process environment.
+    assert config.resolve(environ(VENVPROBE_TOKEN="from-the-request", VENVPROBE_TTL="9")).token == "from-the-request"
+    assert config.resolve(environ(VENVPROBE_TTL="9")).ttl == 9.0
+
+
+def test_resolve_takes_a_setting_from_the_wsgi_environ_only_when_it_is_a_non_empty_str(monkeypatch):
+    monkeypatch.setenv("VENVPROBE_TOKEN", "process-token")
+    monkeypatch.setenv("VENVPROBE_TTL", "5")
+    config = ProbeConfig()
+    for value in ("", None, 42, b"bytes-token", OddStr("odd-token"), "request-token"):
+        env = environ(VENVPROBE_TOKEN=value, VENVPROBE_TTL=value, VENVPROBE_ALLOW=value)
+        got = config.resolve(env)
+        assert same(got, plain_resolve(config, env)), value
+    assert config.resolve(environ(VENVPROBE_TOKEN="")).token == "process-token"
+    assert config.resolve(environ(VENVPROBE_TOKEN=OddStr("odd-token"))).token == "odd-token"
+
+
+# -- /identity answered from its laid-out page ----------------------------------------------
+
+
+def rendered_identity(data: dict, fmt: str) -> bytes:
+    from venvprobe.collect.jsonout import dumps
+    from venvprobe.render import render
+
+    if fmt == "json":
+        return dumps(data).encode("utf-8")
+    return render(data, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
+def test_identity_answer_follows_every_change_of_its_content(monkeypatch, fmt):
+    """Between requests the parent pid, the interpreter values and the modules loaded change:
+    each answer is the page rendered from that moment's identity, with its headers."""
+    probe = Probe()
+    token = find_default_token(create=True)[0]
+    steps = [
+        lambda: None,
+        lambda: monkeypatch.setattr(os, "getppid", lambda: 4242),  # the parent died: a new ppid
+        lambda: monkeypatch.setattr(sys, "executable", "/opt/other/bin/python3"),
+        lambda: monkeypatch.setattr(sys, "prefix", "/opt/other"),
+        lambda: sys.modules.setdefault("venvprobe_test_fake_module", type(sys)("venvprobe_test_fake_module")),
+        lambda: sys.modules.pop("venvprobe_test_fake_module", None),
+        lambda: monkeypatch.setenv("VENVPROBE_REDACT_KEY", "another-key"),
+        lambda: monkeypatch.setattr(sys, "prefix", "/srv/" + Probe._STAMP),  # holds the placeholder
+        lambda: monkeypatch.undo(),
+    ]
+    for step in steps:
+        step()
+        for _ in range(2):
+            resp = probe.respond(environ(token=token, QUERY_STRING="format=" + fmt), "/identity")
+            assert resp.status == "200 OK"
+            headers = dict(resp.headers)
+            data = dict(probe.identity(), generated_at=headers["X-Venvprobe-Generated"])
+            assert resp.body == rendered_identity(data, fmt)
+            assert headers["X-Venvprobe-Pid"] == str(data["identity"]["pid"]) == str(os.getpid())
+            assert headers["X-Venvprobe-Interpreter"] == str(data["identity"].get("interpreter_id"))
+            assert headers["Content-Type"] == core.FORMATS[fmt]
+            assert data["identity"]["ppid"] == os.getppid()
+            if fmt == "json":
+                import json
+
+                assert json.loads(resp.body)["identity"]["ppid"] == os.getppid()
+    sys.modules.pop("venvprobe_test_fake_module", None)
+
+
+# -- security headers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path,query,status,html", [
+    ("/", "", "200 OK", False), ("/", "format=json", "200 OK", False), ("/", "format=markdown", "200 OK", False),
+    ("/", "format=html", "200 OK", True), ("/identity", "", "200 OK", False),
+    ("/identity", "format=html", "200 OK", True), ("/identity", "format=json", "200 OK", False),
+    ("/metrics", "", "200 OK", False), ("/health", "fail-on=never", "200 OK", False),
+    ("/health", "fail-on=never&format=html", "200 OK", None), ("/nowhere", "", "404 Not Found", False),
+    ("/", "format=nonsense", "400 Bad Request", False)])
+def test_every_answer_has_the_security_headers_and_html_the_referrer_policy(path, query, status, html):
+    probe = Probe(ProbeConfig(ttl=3600.0))
+    token = find_default_token(create=True)[0]
+    resp = probe.respond(environ(token=token, QUERY_STRING=query), path)
+    assert resp.status == status
+    headers = dict(resp.headers)
+    assert len(headers) == len(resp.headers)  # no header twice
+    assert headers["Cache-Control"] == "no-store" and headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"].split("; ")
+    assert "default-src 'none'" in headers["Content-Security-Policy"].split("; ")
+    is_html = headers["Content-Type"].split(";")[0] == "text/html"
+    assert html is None or is_html == html
+    assert headers.get("Referrer-Policy") == ("no-referrer" if is_html else None)
+
+
+def test_denied_and_refused_answers_have_the_security_headers():
+    probe = Probe()
+    token = find_default_token(create=True)[0]
+    for env, status in ((environ(), "404 Not Found"), (environ(token=token, REQUEST_METHOD="POST"), "405 Method Not Allowed"),
+                        (environ(addr="10.0.0.1", token=token), "404 Not Found")):
+        resp = probe.respond(env, "/")
+        headers = dict(resp.headers)
+        assert resp.status == status and headers["Content-Type"].startswith("text/plain")
+        assert headers["Cache-Control"] == "no-store" and headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "Referrer-Policy" not in headers
+
+
+def test_security_headers_by_content_type():
+    assert core._security_headers([("Content-Type", "text/html; charset=utf-8")]) == core._HTML_HEADERS
+    assert core._security_headers([("content-type", "TEXT/HTML")]) == core._HTML_HEADERS
+    assert core._security_headers([("Content-Type", "application/xhtml+xml")]) == core._HTML_HEADERS
+    assert core._security_headers([("X-Other", "1"), ("Content-Type", " text/html ;q")]) == core._HTML_HEADERS
+    assert core._security_headers([]) == core._HTML_HEADERS  # no stated type: a browser may sniff HTML
+    for ctype in ("text/plain; charset=utf-8", "application/json", "text/markdown; charset=utf-8", "text/htmlx"):
+        assert core._security_headers([("Content-Type", ctype)]) == core._BASE_HEADERS
+        assert core._security_headers([("Content-Type", OddStr(ctype))]) == core._BASE_HEADERS
+    assert ("Referrer-Policy", "no-referrer") in core._HTML_HEADERS
+    assert not any(name == "Referrer-Policy" for name, _ in core._BASE_HEADERS)

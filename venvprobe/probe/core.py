@@ -43,13 +43,17 @@ FORMATS = {"text": "text/plain; charset=utf-8", "json": "application/json",
 _ACCEPT_MAP = {"application/json": "json", "text/html": "html", "application/xhtml+xml": "html",
                "text/markdown": "markdown", "text/x-markdown": "markdown", "text/plain": "text", "*/*": "text",
                "text/*": "text", "application/*": "json"}
+# Every answer carries these (added by respond()).
 _BASE_HEADERS = [
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-    # The HTML page is self-contained: no script, no external anything.
+    # The HTML page is self-contained: no script, no external anything; no page may frame any answer.
     ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
 ]
+# Only a document that can make requests (HTML) could leak a Referer.  Not sent on the
+# other answers: under gunicorn every response header costs ~9K instructions of Python
+# per request (Response.process_headers/send_headers), measured on the cached report.
+_HTML_HEADERS = _BASE_HEADERS + [("Referrer-Policy", "no-referrer")]
 
 
 class Response:
@@ -143,6 +147,9 @@ class Probe:
         self._identity_scrubbed: Optional[Tuple[tuple, dict, dict]] = None
         # format -> (the page's content without generated_at, the page laid out with _STAMP).
         self._identity_pages: Dict[str, Tuple[dict, str]] = {}
+        # format -> (scrubbed parts, identity section, page laid out with _STAMP or None, X-Venvprobe-Pid/Interpreter):
+        # /identity's answer, kept while the identity section is equal and the interpreter part the same object.
+        self._identity_answers: Dict[str, tuple] = {}
         # (report, its X-Venvprobe-* headers): a cached report answers many requests.
         self._report_headers: Optional[Tuple[dict, List[Tuple[str, str]]]] = None
 
@@ -197,14 +204,34 @@ class Probe:
 
     def identity(self) -> dict:
         """Cheap, always-live view: which process and interpreter answered."""
-        from venvprobe.collect.collector import Collector
+        ident, scrubbed = self._identity_parts()
+        return self._identity_data(ident, scrubbed, _iso_now())
+
+    @staticmethod
+    def _identity_data(ident: dict, scrubbed: tuple, stamp: str) -> dict:
         from venvprobe.collect.common import SCHEMA_VERSION
 
+        # The timestamp is put in unscrubbed: a timestamp hides nothing, and the
+        # reused masker would otherwise remember one new string per request.  The
+        # identity comes masked from the collector's cache (masked once, not per request).
+        return {
+            # Its own schema name: a saved /identity is not a report (`report --input` says so).
+            "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
+            "generated_at": stamp,
+            "identity": ident,
+            "interpreter": dict(scrubbed[1]),
+            "probe": dict(scrubbed[2]),
+        }
+
+    def _identity_parts(self) -> Tuple[dict, tuple]:
+        """(the masked identity section, (live values, masked interpreter part, masked probe part))."""
         key = self.config.redact_key or _process_key()
         # One collector for every /identity request: its masker remembers the
         # strings it has scrubbed, which repeat on every request.
         collector = self._identity_collector
         if collector is None or collector.options.get("redact_key") != key:
+            from venvprobe.collect.collector import Collector
+
             collector = self._identity_collector = Collector({"redact_key": key})
         # The interpreter part is masked once per value (walking it with the
         # masker cost a quarter of a request); the masker is deterministic.
@@ -218,17 +245,32 @@ class Probe:
                 "probe": {"mount": self.mount},
             })
             scrubbed = self._identity_scrubbed = (live, parts["interpreter"], parts["probe"])
-        # The timestamp is put in unscrubbed: a timestamp hides nothing, and the
-        # reused masker would otherwise remember one new string per request.  The
-        # identity comes masked from the collector's cache (masked once, not per request).
-        return {
-            # Its own schema name: a saved /identity is not a report (`report --input` says so).
-            "schema": {"name": IDENTITY_SCHEMA_NAME, "version": SCHEMA_VERSION},
-            "generated_at": _iso_now(),
-            "identity": collector.identity_masked(),
-            "interpreter": dict(scrubbed[1]),
-            "probe": dict(scrubbed[2]),
-        }
+        return collector.identity_masked(), scrubbed
+
+    def _identity_answer(self, fmt: str) -> Response:
+        """/identity in *fmt*: the page laid out once per content, the timestamp put in per request.
+
+        The same bytes and headers as rendering identity() each time (and as
+        _identity_page), without building and comparing the whole page's
+        content per request: only the identity section (pid, ppid, ...) is
+        compared by value; the interpreter part is compared by object (it is
+        replaced whenever one of its values changes).
+        """
+        ident, scrubbed = self._identity_parts()
+        stamp = _iso_now()
+        cached = self._identity_answers.get(fmt)
+        if cached is None or cached[0] is not scrubbed or cached[1] != ident:
+            page: Optional[str] = self._identity_render(self._identity_data(ident, scrubbed, self._STAMP), fmt)
+            if page.count(self._STAMP) != 1:  # escaped, or the content holds the placeholder: render each time
+                page = None
+            cached = (scrubbed, ident, page, _own_headers(section({"identity": ident}, "identity"), None))
+            self._identity_answers[fmt] = cached
+        page = cached[2]
+        if page is None:
+            body = self._identity_render(self._identity_data(ident, scrubbed, stamp), fmt).encode("utf-8")
+        else:
+            body = page.replace(self._STAMP, stamp).encode("utf-8")
+        return Response("200 OK", [("Content-Type", FORMATS[fmt]), *cached[3], ("X-Venvprobe-Generated", stamp)], body)
 
     # -- request handling ----------------------------------------------------------
 
@@ -262,8 +304,7 @@ class Probe:
             resp = self._ok(body, content_type, report)
             return Response(status, resp.headers, body)
         if name == "identity":
-            data = self.identity()
-            return self._ok(self._identity_page(data, fmt), FORMATS[fmt], data)
+            return self._identity_answer(fmt)
         if name and name not in SECTION_PATHS:
             return _plain("404 Not Found", b"Not Found\n")
         report = self.report(fresh=fresh, ttl=config.ttl)
@@ -341,10 +382,7 @@ class Probe:
         if cached is not None and cached[0] is report:
             own = cached[1]
         else:
-            ident = section(report, "identity") or {}
-            own = [("X-Venvprobe-Pid", str(ident["pid"] if "pid" in ident else os.getpid())),
-                   ("X-Venvprobe-Interpreter", str(ident.get("interpreter_id"))),
-                   ("X-Venvprobe-Generated", str(report.get("generated_at")))]
+            own = _own_headers(section(report, "identity"), report)
             if report is self._cache.report:  # a cached report is never changed once built
                 self._report_headers = (report, own)
         return Response("200 OK", [("Content-Type", content_type)] + own, body)
@@ -360,7 +398,8 @@ class Probe:
             resp = self.handle(environ, subpath)
         except Exception as exc:
             resp = self._failure(environ, exc)
-        return Response(resp.status, resp.headers + list(_BASE_HEADERS), resp.body)
+        headers = resp.headers
+        return Response(resp.status, headers + _security_headers(headers), resp.body)
 
     def _failure(self, environ: Mapping[str, object], exc: BaseException) -> Response:
         """The probe's own answer to a failure: the broken stdlib module named (to allowed clients), else a 500."""
@@ -385,7 +424,8 @@ class Probe:
     def wsgi(self, environ: dict, start_response: Callable, subpath: str) -> List[bytes]:
         """Run :meth:`respond` as a WSGI call."""
         resp = self.respond(environ, subpath)
-        headers = resp.headers + [("Content-Length", str(len(resp.body)))]
+        headers = resp.headers  # a new list per answer (respond)
+        headers.append(("Content-Length", str(len(resp.body))))
         start_response(resp.status, headers)
         if environ.get("REQUEST_METHOD") == "HEAD":
             return [b""]
@@ -418,6 +458,37 @@ def _stdlib_shadowed() -> List[dict]:
         return [{"module": name, "file": path} for name, path in shadowed(names)]
     except Exception as exc:
         return [{"error": "%s: %s" % (type(exc).__name__, exc)}]
+
+
+def _own_headers(ident: Optional[dict], report: Optional[dict]) -> List[Tuple[str, str]]:
+    """X-Venvprobe-Pid and -Interpreter from an identity section; -Generated from *report* when given."""
+    ident = ident or {}
+    own = [("X-Venvprobe-Pid", str(ident["pid"] if "pid" in ident else os.getpid())),
+           ("X-Venvprobe-Interpreter", str(ident.get("interpreter_id")))]
+    if report is not None:
+        own.append(("X-Venvprobe-Generated", str(report.get("generated_at"))))
+    return own
+
+
+# Content-Type -> the security headers of an answer of that type (the probe's own types, and any
+# other type met, bounded).
+_SECURITY_BY_TYPE: Dict[str, List[Tuple[str, str]]] = {}
+
+
+def _security_headers(headers: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """The security headers for an answer with *headers*: Referrer-Policy only on HTML (or an answer of no type)."""
+    for name, value in headers:
+        if name.__class__ is str and name.lower() == "content-type":
+            if value.__class__ is str:
+                known = _SECURITY_BY_TYPE.get(value)
+                if known is not None:
+                    return known
+            media = str(value).split(";", 1)[0].strip().lower()
+            found = _HTML_HEADERS if media in ("text/html", "application/xhtml+xml") else _BASE_HEADERS
+            if value.__class__ is str and len(_SECURITY_BY_TYPE) < 64:
+                _SECURITY_BY_TYPE[value] = found
+            return found
+    return _HTML_HEADERS
 
 
 def _plain(status: str, body: bytes) -> Response:
