@@ -486,7 +486,7 @@ try:  # the fast path (report --python X -f json without argparse/json/subproces
     t = C(); import venvprobe._quick as q; out['import venvprobe._quick'] = since(t)
     wrap(q, 'find_interpreter', 'fast: find_interpreter')
     import venvprobe.ship as sh
-    wrap(sh, 'payload', 'fast: ship.payload (read sources, zlib.crc32, cache dir)')
+    wrap(sh, 'payload', 'fast: ship.payload (stat sources, cache dir)')
     wrap(q, 'run_target', 'fast: run X (collector + analysis + JSON inside X)')
 except ImportError:
     pass
@@ -496,7 +496,7 @@ def build_parser(*a, **k):
     import venvprobe.commands.report as cr
     t = C(); import venvprobe.report as rep; out['import venvprobe.report (+subprocess, pathlib)'] = since(t)
     import json, subprocess
-    wrap(rep.ship, 'payload', 'ship.payload (read sources, zlib.crc32, cache dir)')
+    wrap(rep.ship, 'payload', 'ship.payload (stat sources, cache dir)')
     wrap(rep, 'run_shipped', 'run X -c <bootstrap> (the collector in X)')
     wrap(json, 'loads', 'json.loads of the report')
     wrap(rep, 'analyze', 'analyze (findings)')
