@@ -485,3 +485,27 @@ def test_security_headers_by_content_type():
         assert core._security_headers([("Content-Type", OddStr(ctype))]) == core._BASE_HEADERS
     assert ("Referrer-Policy", "no-referrer") in core._HTML_HEADERS
     assert not any(name == "Referrer-Policy" for name, _ in core._BASE_HEADERS)
+
+
+def test_bearer_token_check_answers_as_comparing_utf8_bytes():
+    """ASCII tokens are compared as text (no encoding per request); the answer is the bytes comparison's."""
+    import hmac
+
+    def plain(header: object, token: str) -> bool:
+        scheme, _, given = (header if isinstance(header, str) else "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+    rng = random.Random(77)
+    alphabet = "aZ09-_.~+/=é€ \t"
+    tokens = ["s3cr3t-token", "é-token", "x" * 64, "tok€n", "a"]
+    headers: List[object] = [None, 42, b"Bearer s3cr3t-token", "", "Bearer", "Bearer ", "bearer s3cr3t-token",
+                             "BEARER s3cr3t-token ", "Basic s3cr3t-token", "Bearer  s3cr3t-token", "Bearer\ts3cr3t-token",
+                             OddStr("Bearer s3cr3t-token"), "Bearer é-token", "Bearer e-token", "Bearer tok€n"]
+    for _ in range(400):
+        headers.append(rng.choice(["Bearer ", "bearer ", "Token ", ""]) +
+                       "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))))
+    for token in tokens:
+        for header in headers + ["Bearer " + token, "Bearer " + token[:-1], "Bearer " + token + "x"]:
+            assert security._token_ok({"HTTP_AUTHORIZATION": header}, token) == plain(header, token), (header, token)
+    assert security._token_ok({"HTTP_AUTHORIZATION": "Bearer é-token"}, "é-token")
+    assert not security._token_ok({}, "s3cr3t-token")

@@ -35,6 +35,7 @@ class ProbeMiddleware:
     def __init__(self, app: Callable, prefix: str = DEFAULT_PREFIX, config: Optional[ProbeConfig] = None):
         self.app = app
         self.prefix = "/" + prefix.strip("/")
+        self._under = (self.prefix, self.prefix + "/")  # (prefix, what paths under it start with)
         if Probe is None:
             from venvprobe.probe.guard import BrokenProbe
 
@@ -45,7 +46,11 @@ class ProbeMiddleware:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
-        if path == self.prefix or path.startswith(self.prefix + "/"):
+        prefix = self.prefix
+        under = self._under
+        if under[0] is not prefix:  # .prefix set after construction
+            under = self._under = (prefix, prefix + "/")
+        if path == prefix or path.startswith(under[1]):
             if self.probe is None:
                 return self._broken(environ, start_response)
             return self.probe.wsgi(environ, start_response, path[len(self.prefix):] or "/")

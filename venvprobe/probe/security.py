@@ -180,7 +180,14 @@ def forwarded_clients(environ: Mapping[str, object]) -> Tuple[List[Address], Opt
 def _token_ok(environ: Mapping[str, object], token: str) -> bool:
     header = environ.get("HTTP_AUTHORIZATION")
     scheme, _, given = (header if isinstance(header, str) else "").partition(" ")
-    return scheme.lower() == "bearer" and compare_digest(given.strip().encode(), token.encode())
+    if scheme.lower() != "bearer":
+        return False
+    given = given.strip()
+    try:
+        # ASCII text is compared as it is (what its UTF-8 bytes would compare as), without two encodes.
+        return compare_digest(given, token)
+    except TypeError:  # a non-ASCII character on either side
+        return compare_digest(given.encode(), token.encode())
 
 
 def authorize(environ: Mapping[str, object], config: ResolvedConfig) -> Tuple[bool, str]:
