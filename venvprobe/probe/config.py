@@ -56,7 +56,7 @@ def _environ_store():
 
 
 _ENVIRON = _environ_store()
-_ENCODED_NAMES: Dict[str, object] = {}
+_ENCODED_NAMES: Dict[object, object] = {}  # a name, or the tuple of the four settings
 
 
 def environ_get(name: str) -> Optional[str]:
