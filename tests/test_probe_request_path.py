@@ -265,7 +265,8 @@ def test_identity_content_holding_the_placeholder_is_rendered_each_time(monkeypa
 def test_timestamp_has_the_collectors_shape(monkeypatch):
     from venvprobe.collect.common import _iso_now as collector_iso_now
 
-    for moment in (0.0, 1.0, 1.9995, 1700000000.123456, 1700000000.999, 1700000001.0005, 4102444799.999):
+    for moment in (0.0, 1.0, 1.9995, 1700000000.123456, 1700000000.999, 1700000001.0005, 4102444799.999,
+                   0.9999999999999999, 1.0 - 2**-53, 1700000000.9999998, 0.0005, 0.001):
         monkeypatch.setattr(time, "time", lambda moment=moment: moment)
         assert core._iso_now() == collector_iso_now()
 

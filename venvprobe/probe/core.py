@@ -546,7 +546,10 @@ def _iso_now() -> str:
     if int(now) != second:
         text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
         _SECOND = (int(now), text)
-    return text + ".%03dZ" % int((now % 1) * 1000)
+    return text + _MILLIS[int((now % 1) * 1000)]
+
+
+_MILLIS = tuple(".%03dZ" % ms for ms in range(1000))  # no formatting per request
 
 
 def _process_key() -> str:
