@@ -186,3 +186,24 @@ def test_compare_tap_descriptions_escape_hostile_values(hostile_reports, tmp_pat
     assert res.returncode == 1, out + res.stderr.decode()
     points = [line for line in out.splitlines() if line.startswith(("ok ", "not ok "))]
     assert points and all(_bad_bytes(p) == [] for p in points), points
+
+
+def test_escape_controls_ascii_shortcut_agrees_with_the_table() -> None:
+    """Printable ASCII is returned as it is; everything else goes through the table, as before."""
+    import random
+
+    from venvprobe.render import safe
+
+    rng = random.Random(7)
+    alphabet = [chr(i) for i in range(128)] + ["\u202e", "\u200f", "\ud800", "é", "漢", "\x85", "\u2028"]
+    samples = [chr(i) for i in range(128)] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+                                              for _ in range(5000)]
+    for text in samples:
+        for keep in (False, True):
+            want = text.translate(safe._TABLE_KEEP_NL if keep else safe._TABLE)
+            assert safe.escape_controls(text, keep_newlines=keep) == want, repr(text)
+
+    class Sub(str):
+        pass
+
+    assert type(safe.escape_controls(Sub("plain"))) is str

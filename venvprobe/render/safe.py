@@ -67,6 +67,8 @@ def escape_controls(value: Any, keep_newlines: bool = False) -> str:
     CR ``\\r``, TAB ``\\t``; newlines too unless *keep_newlines*.
     """
     text = value if isinstance(value, str) else str(value)
+    if text.__class__ is str and text.isascii() and text.isprintable():
+        return text  # nothing to escape: the unsafe ASCII characters are exactly the unprintable ones
     return text.translate(_TABLE_KEEP_NL if keep_newlines else _TABLE)
 
 
