@@ -11,6 +11,7 @@ Checked in headless Chromium by tests/test_html_browser.py.
 
 from __future__ import annotations
 
+from venvprobe.render.safe import escape_controls
 from venvprobe.vocab import SEVERITIES
 
 TYPE_CHECKING = False
@@ -98,8 +99,6 @@ def _pathlike(text: str) -> bool:
 
 def esc(value: Any) -> str:
     """HTML-escaped (as html.escape, which imports re), controls and bidi marks made visible (textsafe)."""
-    from venvprobe.render.safe import escape_controls
-
     text = escape_controls("" if value is None else value)
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("'", "&#x27;"))

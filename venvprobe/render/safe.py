@@ -133,9 +133,10 @@ def md_code(value: Any, in_table: bool = False) -> str:
     if in_table:
         text = text.replace("|", "\\|")
     longest = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
+    if "`" in text:  # most values hold no backtick: a one-backtick fence, without a look at each character
+        for ch in text:
+            run = run + 1 if ch == "`" else 0
+            longest = max(longest, run)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"
