@@ -207,3 +207,10 @@ def test_escape_controls_ascii_shortcut_agrees_with_the_table() -> None:
         pass
 
     assert type(safe.escape_controls(Sub("plain"))) is str
+
+
+def test_escape_table_holds_every_unsafe_character_once() -> None:
+    from venvprobe.render import safe
+
+    assert safe._TABLE == {c: safe._escape_of(c) for c in safe._UNSAFE}
+    assert safe._TABLE[0xD800] == "\\ud800" and safe._TABLE[0x1B] == "\\x1b" and safe._TABLE[0x0A] == "\\n"

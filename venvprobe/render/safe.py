@@ -55,7 +55,9 @@ _UNSAFE = list(range(0x20)) + list(range(0x7F, 0xA0)) + _BIDI
 # Lone surrogates (from surrogateescape'd file names) cannot even be encoded
 # to UTF-8: printing one is a UnicodeEncodeError, not just ugly.
 _UNSAFE += list(range(0xD800, 0xE000))
-_TABLE: Dict[int, str] = {c: _escape_of(c) for c in _UNSAFE}
+_TABLE: Dict[int, str] = {c: _escape_of(c) for c in _UNSAFE if not 0xD800 <= c < 0xE000}
+# The 2,048 surrogates without a call each: this table is built at every CLI start that renders.
+_TABLE.update({c: "\\u%04x" % c for c in range(0xD800, 0xE000)})
 _TABLE_KEEP_NL: Dict[int, str] = dict(_TABLE)
 del _TABLE_KEEP_NL[0x0A]
 
