@@ -344,9 +344,26 @@ def test_proxy_header_memo_stays_bounded():
         env = {"HTTP_HOST": "x", "HTTP_X_CUSTOM_%d" % n: "v", "REMOTE_ADDR": "127.0.0.1"}
         assert security.proxy_headers(env) == []
     assert len(security._PROXY_SEEN) <= security._MAX_PROXY_SEEN
-    huge = {"HTTP_" + "A" * security._MAX_NAMES_LENGTH: "v", "HTTP_X_FORWARDED_FOR": "1.2.3.4"}
-    assert security.proxy_headers(huge) == ["HTTP_X_FORWARDED_FOR"]
-    assert "\n".join(huge) not in security._PROXY_SEEN  # an overlong set is not remembered
+    # Overlong names, or too many of them, are not remembered (a memo entry holds the names).
+    huge = {"HTTP_" + "A" * 60: "v", "HTTP_X_FORWARDED_FOR": "1.2.3.4"}
+    many = dict({"HTTP_X_%d" % n: "v" for n in range(64)}, HTTP_VIA="")
+    for env in (huge, many):
+        for _ in range(2):
+            assert security.proxy_headers(env) == plain_proxy_headers(env)
+        assert tuple(env) not in security._PROXY_SEEN
+
+
+def test_proxy_header_memo_refuses_unhashable_and_odd_keys():
+    class Unhashable(dict):
+        """A mapping whose keys come back as lists (not hashable)."""
+
+        def __iter__(self):
+            return iter([["HTTP_VIA"], "HTTP_X_REAL_IP"])
+
+    assert security.proxy_headers(Unhashable()) == ["HTTP_X_REAL_IP"]
+    odd = {OddStr("HTTP_X_FORWARDED_FOR"): "1.2.3.4", "HTTP_HOST": "h"}
+    assert security.proxy_headers(odd) == ["HTTP_X_FORWARDED_FOR"]
+    assert tuple(odd) not in security._PROXY_SEEN
 
 
 def test_a_remembered_name_set_with_a_proxy_header_added_is_refused():
