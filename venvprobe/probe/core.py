@@ -546,10 +546,18 @@ def _iso_now() -> str:
     if int(now) != second:
         text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
         _SECOND = (int(now), text)
-    return text + _MILLIS[int((now % 1) * 1000)]
+    millis = _MILLIS or _make_millis()
+    return text + millis[int((now % 1) * 1000)]
 
 
-_MILLIS = tuple(".%03dZ" % ms for ms in range(1000))  # no formatting per request
+# ".000Z" ... ".999Z": no formatting per request; made on first use (not in every worker that mounts the probe).
+_MILLIS: Tuple[str, ...] = ()
+
+
+def _make_millis() -> Tuple[str, ...]:
+    global _MILLIS
+    _MILLIS = tuple(".%03dZ" % ms for ms in range(1000))
+    return _MILLIS
 
 
 def _process_key() -> str:
