@@ -143,11 +143,15 @@ def test_cached_loader_is_used_and_a_damaged_cache_is_rebuilt(big_venv: Path, tm
     run()
     assert loaders[0].stat().st_mtime_ns == stamp  # used, not rewritten
     # Damaged entries (a crash mid-write, a full disk): compiled again, report unchanged, cache repaired.
-    for path in loaders + modules:
-        path.write_bytes(b"\x00garbage")
-    assert len(run()["distributions"]) == DISTS + 2
-    marshal.loads(loaders[0].read_bytes())
-    marshal.loads(modules[0].read_bytes())
+    from venvprobe import ship
+
+    right_length = marshal.dumps((1,) * len(ship.modules()))  # as many entries as modules, none of them code
+    for damage in (b"\x00garbage", marshal.dumps(42), marshal.dumps((1, 2)), right_length):
+        for path in loaders + modules:
+            path.write_bytes(damage)
+        assert len(run()["distributions"]) == DISTS + 2
+        assert hasattr(marshal.loads(loaders[0].read_bytes()), "co_code")
+        assert all(hasattr(c, "co_code") for c in marshal.loads(modules[0].read_bytes()))
 
 
 def test_payload_finds_each_module_where_the_import_system_would() -> None:

@@ -158,6 +158,8 @@ if p:
             x=marshal.loads(h.read())
     except Exception:
         x=None
+    if not hasattr(x,'co_code'):
+        x=None
 w=x is None
 if w:
     x=compile(b[:n],'<venvprobe loader>','exec')
@@ -186,7 +188,7 @@ if p:
     except Exception:
         code = None
 s = None
-if code is None or len(code) != len(m):
+if not isinstance(code, tuple) or len(code) != len(m) or not all(hasattr(i, 'co_code') for i in code):
     # Compiled as each module is first used: an old X that is not asked to
     # analyse never compiles the analysis.
     code = None
