@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import pytest
 
+from venvprobe.probe import core
 from venvprobe.probe.core import Probe
 from venvprobe.render import render
 
 
+def answer(probe: Probe, fmt: str) -> bytes:
+    resp = probe._identity_answer(fmt)
+    assert resp.status == "200 OK"
+    return resp.body
+
+
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
-def test_identity_page_is_the_rendered_page(fmt: str) -> None:
+def test_identity_page_is_the_rendered_page(fmt: str, monkeypatch) -> None:
     probe = Probe()
     data = probe.identity()
     for stamp in (data["generated_at"], "2031-01-02T03:04:05.678Z", "1999-12-31T23:59:59.999Z"):
-        now = dict(data, generated_at=stamp)
-        page = probe._identity_page(now, fmt)
-        assert page == render(now, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+        monkeypatch.setattr(core, "_iso_now", lambda stamp=stamp: stamp)
+        page = answer(probe, fmt)
+        assert page == render(dict(probe.identity(), generated_at=stamp), fmt, ["identity"],
+                              stdlib_only=True).encode("utf-8")
         assert stamp.encode() in page
-    assert len(probe._identity_pages) == 1  # laid out once, whatever the timestamp
+    assert len(probe._identity_answers) == 1  # laid out once, whatever the timestamp
     # Different content, different page.
-    other = dict(data, probe={"mount": "elsewhere"})
-    assert probe._identity_page(other, fmt) == render(other, fmt, ["identity"], stdlib_only=True).encode("utf-8")
-    # A timestamp of another shape is rendered as is.
-    odd = dict(data, generated_at="yesterday")
-    assert probe._identity_page(odd, fmt) == render(odd, fmt, ["identity"], stdlib_only=True).encode("utf-8")
+    probe.mount = "elsewhere"
+    other = answer(probe, fmt)
+    assert other == render(dict(probe.identity(), generated_at=stamp), fmt, ["identity"],
+                           stdlib_only=True).encode("utf-8")
+    assert b"elsewhere" in other
+    # A timestamp of another shape (a year past 9999) is rendered as is.
+    monkeypatch.setattr(core, "_iso_now", lambda: "10000-01-01T00:00:00.000Z")
+    assert answer(probe, fmt) == render(dict(probe.identity(), generated_at="10000-01-01T00:00:00.000Z"), fmt,
+                                        ["identity"], stdlib_only=True).encode("utf-8")
 
 
 def test_identity_memory_stays_flat_over_requests() -> None:
@@ -31,13 +43,13 @@ def test_identity_memory_stays_flat_over_requests() -> None:
     import time
 
     probe = Probe()
-    probe._identity_page(probe.identity(), "text")
+    answer(probe, "text")
     remembered = len(probe._identity_collector.masker._memo)
     for _ in range(30):
         time.sleep(0.002)  # a new millisecond: a new generated_at
-        probe._identity_page(probe.identity(), "text")
+        answer(probe, "text")
     assert len(probe._identity_collector.masker._memo) == remembered
-    assert len(probe._identity_pages) == 1
+    assert len(probe._identity_answers) == 1
 
 
 def test_identity_data_is_the_scrubbed_identity(monkeypatch) -> None:

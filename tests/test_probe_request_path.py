@@ -256,8 +256,9 @@ def test_identity_content_holding_the_placeholder_is_rendered_each_time(monkeypa
 
     probe = Probe()
     monkeypatch.setattr(sys, "prefix", "/srv/" + Probe._STAMP)
-    data = probe.identity()
-    page = probe._identity_page(data, "text")
+    resp = probe._identity_answer("text")
+    data = dict(probe.identity(), generated_at=dict(resp.headers)["X-Venvprobe-Generated"])
+    page = resp.body
     assert page == render(data, "text", ["identity"], stdlib_only=True).encode("utf-8")
     assert page.count(data["generated_at"].encode()) >= 1 and Probe._STAMP.encode() in page
 

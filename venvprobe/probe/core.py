@@ -163,8 +163,6 @@ class Probe:
         self._identity_collector: Optional[Collector] = None
         # (redact key, interpreter values) -> their scrubbed "interpreter" and "probe" parts.
         self._identity_scrubbed: Optional[Tuple[tuple, dict, dict]] = None
-        # format -> (the page's content without generated_at, the page laid out with _STAMP).
-        self._identity_pages: Dict[str, Tuple[dict, str]] = {}
         # format -> (scrubbed parts, identity section, the page's bytes around its timestamp or None,
         # X-Venvprobe-Pid/Interpreter):
         # /identity's answer, kept while the identity section is equal and the interpreter part the same object.
@@ -269,11 +267,11 @@ class Probe:
     def _identity_answer(self, fmt: str) -> Response:
         """/identity in *fmt*: the page laid out once per content, the timestamp put in per request.
 
-        The same bytes and headers as rendering identity() each time (and as
-        _identity_page), without building and comparing the whole page's
-        content per request: only the identity section (pid, ppid, ...) is
-        compared by value; the interpreter part is compared by object (it is
-        replaced whenever one of its values changes).
+        The same bytes and headers as rendering identity() each time, without
+        building and comparing the whole page's content per request: only the
+        identity section (pid, ppid, ...) is compared by value; the interpreter
+        part is compared by object (it is replaced whenever one of its values
+        changes).  Laying out the page cost more than the rest of the request.
         """
         ident, scrubbed = self._identity_parts()
         stamp = _iso_now()
@@ -288,7 +286,7 @@ class Probe:
             cached = (scrubbed, ident, halves, _own_headers(section({"identity": ident}, "identity"), None))
             self._identity_answers[fmt] = cached
         halves = cached[2]
-        if halves is None:
+        if halves is None or len(stamp) != len(self._STAMP):  # (a year past 9999 would change the layout)
             body = self._identity_render(self._identity_data(ident, scrubbed, stamp), fmt).encode("utf-8")
         else:
             body = halves[0] + stamp.encode("ascii") + halves[1]
@@ -336,30 +334,6 @@ class Probe:
 
     # Same shape as every generated_at (_iso_now): the page's layout does not change with it.
     _STAMP = "0000-00-00T00:00:00.000Z"
-
-    def _identity_page(self, data: dict, fmt: str) -> bytes:
-        """The /identity page: rendered once per content and format, with the timestamp put in per request.
-
-        Laying out the page cost more than the rest of the request; between
-        requests only generated_at changes (the identity itself is cached in
-        the collector until a module is imported).
-        """
-        stamp = data.get("generated_at")
-        if not isinstance(stamp, str) or len(stamp) != len(self._STAMP):
-            return self._identity_render(data, fmt).encode("utf-8")
-        content = dict(data)
-        del content["generated_at"]
-        pages = self._identity_pages
-        cached = pages.get(fmt)
-        # Compared by value (C speed), not by a repr of it: that cost as much as the rest of the request.
-        if cached is not None and cached[0] == content:
-            page = cached[1]
-        else:
-            page = self._identity_render(dict(data, generated_at=self._STAMP), fmt)
-            if page.count(self._STAMP) != 1:  # escaped, or the content holds the placeholder: render each time
-                return self._identity_render(data, fmt).encode("utf-8")
-            pages[fmt] = (content, page)
-        return page.replace(self._STAMP, stamp).encode("utf-8")
 
     @staticmethod
     def _identity_render(data: dict, fmt: str) -> str:
