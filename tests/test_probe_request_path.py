@@ -528,3 +528,21 @@ def test_bearer_token_check_answers_as_comparing_utf8_bytes():
             assert security._token_ok({"HTTP_AUTHORIZATION": header}, token) == plain(header, token), (header, token)
     assert security._token_ok({"HTTP_AUTHORIZATION": "Bearer é-token"}, "é-token")
     assert not security._token_ok({}, "s3cr3t-token")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_failure_answer_carries_each_header_once(monkeypatch, fmt):
+    """A broken standard-library module: the probe's own 500, each security header once (guard + respond added two)."""
+    probe = Probe()
+    token = find_default_token(create=True)[0]
+
+    def broken(environ, subpath):
+        raise ImportError("cannot load it", name="_ssl")  # a lib-dynload module that fails to load
+
+    monkeypatch.setattr(probe, "handle", broken)
+    resp = probe.respond(environ(token=token, QUERY_STRING="format=" + fmt), "/identity")
+    names = [name.lower() for name, _ in resp.headers]
+    assert resp.status.startswith("500") and "x-venvprobe-error" in names, (resp.status, resp.headers)
+    assert len(names) == len(set(names)), resp.headers
+    for name in ("cache-control", "x-content-type-options", "content-security-policy"):
+        assert name in names

@@ -54,6 +54,7 @@ _BASE_HEADERS = [
 # other answers: under gunicorn every response header costs ~9K instructions of Python
 # per request (Response.process_headers/send_headers), measured on the cached report.
 _HTML_HEADERS = _BASE_HEADERS + [("Referrer-Policy", "no-referrer")]
+_SECURITY_NAMES = frozenset(name.lower() for name, _ in _HTML_HEADERS)
 
 
 class Response:
@@ -421,7 +422,9 @@ class Probe:
         except Exception:
             status, headers, body = "500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")], \
                 b"venvprobe: internal error (details in the server log)\n"
-        return Response(status, headers, body)
+        # The guard carries its own security headers (it also answers when the probe cannot be
+        # imported); respond() adds them to every answer, so they are not sent twice.
+        return Response(status, [h for h in headers if h[0].lower() not in _SECURITY_NAMES], body)
 
     def wsgi(self, environ: dict, start_response: Callable, subpath: str) -> List[bytes]:
         """Run :meth:`respond` as a WSGI call."""
