@@ -14,6 +14,7 @@ from typing import Any, List, Optional, Tuple
 
 import pytest
 
+from fuzz_helpers import mutate_report
 from venvprobe.report_shape import SPEC, ShapeError, _WANT, _got, _is, _where, check_shape
 
 DATA = Path(__file__).parent / "data" / "fuzz"
@@ -68,40 +69,15 @@ def real_report() -> dict:
     return json.loads(json.dumps(report))
 
 
-def _paths(value: Any, path: Tuple[Any, ...] = ()) -> List[Tuple[Any, ...]]:
-    out = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, path + (key,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out += _paths(item, path + (i,))
+# Whole sections replaced by what a failing collector (or a hostile file) puts there.
+_SECTION_JUNK = [{"error": "gone"}, {"error": 3}, {"error": None}, [], "x", 5, {"entries": {"error": "x"}}]
+
+
+def _mutate(report: dict, rng: random.Random) -> dict:
+    out = mutate_report(report, rng)
+    if rng.random() < 0.25:
+        out[rng.choice(sorted(out))] = json.loads(json.dumps(rng.choice(_SECTION_JUNK)))
     return out
-
-
-_JUNK = [None, 0, -1, 1.5, True, False, "", "x", [], [1], ["a", 2], {}, {"error": "gone"}, {"error": 3},
-         {"a": 1}, [[[]]], {"name": 5}, [{"pid": "x"}], {"*": 1}]
-
-
-def _mutate(report: Any, rng: random.Random) -> Any:
-    report = json.loads(json.dumps(report))
-    paths = _paths(report)
-    for _ in range(rng.randint(1, 4)):
-        path = rng.choice(paths)
-        junk = json.loads(json.dumps(rng.choice(_JUNK)))
-        if not path:
-            return junk if rng.random() < 0.3 else report
-        parent = report
-        try:
-            for part in path[:-1]:
-                parent = parent[part]
-            if rng.random() < 0.2 and isinstance(parent, dict):
-                parent.pop(path[-1], None)
-            else:
-                parent[path[-1]] = junk
-        except (KeyError, IndexError, TypeError):
-            continue
-    return report
 
 
 def test_same_verdicts_on_real_and_corpus_reports(real_report: dict) -> None:
