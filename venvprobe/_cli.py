@@ -41,6 +41,10 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
 }
 COMMAND_MODULES = [module for module, _ in COMMANDS.values()]
 
+# Set once the fast path (venvprobe._quick) has answered: the process may then
+# end without tearing the interpreter down (exit_now).
+_ANSWERED = False
+
 
 def _chosen(argv: Sequence[str]) -> Optional[str]:
     for arg in argv:
@@ -105,6 +109,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _main(argv: Optional[List[str]] = None) -> int:
+    global _ANSWERED
     argv = list(sys.argv[1:] if argv is None else argv)
     from venvprobe import _quick
 
@@ -116,7 +121,7 @@ def _main(argv: Optional[List[str]] = None) -> int:
     except BrokenPipeError:
         return 0
     if code is not None:
-        _quick.ANSWERED = True
+        _ANSWERED = True
         return code
     from venvprobe import VenvprobeError
     from venvprobe.commands import EXIT_ERROR, EXIT_OK
@@ -154,9 +159,7 @@ def exit_now(code: int) -> None:
     threads.  The full CLI (Flask, temporary files, atexit hooks) exits the
     usual way.
     """
-    from venvprobe import _quick
-
-    if _quick.ANSWERED:
+    if _ANSWERED:
         try:
             sys.stdout.flush()
             sys.stderr.flush()

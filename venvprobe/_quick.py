@@ -19,10 +19,6 @@ import sys
 from venvprobe import VenvprobeError  # the package is loaded already: no extra module on the fast path
 from venvprobe import ship  # what X runs: imports nothing a bare interpreter lacks
 
-#: Set once this module has answered: the process may then end without tearing
-#: the interpreter down (venvprobe._cli.exit_now).
-ANSWERED = False
-
 # The top-level --help, laid out as argparse lays it out (tests compare the two
 # for many widths and every supported Python).  Order and texts come from
 # _cli.COMMANDS, passed in by the caller.

@@ -101,8 +101,8 @@ def stamp(st):
     return "%d.%d" % (st.st_size, st.st_mtime_ns)
 
 
-def cache_stem(stamps, kind="report"):
-    """Path prefix for cached bytecode of the sources with *stamps*, or "" when no private cache dir is usable."""
+def cache_dir():
+    """The private directory for X's cached code, or "" when none is usable."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     directory = os.path.join(base, "venvprobe")
     # HOME=/nonexistent (daemon users, clean environments): no cache, rather than making a home.
@@ -116,7 +116,13 @@ def cache_stem(stamps, kind="report"):
             return ""
     except OSError:
         return ""
-    return os.path.join(directory, "%s-%s-" % (kind, digest(stamps)))
+    return directory
+
+
+def cache_stem(stamps, kind="report", directory=None):
+    """Path prefix for cached bytecode of the sources with *stamps* in *directory* (default :func:`cache_dir`), or ""."""
+    directory = cache_dir() if directory is None else directory
+    return os.path.join(directory, "%s-%s-" % (kind, digest(stamps))) if directory else ""
 
 
 def payload(key="", analyse=True, fail_on="never", cache=True):
@@ -129,17 +135,18 @@ def payload(key="", analyse=True, fail_on="never", cache=True):
     items = [("%s=%s" % (name, "P" if is_package else "M")).encode() + b"=" + os.fsencode(path)
              for name, (path, is_package, _) in zip(names, found)]
     loader = LOADER.encode()
+    directory = cache_dir() if cache else ""  # checked once for both entries
     return STUB.encode() + b"\n".join([
-        b"%d" % len(loader), _loader_stem().encode() if cache else b"", loader
-        + (key or "").encode(), cache_stem(stamps).encode() if cache else b"", b"1" if analyse else b"0",
+        b"%d" % len(loader), cache_stem([_text_stamp(loader)], "loader", directory).encode(), loader
+        + (key or "").encode(), cache_stem(stamps, "report", directory).encode(), b"1" if analyse else b"0",
         fail_on.encode(), digest(stamps).encode(), b"\0".join(items)])
 
 
-def _loader_stem():
-    """Cache path prefix of the compiled :data:`LOADER` (named by its text), or ""."""
+def _text_stamp(data):
+    """Names the compiled :data:`LOADER` by its text (it is part of this module, not a file X reads)."""
     import zlib
 
-    return cache_stem(["%08x" % (zlib.crc32(LOADER.encode()) & 0xFFFFFFFF)], kind="loader")
+    return "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)
 
 
 # Runs inside X first, compiled on every run, so as short as it can be:
@@ -219,30 +226,26 @@ out = sys.stdout.buffer
 out.write(b'%d\\n' % (1 if fails else 0))
 out.write(collector.encode_report(report))
 out.flush()
+def save(q, make):
+    # Written whole under another name, then renamed: a reader never sees half an entry.
+    try:
+        obj = make()
+        t = '%s.%d.tmp' % (q, os.getpid())
+        with open(t, 'wb') as h:
+            h.write(marshal.dumps(obj))
+        os.replace(t, q)
+    except Exception:
+        pass
 # Cached after the report (zlib is not to show among the target's modules), and
 # only what the caller stamped: a file replaced meanwhile is compiled, not cached.
 if s is not None and p:
     import zlib
     b = ';'.join(st).encode()
     if ('%08x%x' % (zlib.crc32(b) & 0xFFFFFFFF, len(b))).encode() == d:
-        try:
-            code = tuple(cc.get(i[0].decode()) or compile(src, '<venvprobe> <%s>' % i[0].decode(), 'exec')
-                         for src, i in zip(s, m))
-            t = '%s.%d.tmp' % (p, os.getpid())
-            with open(t, 'wb') as h:
-                h.write(marshal.dumps(code))
-            os.replace(t, p)
-        except Exception:
-            pass
+        save(p, lambda: tuple(cc.get(i[0].decode()) or compile(src, '<venvprobe> <%s>' % i[0].decode(), 'exec')
+                              for src, i in zip(s, m)))
 if _keep is not None:
-    try:
-        q = _keep[0].decode() + sys.implementation.cache_tag + '.bin'
-        t = '%s.%d.tmp' % (q, os.getpid())
-        with open(t, 'wb') as h:
-            h.write(marshal.dumps(_keep[1]))
-        os.replace(t, q)
-    except Exception:
-        pass
+    save(_keep[0].decode() + sys.implementation.cache_tag + '.bin', lambda: _keep[1])
 # Tearing down the interpreter (every module, the report's objects) costs
 # milliseconds and does nothing for the caller.
 if sys.stderr is not None:
