@@ -35,7 +35,6 @@ class ProbeMiddleware:
     def __init__(self, app: Callable, prefix: str = DEFAULT_PREFIX, config: Optional[ProbeConfig] = None):
         self.app = app
         self.prefix = "/" + prefix.strip("/")
-        self._under = (self.prefix, self.prefix + "/")  # (prefix, what paths under it start with)
         if Probe is None:
             from venvprobe.probe.guard import BrokenProbe
 
@@ -47,10 +46,8 @@ class ProbeMiddleware:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or ""
         prefix = self.prefix
-        under = self._under
-        if under[0] is not prefix:  # .prefix set after construction
-            under = self._under = (prefix, prefix + "/")
-        if path == prefix or path.startswith(under[1]):
+        # The prefix itself or a path under it, without building prefix + "/" per request.
+        if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
             if self.probe is None:
                 return self._broken(environ, start_response)
             return self.probe.wsgi(environ, start_response, path[len(self.prefix):] or "/")

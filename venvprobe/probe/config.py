@@ -56,7 +56,7 @@ def _environ_store():
 
 
 _ENVIRON = _environ_store()
-_ENCODED_NAMES: Dict[object, object] = {}  # a name, or the tuple of the four settings
+_ENCODED_NAMES: Dict[str, object] = {}
 
 
 def environ_get(name: str) -> Optional[str]:
@@ -222,8 +222,9 @@ class ProbeConfig:
 
     def resolve(self, environ: Mapping[str, object]) -> "ResolvedConfig":
         """Merge code settings, the WSGI environ and os.environ (in that order)."""
-        # _setting() for each of the four settings, inline: four calls of it were a
-        # tenth of a request (os.environ's four values are read in one go).
+        # Each of the four settings: the code's, else the WSGI environ's (a non-empty str),
+        # else os.environ's.  Inline: a function call per setting was a tenth of a request
+        # (os.environ's four values are read in one go).
         os_token, os_token_file, os_allow, os_ttl = _os_settings()
         get = environ.get
         token = self.token
@@ -325,6 +326,7 @@ class ResolvedConfig:
 
 
 _SETTINGS = ("VENVPROBE_TOKEN", "VENVPROBE_TOKEN_FILE", "VENVPROBE_ALLOW", "VENVPROBE_TTL")
+_SETTINGS_KEYS: List[object] = []  # the four names as os.environ's store spells them, made on first use
 
 
 def _os_settings() -> Tuple[Optional[str], Optional[str], Optional[str], Optional[str]]:
@@ -332,21 +334,14 @@ def _os_settings() -> Tuple[Optional[str], Optional[str], Optional[str], Optiona
     known = _ENVIRON
     if known is None or os.environ is not known[0]:
         return tuple(environ_get(name) for name in _SETTINGS)  # type: ignore[return-value]
-    keys = _ENCODED_NAMES.get(_SETTINGS)
-    if keys is None:
-        keys = _ENCODED_NAMES[_SETTINGS] = tuple(known[2](name) for name in _SETTINGS)  # type: ignore[index]
+    keys = _SETTINGS_KEYS
+    if not keys:
+        keys.extend(known[2](name) for name in _SETTINGS)
     get = known[1].get
     decode = known[3]
-    a, b, c, d = get(keys[0]), get(keys[1]), get(keys[2]), get(keys[3])  # type: ignore[index]
+    a, b, c, d = get(keys[0]), get(keys[1]), get(keys[2]), get(keys[3])
     return (None if a is None else decode(a), None if b is None else decode(b),
             None if c is None else decode(c), None if d is None else decode(d))
-
-
-def _setting(environ: Mapping[str, object], name: str) -> Optional[str]:
-    value = environ.get(name)
-    if isinstance(value, str) and value:
-        return value
-    return environ_get(name) or None
 
 
 def _split(value: Optional[str]) -> Optional[List[str]]:
