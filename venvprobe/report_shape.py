@@ -155,7 +155,7 @@ def check_shape(report: dict, spec: Optional[dict] = None) -> None:
             continue
         if want.__class__ is str:
             if not _is(value, want):
-                raise ShapeError(f"field {_where(_path(entry))} should be {_WANT[want]}, not {_got(value)}")
+                raise _wrong_type(_path(entry), want, value)
             continue
         if want.__class__ is list:
             if entry[4] and isinstance(value, dict) and set(value) == {"error"}:
@@ -168,8 +168,7 @@ def check_shape(report: dict, spec: Optional[dict] = None) -> None:
                 if item != "*":
                     for i, v in enumerate(value):
                         if v is not None and not _is(v, item):
-                            raise ShapeError(f"field {_where(_path(entry) + (i,))} should be {_WANT[item]}, "
-                                             f"not {_got(v)}")
+                            raise _wrong_type(_path(entry) + (i,), item, v)
                 continue
             for i in range(len(value) - 1, -1, -1):
                 push((value[i], item, entry, i, False))
@@ -194,7 +193,7 @@ def check_shape(report: dict, spec: Optional[dict] = None) -> None:
                 continue
             if rest is None and sub.__class__ is str:
                 if v is not None and sub != "*" and not _is(v, sub):
-                    raise ShapeError(f"field {_where(_path(entry) + (key,))} should be {_WANT[sub]}, not {_got(v)}")
+                    raise _wrong_type(_path(entry) + (key,), sub, v)
                 continue
             if rest is None:
                 rest = []
@@ -202,6 +201,10 @@ def check_shape(report: dict, spec: Optional[dict] = None) -> None:
         if rest:
             rest.reverse()
             stack.extend(rest)
+
+
+def _wrong_type(path: Tuple[Any, ...], want: str, value: Any) -> ShapeError:
+    return ShapeError(f"field {_where(path)} should be {_WANT[want]}, not {_got(value)}")
 
 
 def _path(entry: Tuple[Any, Any, Any, Any, bool]) -> Tuple[Any, ...]:
